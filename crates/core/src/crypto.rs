@@ -1,0 +1,199 @@
+//! Field encryption for personal data (PIPL): each learner has a random data key wrapped by
+//! the site key; ID and phone numbers are sealed with XChaCha20-Poly1305 under that data key
+//! and found by blind indexes (HMAC-SHA256 under a key derived from the site key). Destroying
+//! a learner's data key makes their sealed fields unreadable (crypto-shredding).
+
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::{Error, Result};
+
+const NONCE_LEN: usize = 24;
+
+/// The site's secret keys, derived from one 32-byte master key.
+#[derive(Clone)]
+pub struct SiteKeys {
+    wrap: XChaCha20Poly1305,
+    index: Vec<u8>,
+}
+
+impl std::fmt::Debug for SiteKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SiteKeys(..)")
+    }
+}
+
+impl SiteKeys {
+    /// Derives the working keys from a master key.
+    pub fn from_master(master: &[u8; 32]) -> Self {
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"siteline-site-keys-v1"), master);
+        let mut wrap = [0u8; 32];
+        let mut index = [0u8; 32];
+        // Expanding 32 bytes from HKDF-SHA256 cannot fail (limit is 255 × 32).
+        #[allow(clippy::expect_used)]
+        {
+            hk.expand(b"wrap", &mut wrap).expect("32-byte HKDF output");
+            hk.expand(b"blind-index", &mut index).expect("32-byte HKDF output");
+        }
+        SiteKeys { wrap: XChaCha20Poly1305::new(&wrap.into()), index: index.to_vec() }
+    }
+
+    /// Fresh random keys, for tests and in-memory stores.
+    pub fn generate() -> Self {
+        let master: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
+        Self::from_master(&master)
+    }
+
+    /// Reads the master key file, creating it (owner-only permissions) when it is missing.
+    pub fn load_or_create(path: &Path) -> Result<Self> {
+        let io = |source| Error::Io { path: path.display().to_string(), source };
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let master: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+                    Error::Crypto(format!(
+                        "the site key file {} is damaged ({} bytes, expected 32); restore it from \
+                         the backup it was saved with",
+                        path.display(),
+                        bytes.len()
+                    ))
+                })?;
+                Ok(Self::from_master(&master))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let master: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
+                write_private(path, &master).map_err(io)?;
+                Ok(Self::from_master(&master))
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// Blind index of a value for equality search; `domain` separates uses (full ID, tail…).
+    pub fn blind_index(&self, domain: &str, value: &str) -> Vec<u8> {
+        // HMAC accepts keys of any length.
+        #[allow(clippy::expect_used)]
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index).expect("any key length");
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Makes a new data key and returns it with its wrapped (stored) form.
+    pub fn new_data_key(&self, owner: &[u8]) -> Result<(DataKey, Vec<u8>)> {
+        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+        let wrapped = seal(&self.wrap, owner, &key)?;
+        Ok((DataKey(XChaCha20Poly1305::new(&key)), wrapped))
+    }
+
+    /// Unwraps a stored data key.
+    pub fn unwrap_data_key(&self, owner: &[u8], wrapped: &[u8]) -> Result<DataKey> {
+        let key = open(&self.wrap, owner, wrapped)?;
+        if key.len() != 32 {
+            return Err(Error::Crypto("a wrapped data key has the wrong length".into()));
+        }
+        Ok(DataKey(XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&key))))
+    }
+}
+
+/// A learner's data key.
+pub struct DataKey(XChaCha20Poly1305);
+
+impl DataKey {
+    /// Seals a field; `aad` binds it to its record and column.
+    pub fn seal(&self, aad: &[u8], plaintext: &str) -> Result<Vec<u8>> {
+        seal(&self.0, aad, plaintext.as_bytes())
+    }
+
+    /// Opens a sealed field.
+    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<String> {
+        let bytes = open(&self.0, aad, sealed)?;
+        String::from_utf8(bytes).map_err(|_| Error::Crypto("a sealed field is not text".into()))
+    }
+}
+
+fn seal(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let mut out = nonce.to_vec();
+    let ct = cipher
+        .encrypt(&nonce, Payload { msg: plaintext, aad })
+        .map_err(|_| Error::Crypto("sealing a field failed".into()))?;
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+fn open(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+    if sealed.len() < NONCE_LEN {
+        return Err(Error::Crypto("a sealed field is truncated".into()));
+    }
+    let (nonce, ct) = sealed.split_at(NONCE_LEN);
+    cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad }).map_err(|_| {
+        Error::Crypto(
+            "a sealed field could not be opened: wrong site key or damaged data; restore the \
+             site key file that belongs to this database"
+                .into(),
+        )
+    })
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_fields_open_only_with_their_key_and_binding() {
+        let keys = SiteKeys::generate();
+        let (dk, wrapped) = keys.new_data_key(b"learner-1").unwrap();
+        let sealed = dk.seal(b"learner-1/id", "11010519491231002X").unwrap();
+        assert!(!sealed.windows(4).any(|w| w == b"1101"));
+        let dk2 = keys.unwrap_data_key(b"learner-1", &wrapped).unwrap();
+        assert_eq!(dk2.open(b"learner-1/id", &sealed).unwrap(), "11010519491231002X");
+        assert!(dk2.open(b"learner-2/id", &sealed).is_err());
+        assert!(keys.unwrap_data_key(b"learner-2", &wrapped).is_err());
+        assert!(SiteKeys::generate().unwrap_data_key(b"learner-1", &wrapped).is_err());
+    }
+
+    #[test]
+    fn blind_index_is_stable_per_key_and_domain() {
+        let keys = SiteKeys::generate();
+        assert_eq!(keys.blind_index("id", "X"), keys.blind_index("id", "X"));
+        assert_ne!(keys.blind_index("id", "X"), keys.blind_index("tail", "X"));
+        assert_ne!(keys.blind_index("id", "X"), SiteKeys::generate().blind_index("id", "X"));
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.key");
+        let a = SiteKeys::load_or_create(&path).unwrap();
+        let b = SiteKeys::load_or_create(&path).unwrap();
+        assert_eq!(a.blind_index("d", "v"), b.blind_index("d", "v"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, b"short").unwrap();
+        let err = SiteKeys::load_or_create(&path).unwrap_err();
+        assert!(err.to_string().contains("damaged"));
+    }
+}

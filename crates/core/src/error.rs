@@ -1,0 +1,112 @@
+//! The one error type of `siteline-core`. Every variant says what was wrong and, where the
+//! caller can act, what to do; `kind()` gives the stable name the UI branches on.
+
+use std::fmt;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the site store and its rules.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A field failed validation; nothing was written.
+    #[error("{field}: {problem}")]
+    Invalid {
+        /// Dotted field name, e.g. `learner.id_number`.
+        field: &'static str,
+        /// What is wrong and what to do.
+        problem: String,
+    },
+    /// A referenced record does not exist.
+    #[error("{what} {id} was not found; check that it was not typed wrongly or removed")]
+    NotFound {
+        /// Kind of record, e.g. `programme version`.
+        what: &'static str,
+        /// The id or key that was looked up.
+        id: String,
+    },
+    /// The record passed its lock point and takes no more changes.
+    #[error("{what} is locked: {hint}")]
+    Locked {
+        /// What is locked, e.g. `session 0192…`.
+        what: String,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// The write would create a second copy of something that must be unique.
+    #[error("duplicate {what}: {detail}")]
+    Duplicate {
+        /// Kind of record.
+        what: &'static str,
+        /// Which existing record it clashes with and what to do.
+        detail: String,
+    },
+    /// The acting user's role may not do this.
+    #[error("a {role} may not {action}; ask a site manager")]
+    Forbidden {
+        /// What was attempted.
+        action: &'static str,
+        /// The actor's role.
+        role: crate::Role,
+    },
+    /// Encrypting, decrypting or key handling failed.
+    #[error("encryption: {0}")]
+    Crypto(String),
+    /// The database file is from a newer Siteline.
+    #[error(
+        "the database is at schema version {found} but this Siteline knows only up to \
+         {supported}; install the newer Siteline that wrote it"
+    )]
+    NewerSchema {
+        /// `PRAGMA user_version` found.
+        found: i64,
+        /// Highest version this build ships.
+        supported: i64,
+    },
+    /// The database thread has stopped (the store was closed or panicked).
+    #[error("the site database is closed; restart Siteline")]
+    StoreClosed,
+    /// A file could not be read or written.
+    #[error("file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// SQLite reported an error.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A stored JSON payload could not be (de)serialised.
+    #[error("data format: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    /// Stable machine-readable kind for the UI (`{kind, message}` at the Tauri boundary).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid",
+            Error::NotFound { .. } => "not_found",
+            Error::Locked { .. } => "locked",
+            Error::Duplicate { .. } => "duplicate",
+            Error::Forbidden { .. } => "forbidden",
+            Error::Crypto(_) => "crypto",
+            Error::NewerSchema { .. } => "newer_schema",
+            Error::StoreClosed => "store_closed",
+            Error::Io { .. } => "io",
+            Error::Database(_) => "database",
+            Error::Json(_) => "data_format",
+        }
+    }
+
+    /// Shorthand for [`Error::Invalid`].
+    pub fn invalid(field: &'static str, problem: impl fmt::Display) -> Self {
+        Error::Invalid { field, problem: problem.to_string() }
+    }
+
+    /// Shorthand for [`Error::NotFound`].
+    pub fn not_found(what: &'static str, id: impl fmt::Display) -> Self {
+        Error::NotFound { what, id: id.to_string() }
+    }
+}

@@ -1,0 +1,232 @@
+//! Roll call: append-only attendance events, the derived per-session standing, closing a
+//! session (its lock point) and corrections after close by a site manager.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use siteline_proto::{Entity, Op};
+
+use super::corrections::{self, Reason};
+use super::staff::Actor;
+use super::{Site, audit, cohorts, outbox};
+use crate::domain::attendance::{AttendanceKind, SessionStatus, fold_session};
+use crate::ids::{AttendanceEventId, CorrectionId, LearnerId, SessionId};
+use crate::{Error, Result};
+
+/// How far before the start or after the end a mark's time may lie.
+const SLACK: chrono::Duration = chrono::Duration::hours(2);
+
+/// What the instructor marks on the roll-call screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mark", rename_all = "snake_case")]
+pub enum Mark {
+    /// There from the start.
+    Present,
+    /// Arrived at `at`.
+    Late {
+        /// Arrival time.
+        at: DateTime<Utc>,
+    },
+    /// Left at `at`.
+    Left {
+        /// Leaving time.
+        at: DateTime<Utc>,
+    },
+    /// Not there.
+    Absent,
+    /// Not there, with leave.
+    Excused,
+}
+
+/// A learner's line on the roll-call screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollLine {
+    /// Learner.
+    pub learner_id: LearnerId,
+    /// Name.
+    pub name: String,
+    /// Standing after all marks.
+    pub status: SessionStatus,
+    /// Attended minutes.
+    pub minutes: i64,
+}
+
+fn to_event(mark: Mark, session: &cohorts::Session) -> (AttendanceKind, DateTime<Utc>) {
+    match mark {
+        Mark::Present => (AttendanceKind::CheckIn, session.starts_at),
+        Mark::Late { at } => (AttendanceKind::CheckIn, at),
+        Mark::Left { at } => (AttendanceKind::CheckOut, at),
+        Mark::Absent => (AttendanceKind::Absent, session.starts_at),
+        Mark::Excused => (AttendanceKind::Excused, session.starts_at),
+    }
+}
+
+/// Records one mark at once (a crash after this returns loses nothing).
+pub fn mark(site: &mut Site, actor: &Actor, session: SessionId, learner: LearnerId, m: Mark) -> Result<AttendanceEventId> {
+    let (tx, _) = site.write()?;
+    let s = open_session(&tx, session)?;
+    let id = insert_event(&tx, actor, &s, learner, m, None)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Records a whole roll call in one transaction: all marks or none.
+pub fn roll_call(site: &mut Site, actor: &Actor, session: SessionId, marks: &[(LearnerId, Mark)]) -> Result<usize> {
+    let (tx, _) = site.write()?;
+    let s = open_session(&tx, session)?;
+    for (learner, m) in marks {
+        insert_event(&tx, actor, &s, *learner, *m, None)?;
+    }
+    tx.commit()?;
+    Ok(marks.len())
+}
+
+fn open_session(tx: &Transaction<'_>, session: SessionId) -> Result<cohorts::Session> {
+    let s = cohorts::session(tx, session)?;
+    if s.closed_at.is_some() {
+        return Err(Error::Locked {
+            what: format!("session {session}"),
+            hint: "it is closed and takes no new attendance; a site manager can record a correction",
+        });
+    }
+    Ok(s)
+}
+
+fn insert_event(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    s: &cohorts::Session,
+    learner: LearnerId,
+    m: Mark,
+    correction: Option<CorrectionId>,
+) -> Result<AttendanceEventId> {
+    let enrolled = tx
+        .prepare_cached("SELECT 1 FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2")?
+        .exists(params![s.cohort_id, learner])?;
+    if !enrolled {
+        return Err(Error::invalid(
+            "attendance.learner",
+            format!("learner {learner} is not enrolled in this session's cohort; enrol them first"),
+        ));
+    }
+    let (kind, at) = to_event(m, s);
+    if at < s.starts_at - SLACK || at > s.ends_at + SLACK {
+        return Err(Error::invalid(
+            "attendance.at",
+            format!(
+                "{} is outside the session ({} – {}); check the time",
+                at.format("%Y-%m-%d %H:%M"),
+                s.starts_at.format("%H:%M"),
+                s.ends_at.format("%H:%M")
+            ),
+        ));
+    }
+    let id = AttendanceEventId::new();
+    let payload = serde_json::json!({
+        "session_id": s.id, "learner_id": learner, "kind": kind, "at": at,
+        "method": "roll_call", "attested_by": actor.id, "correction_id": correction,
+    });
+    let seq = outbox::append(tx, Entity::AttendanceEvent, Op::Insert, id.0, &payload)?;
+    tx.prepare_cached(
+        "INSERT INTO attendance_event (id, session_id, learner_id, kind, at, method, attested_by,
+             seq, recorded_at, correction_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'roll_call', ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![id, s.id, learner, kind.as_str(), at, actor.id, seq, super::now(), correction])
+    .map_err(|e| super::map_trigger(e, || format!("session {}", s.id)))?;
+    refresh_standing(tx, s, learner)?;
+    Ok(id)
+}
+
+/// Recomputes the derived standing of one learner in one session from all its events.
+fn refresh_standing(tx: &Transaction<'_>, s: &cohorts::Session, learner: LearnerId) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT kind, at FROM attendance_event WHERE session_id = ?1 AND learner_id = ?2 ORDER BY seq",
+    )?;
+    let events = stmt
+        .query_map(params![s.id, learner], |r| Ok((r.get::<_, String>(0)?, r.get::<_, DateTime<Utc>>(1)?)))?
+        .map(|row| {
+            let (kind, at) = row?;
+            Ok((AttendanceKind::parse(&kind)?, at))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (status, minutes) = fold_session(s.starts_at, s.ends_at, events);
+    tx.prepare_cached(
+        "INSERT INTO session_attendance (session_id, learner_id, status, minutes) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (session_id, learner_id) DO UPDATE SET status = excluded.status, minutes = excluded.minutes",
+    )?
+    .execute(params![s.id, learner, status.as_str(), minutes])?;
+    Ok(())
+}
+
+/// Closes a session: from now on it takes no attendance except corrections.
+pub fn close_session(site: &mut Site, actor: &Actor, session: SessionId) -> Result<()> {
+    let (tx, _) = site.write()?;
+    let s = open_session(&tx, session)?;
+    let now = super::now();
+    tx.execute("UPDATE session SET closed_at = ?2, closed_by = ?3 WHERE id = ?1", params![s.id, now, actor.id])?;
+    outbox::append(&tx, Entity::Session, Op::Update, s.id.0, &serde_json::json!({ "closed_at": now, "closed_by": actor.id }))?;
+    audit::record(&tx, Some(actor), "close_session", Some(("session", s.id.0)), "")?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Corrects a learner's attendance in a closed session (site manager only): a new event that
+/// wins over the earlier ones, tied to a correction record with the reason.
+pub fn correct(
+    site: &mut Site,
+    actor: &Actor,
+    session: SessionId,
+    learner: LearnerId,
+    m: Mark,
+    reason: &Reason,
+) -> Result<AttendanceEventId> {
+    let (tx, _) = site.write()?;
+    let s = cohorts::session(&tx, session)?;
+    if s.closed_at.is_none() {
+        return Err(Error::invalid(
+            "correction",
+            "the session is still open; mark the roll again instead of correcting it",
+        ));
+    }
+    actor.require_manager("correct a closed session's attendance")?;
+    let target: Option<AttendanceEventId> = tx
+        .prepare_cached(
+            "SELECT id FROM attendance_event WHERE session_id = ?1 AND learner_id = ?2
+             ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row(params![session, learner], |r| r.get(0))
+        .optional()?;
+    let target = target.map_or(session.0, |t| t.0);
+    let correction = corrections::insert(&tx, actor, Entity::AttendanceEvent, target, reason)?;
+    let id = insert_event(&tx, actor, &s, learner, m, Some(correction))?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// The roll-call screen: every enrolled learner with their standing in the session.
+pub fn roll(conn: &Connection, session: SessionId) -> Result<Vec<RollLine>> {
+    let s = cohorts::session(conn, session)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.id, l.name, sa.status, sa.minutes
+         FROM enrolment e JOIN learner l ON l.id = e.learner_id
+         LEFT JOIN session_attendance sa ON sa.session_id = ?2 AND sa.learner_id = l.id
+         WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
+    )?;
+    let rows = stmt.query_map(params![s.cohort_id, session], |r| {
+        let status: Option<String> = r.get(2)?;
+        Ok(RollLine {
+            learner_id: r.get(0)?,
+            name: r.get(1)?,
+            status: match status.as_deref() {
+                Some("present") => SessionStatus::Present,
+                Some("late") => SessionStatus::Late,
+                Some("absent") => SessionStatus::Absent,
+                Some("excused") => SessionStatus::Excused,
+                _ => SessionStatus::Unmarked,
+            },
+            minutes: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

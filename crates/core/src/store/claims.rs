@@ -1,0 +1,108 @@
+//! Outcome claims: what the site asks HQ to accredit for a learner who completed a
+//! programme. A claim is immutable once submitted; HQ's decision comes back by sync.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use siteline_proto::{Entity, Op};
+
+use super::learners::{self, ConsentPurpose};
+use super::staff::Actor;
+use super::{Site, assessments, outbox, progress};
+use crate::domain::scores::PassStatus;
+use crate::ids::{ClaimId, EnrolmentId};
+use crate::{Error, Result};
+
+/// A submitted claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claim {
+    /// Id.
+    pub id: ClaimId,
+    /// Whose.
+    pub enrolment_id: EnrolmentId,
+    /// Programme version claimed.
+    pub programme_version_id: String,
+    /// Attended minutes at submission.
+    pub attended_minutes: i64,
+}
+
+/// Submits a claim for a learner who is eligible, passed every component with locked
+/// attempts, and consented to sending records to the credit bank.
+pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<ClaimId> {
+    let (tx, _) = site.write()?;
+    let (cohort, learner): (crate::ids::CohortId, crate::ids::LearnerId) = tx
+        .query_row("SELECT cohort_id, learner_id FROM enrolment WHERE id = ?1", [enrolment], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(|_| Error::not_found("enrolment", enrolment))?;
+    let table = progress::cohort_progress(&tx, cohort)?;
+    let Some(line) = table.learners.iter().find(|l| l.enrolment_id == enrolment) else {
+        return Err(Error::not_found("enrolment", enrolment));
+    };
+    let refuse = |problem: String| Error::invalid("claim", problem);
+    if line.claimed {
+        return Err(Error::Duplicate { what: "claim", detail: "a claim for this enrolment was already submitted".into() });
+    }
+    if !line.eligible {
+        return Err(refuse(format!(
+            "{} attended {}.{} of {} required hours, below the programme's minimum; record the missing attendance first",
+            line.name,
+            line.attended_minutes / 60,
+            line.attended_minutes % 60 * 10 / 60,
+            line.required_minutes / 60
+        )));
+    }
+    if line.status != PassStatus::Passed {
+        return Err(refuse(format!("{} has not passed every component yet", line.name)));
+    }
+    let attempts = assessments::current_attempts(&tx, enrolment)?;
+    if attempts.iter().any(|a| a.locked_at.is_none()) {
+        return Err(refuse("lock every assessment attempt before submitting".into()));
+    }
+    if !learners::has_consent(&tx, learner, ConsentPurpose::CreditBank)? {
+        return Err(refuse(format!(
+            "{} has not consented to sending records to the credit bank; record their consent first",
+            line.name
+        )));
+    }
+    let id = ClaimId::new();
+    let attempt_ids: Vec<_> = attempts.iter().map(|a| a.id).collect();
+    tx.execute(
+        "INSERT INTO outcome_claim (id, enrolment_id, programme_version_id, attended_minutes,
+             attempt_ids, submitted_at, submitted_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id,
+            enrolment,
+            table.programme.id,
+            line.attended_minutes,
+            serde_json::to_string(&attempt_ids)?,
+            super::now(),
+            actor.id
+        ],
+    )?;
+    outbox::append(
+        &tx,
+        Entity::OutcomeClaim,
+        Op::Insert,
+        id.0,
+        &serde_json::json!({
+            "enrolment_id": enrolment, "learner_id": learner,
+            "programme_version_id": table.programme.id,
+            "attended_minutes": line.attended_minutes, "attempt_ids": attempt_ids,
+        }),
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Claims of an enrolment.
+pub fn claims_of(conn: &Connection, enrolment: EnrolmentId) -> Result<Vec<Claim>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, enrolment_id, programme_version_id, attended_minutes FROM outcome_claim
+         WHERE enrolment_id = ?1 ORDER BY submitted_at",
+    )?;
+    let rows = stmt.query_map([enrolment], |r| {
+        Ok(Claim { id: r.get(0)?, enrolment_id: r.get(1)?, programme_version_id: r.get(2)?, attended_minutes: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

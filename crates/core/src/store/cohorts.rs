@@ -1,0 +1,325 @@
+//! Cohorts (培训班), their rosters (enrolments) and scheduled sessions (课次). A cohort runs
+//! one programme version; status goes draft → running → closed and never back.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use siteline_proto::{Entity, Op};
+
+use super::staff::Actor;
+use super::{Site, audit, catalogue, learners, outbox};
+use crate::domain::person::validate_name;
+use crate::ids::{CohortId, EnrolmentId, LearnerId, SessionId, StaffId};
+use crate::{Error, Result};
+
+/// A cohort's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CohortStatus {
+    /// Being set up.
+    Draft,
+    /// Training under way.
+    Running,
+    /// Finished; no new enrolments or sessions.
+    Closed,
+}
+
+impl CohortStatus {
+    /// Stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CohortStatus::Draft => "draft",
+            CohortStatus::Running => "running",
+            CohortStatus::Closed => "closed",
+        }
+    }
+
+    fn parse(s: &str) -> CohortStatus {
+        match s {
+            "running" => CohortStatus::Running,
+            "closed" => CohortStatus::Closed,
+            _ => CohortStatus::Draft,
+        }
+    }
+}
+
+/// A cohort to open.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewCohort {
+    /// Catalogue programme version.
+    pub programme_version_id: String,
+    /// Name shown on screen, e.g. 2026年第3期母婴护理员(五级)班.
+    pub name: String,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day.
+    pub end_date: NaiveDate,
+    /// Most learners.
+    pub capacity: u32,
+    /// Instructors teaching it.
+    pub instructors: Vec<StaffId>,
+}
+
+/// A cohort as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cohort {
+    /// Id.
+    pub id: CohortId,
+    /// Programme version.
+    pub programme_version_id: String,
+    /// Name.
+    pub name: String,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day.
+    pub end_date: NaiveDate,
+    /// Most learners.
+    pub capacity: u32,
+    /// Lifecycle.
+    pub status: CohortStatus,
+    /// Learners enrolled.
+    pub enrolled: u32,
+}
+
+/// A session to schedule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewSession {
+    /// Unit taught, if one.
+    pub unit_id: Option<String>,
+    /// Planned start.
+    pub starts_at: DateTime<Utc>,
+    /// Planned end.
+    pub ends_at: DateTime<Utc>,
+    /// Instructor taking it.
+    pub instructor_id: Option<StaffId>,
+}
+
+/// A scheduled session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    /// Id.
+    pub id: SessionId,
+    /// Cohort.
+    pub cohort_id: CohortId,
+    /// Unit, if any.
+    pub unit_id: Option<String>,
+    /// Planned start.
+    pub starts_at: DateTime<Utc>,
+    /// Planned end.
+    pub ends_at: DateTime<Utc>,
+    /// Instructor.
+    pub instructor_id: Option<StaffId>,
+    /// When it was closed (locked), if it was.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Opens a cohort in draft (site manager only).
+pub fn create(site: &mut Site, actor: &Actor, new: &NewCohort) -> Result<CohortId> {
+    actor.require_manager("open cohorts")?;
+    let name = validate_name("cohort.name", &new.name)?;
+    if new.end_date < new.start_date {
+        return Err(Error::invalid("cohort.end_date", "the last day is before the first day"));
+    }
+    if !(1..=200).contains(&new.capacity) {
+        return Err(Error::invalid("cohort.capacity", "capacity is from 1 to 200 learners"));
+    }
+    let (tx, _) = site.write()?;
+    catalogue::programme_version(&tx, &new.programme_version_id)?;
+    let id = CohortId::new();
+    tx.execute(
+        "INSERT INTO cohort (id, programme_version_id, name, start_date, end_date, capacity,
+             status, created_at, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?8)",
+        params![id, new.programme_version_id, name, new.start_date, new.end_date, new.capacity, super::now(), actor.id],
+    )?;
+    for staff in &new.instructors {
+        let ok = tx.prepare_cached("SELECT 1 FROM staff_user WHERE id = ?1")?.exists([staff])?;
+        if !ok {
+            return Err(Error::not_found("instructor", staff));
+        }
+        tx.execute("INSERT OR IGNORE INTO cohort_instructor VALUES (?1, ?2)", params![id, staff])?;
+    }
+    let payload = NewCohort { name, ..new.clone() };
+    outbox::append(&tx, Entity::Cohort, Op::Insert, id.0, &payload)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Moves a cohort forward (draft → running → closed); never backwards.
+pub fn set_status(site: &mut Site, actor: &Actor, cohort: CohortId, to: CohortStatus) -> Result<()> {
+    actor.require_manager("change a cohort's status")?;
+    let (tx, _) = site.write()?;
+    let current = get(&tx, cohort)?.status;
+    if to <= current {
+        return Err(Error::invalid(
+            "cohort.status",
+            format!("a {} cohort cannot become {}; status only moves forward", current.as_str(), to.as_str()),
+        ));
+    }
+    tx.execute(
+        "UPDATE cohort SET status = ?2, version = version + 1 WHERE id = ?1",
+        params![cohort, to.as_str()],
+    )?;
+    outbox::append(&tx, Entity::Cohort, Op::Update, cohort.0, &serde_json::json!({ "status": to }))?;
+    audit::record(&tx, Some(actor), "cohort_status", Some(("cohort", cohort.0)), to.as_str())?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// One cohort.
+pub fn get(conn: &Connection, id: CohortId) -> Result<Cohort> {
+    conn.prepare_cached(&format!("{COHORT_SELECT} WHERE c.id = ?1"))?
+        .query_row([id], cohort_from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("cohort", id))
+}
+
+/// Every cohort, newest first.
+pub fn list(conn: &Connection) -> Result<Vec<Cohort>> {
+    let mut stmt = conn.prepare_cached(&format!("{COHORT_SELECT} ORDER BY c.start_date DESC, c.id DESC"))?;
+    let rows = stmt.query_map([], cohort_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+const COHORT_SELECT: &str = "SELECT c.id, c.programme_version_id, c.name, c.start_date, c.end_date,
+        c.capacity, c.status, (SELECT count(*) FROM enrolment e WHERE e.cohort_id = c.id)
+     FROM cohort c";
+
+fn cohort_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Cohort> {
+    Ok(Cohort {
+        id: r.get(0)?,
+        programme_version_id: r.get(1)?,
+        name: r.get(2)?,
+        start_date: r.get(3)?,
+        end_date: r.get(4)?,
+        capacity: r.get(5)?,
+        status: CohortStatus::parse(&r.get::<_, String>(6)?),
+        enrolled: r.get(7)?,
+    })
+}
+
+/// Enrols a learner in a cohort; a second enrolment of the same learner is refused.
+pub fn enrol(site: &mut Site, actor: &Actor, cohort: CohortId, learner: LearnerId) -> Result<EnrolmentId> {
+    let (tx, _) = site.write()?;
+    let c = get(&tx, cohort)?;
+    learners::ensure_exists(&tx, learner)?;
+    if c.status == CohortStatus::Closed {
+        return Err(Error::Locked { what: format!("cohort {}", c.name), hint: "open a new cohort" });
+    }
+    let existing: Option<EnrolmentId> = tx
+        .prepare_cached("SELECT id FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2")?
+        .query_row(params![cohort, learner], |r| r.get(0))
+        .optional()?;
+    if existing.is_some() {
+        return Err(Error::Duplicate {
+            what: "enrolment",
+            detail: format!("this learner is already enrolled in {}", c.name),
+        });
+    }
+    if c.enrolled >= c.capacity {
+        return Err(Error::invalid(
+            "enrolment.cohort",
+            format!("{} is full ({} places); raise its capacity or use another cohort", c.name, c.capacity),
+        ));
+    }
+    let id = EnrolmentId::new();
+    tx.prepare_cached(
+        "INSERT INTO enrolment (id, cohort_id, learner_id, enrolled_at, enrolled_by)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id, cohort, learner, super::now(), actor.id])?;
+    outbox::append(
+        &tx,
+        Entity::Enrolment,
+        Op::Insert,
+        id.0,
+        &serde_json::json!({ "cohort_id": cohort, "learner_id": learner }),
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// The enrolment of a learner in a cohort.
+pub fn enrolment_of(conn: &Connection, cohort: CohortId, learner: LearnerId) -> Result<EnrolmentId> {
+    conn.prepare_cached("SELECT id FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2")?
+        .query_row(params![cohort, learner], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::not_found("enrolment of that learner in cohort", cohort))
+}
+
+/// Schedules a session for a cohort that is not closed.
+pub fn schedule_session(site: &mut Site, actor: &Actor, cohort: CohortId, new: &NewSession) -> Result<SessionId> {
+    if new.ends_at <= new.starts_at {
+        return Err(Error::invalid("session.ends_at", "a session must end after it starts"));
+    }
+    if new.ends_at - new.starts_at > chrono::Duration::hours(12) {
+        return Err(Error::invalid("session.ends_at", "a session lasts at most 12 hours; split it"));
+    }
+    let (tx, _) = site.write()?;
+    let c = get(&tx, cohort)?;
+    if c.status == CohortStatus::Closed {
+        return Err(Error::Locked { what: format!("cohort {}", c.name), hint: "open a new cohort" });
+    }
+    if let Some(unit) = &new.unit_id {
+        let in_programme = tx
+            .prepare_cached(
+                "SELECT 1 FROM programme_unit WHERE programme_version_id = ?1 AND unit_id = ?2",
+            )?
+            .exists(params![c.programme_version_id, unit])?;
+        if !in_programme {
+            return Err(Error::invalid(
+                "session.unit_id",
+                format!("unit {unit} is not part of this cohort's programme"),
+            ));
+        }
+    }
+    let id = SessionId::new();
+    tx.prepare_cached(
+        "INSERT INTO session (id, cohort_id, unit_id, starts_at, ends_at, instructor_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![id, cohort, new.unit_id, new.starts_at, new.ends_at, new.instructor_id.or(Some(actor.id))])?;
+    outbox::append(&tx, Entity::Session, Op::Insert, id.0, &serde_json::json!({ "cohort_id": cohort, "session": new }))?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// One session.
+pub fn session(conn: &Connection, id: SessionId) -> Result<Session> {
+    conn.prepare_cached(&format!("{SESSION_SELECT} WHERE id = ?1"))?
+        .query_row([id], session_from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("session", id))
+}
+
+/// A cohort's sessions in time order.
+pub fn sessions(conn: &Connection, cohort: CohortId) -> Result<Vec<Session>> {
+    let mut stmt = conn.prepare_cached(&format!("{SESSION_SELECT} WHERE cohort_id = ?1 ORDER BY starts_at"))?;
+    let rows = stmt.query_map([cohort], session_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+const SESSION_SELECT: &str =
+    "SELECT id, cohort_id, unit_id, starts_at, ends_at, instructor_id, closed_at FROM session";
+
+fn session_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        cohort_id: r.get(1)?,
+        unit_id: r.get(2)?,
+        starts_at: r.get(3)?,
+        ends_at: r.get(4)?,
+        instructor_id: r.get(5)?,
+        closed_at: r.get(6)?,
+    })
+}
+
+/// The learners enrolled in a cohort, by name.
+pub fn roster(conn: &Connection, cohort: CohortId) -> Result<Vec<(EnrolmentId, LearnerId, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, l.id, l.name FROM enrolment e JOIN learner l ON l.id = e.learner_id
+         WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
+    )?;
+    let rows = stmt.query_map([cohort], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,401 @@
+//! Learners (trainees) and their consents. ID and phone numbers are sealed under the
+//! learner's data key and found by blind indexes: the full ID for duplicates, the last four
+//! characters of ID and phone for search. Screens get masked values; only a site manager
+//! unmasks, and each unmasking is audited.
+
+use chrono::{NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use siteline_proto::{Entity, Op};
+
+use super::staff::Actor;
+use super::{Site, audit, outbox};
+use crate::crypto::SiteKeys;
+use crate::domain::person::{mask_id, mask_mobile, tail, validate_mobile, validate_name};
+use crate::domain::resident_id::{ResidentId, Sex, is_minor};
+use crate::ids::{ConsentId, LearnerId};
+use crate::{Error, Result};
+
+/// Characters of an ID or phone number used for tail search.
+pub const TAIL_LEN: usize = 4;
+
+/// The kind of identity document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdType {
+    /// 居民身份证 (checked by GB 11643 checksum).
+    ResidentId,
+    /// Passport.
+    Passport,
+    /// Other document (e.g. Hong Kong/Macao/Taiwan permits).
+    Other,
+}
+
+impl IdType {
+    fn as_str(self) -> &'static str {
+        match self {
+            IdType::ResidentId => "resident_id",
+            IdType::Passport => "passport",
+            IdType::Other => "other",
+        }
+    }
+}
+
+/// Purposes a learner consents to separately (PIPL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentPurpose {
+    /// Send records to the credit bank for accreditation.
+    CreditBank,
+    /// Photos that show the learner's face as evidence.
+    FacePhotos,
+}
+
+impl ConsentPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            ConsentPurpose::CreditBank => "credit_bank",
+            ConsentPurpose::FacePhotos => "face_photos",
+        }
+    }
+}
+
+/// A consent given or refused at enrolment.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct ConsentInput {
+    /// For what.
+    pub purpose: ConsentPurpose,
+    /// Given (true) or refused/withdrawn (false).
+    pub granted: bool,
+}
+
+/// The privacy notice version consents refer to.
+pub const NOTICE_VERSION: &str = "2026-01";
+
+/// A learner to register.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewLearner {
+    /// Name as on the ID card.
+    pub name: String,
+    /// Kind of document.
+    pub id_type: IdType,
+    /// Document number.
+    pub id_number: String,
+    /// Mainland mobile number, optional.
+    pub phone: Option<String>,
+    /// Consents recorded with the registration.
+    pub consents: Vec<ConsentInput>,
+}
+
+/// A learner as lists and search results show them (masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LearnerSummary {
+    /// Id.
+    pub id: LearnerId,
+    /// Name.
+    pub name: String,
+    /// `440***********123X`
+    pub id_masked: String,
+    /// `138****8000`
+    pub phone_masked: Option<String>,
+    /// From the ID number.
+    pub sex: Option<Sex>,
+    /// From the ID number.
+    pub birth_date: Option<NaiveDate>,
+    /// Under 18 today: the UI flags them.
+    pub minor: bool,
+}
+
+#[derive(Serialize)]
+struct LearnerPayload<'a> {
+    name: &'a str,
+    id_type: IdType,
+    id_masked: &'a str,
+    phone_masked: Option<&'a str>,
+    sex: Option<Sex>,
+    birth_date: Option<NaiveDate>,
+}
+
+#[derive(Serialize)]
+struct ConsentPayload {
+    learner_id: LearnerId,
+    purpose: ConsentPurpose,
+    notice_version: &'static str,
+    granted: bool,
+}
+
+struct CheckedId {
+    number: String,
+    sex: Option<Sex>,
+    birth_date: Option<NaiveDate>,
+}
+
+fn check_id(id_type: IdType, input: &str) -> Result<CheckedId> {
+    match id_type {
+        IdType::ResidentId => {
+            let id = ResidentId::parse(input)?;
+            Ok(CheckedId {
+                number: id.as_str().to_string(),
+                sex: Some(id.sex()),
+                birth_date: Some(id.birth_date()),
+            })
+        }
+        IdType::Passport | IdType::Other => {
+            let number: String = input.trim().to_uppercase();
+            if !(5..=20).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return Err(Error::invalid(
+                    "learner.id_number",
+                    "a document number has 5 to 20 letters and digits; check it",
+                ));
+            }
+            Ok(CheckedId { number, sex: None, birth_date: None })
+        }
+    }
+}
+
+fn id_index(keys: &SiteKeys, number: &str) -> Vec<u8> {
+    keys.blind_index("id", number)
+}
+
+/// Finds the learner already registered with this document number, for a live duplicate
+/// warning while typing. Returns `Ok(None)` for a number that does not parse yet.
+pub fn find_by_id_number(site: &Site, id_type: IdType, input: &str) -> Result<Option<LearnerSummary>> {
+    let Ok(checked) = check_id(id_type, input) else { return Ok(None) };
+    let index = id_index(&site.keys, &checked.number);
+    let found = site
+        .conn
+        .prepare_cached(&format!("{SUMMARY_SELECT} WHERE id_index = ?1"))?
+        .query_row([index], summary_from_row)
+        .optional()?;
+    Ok(found)
+}
+
+/// Registers a learner with their consents, in one transaction with its outbox rows.
+pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<LearnerId> {
+    let name = validate_name("learner.name", &new.name)?;
+    let checked = check_id(new.id_type, &new.id_number)?;
+    let phone = new.phone.as_deref().filter(|p| !p.trim().is_empty()).map(validate_mobile).transpose()?;
+    if let Some(existing) = find_by_id_number(site, new.id_type, &checked.number)? {
+        return Err(Error::Duplicate {
+            what: "learner",
+            detail: format!(
+                "{} ({}) is already registered with this ID number; open their profile instead",
+                existing.name, existing.id_masked
+            ),
+        });
+    }
+    let id = LearnerId::new();
+    let owner = id.0.as_bytes().to_vec();
+    let (tx, keys) = site.write()?;
+    let (data_key, wrapped) = keys.new_data_key(&owner)?;
+    let id_masked = mask_id(&checked.number);
+    let id_sealed = data_key.seal(&[&owner[..], b"/id"].concat(), &checked.number)?;
+    let id_tail = keys.blind_index("id_tail", &tail(&checked.number, TAIL_LEN));
+    let phone_masked = phone.as_deref().map(mask_mobile);
+    let phone_sealed = phone
+        .as_deref()
+        .map(|p| data_key.seal(&[&owner[..], b"/phone"].concat(), p))
+        .transpose()?;
+    let phone_tail = phone.as_deref().map(|p| keys.blind_index("phone_tail", &tail(p, TAIL_LEN)));
+    tx.prepare_cached(
+        "INSERT INTO learner (id, name, id_type, id_cipher, id_masked, id_index, id_tail_index,
+             phone_cipher, phone_masked, phone_tail_index, sex, birth_date, created_at, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        id,
+        name,
+        new.id_type.as_str(),
+        id_sealed,
+        id_masked,
+        id_index(keys, &checked.number),
+        id_tail,
+        phone_sealed,
+        phone_masked,
+        phone_tail,
+        checked.sex.map(Sex::as_str),
+        checked.birth_date,
+        super::now(),
+        actor.id,
+    ])?;
+    tx.prepare_cached("INSERT INTO learner_key (learner_id, wrapped_key) VALUES (?1, ?2)")?
+        .execute(params![id, wrapped])?;
+    let payload = LearnerPayload {
+        name: &name,
+        id_type: new.id_type,
+        id_masked: &id_masked,
+        phone_masked: phone_masked.as_deref(),
+        sex: checked.sex,
+        birth_date: checked.birth_date,
+    };
+    outbox::append(&tx, Entity::Learner, Op::Insert, id.0, &payload)?;
+    for consent in &new.consents {
+        insert_consent(&tx, actor, id, *consent)?;
+    }
+    tx.commit()?;
+    Ok(id)
+}
+
+fn insert_consent(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &Actor,
+    learner: LearnerId,
+    c: ConsentInput,
+) -> Result<ConsentId> {
+    let id = ConsentId::new();
+    tx.prepare_cached(
+        "INSERT INTO consent (id, learner_id, purpose, notice_version, granted, recorded_at, recorded_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![id, learner, c.purpose.as_str(), NOTICE_VERSION, c.granted, super::now(), actor.id])?;
+    let payload = ConsentPayload {
+        learner_id: learner,
+        purpose: c.purpose,
+        notice_version: NOTICE_VERSION,
+        granted: c.granted,
+    };
+    outbox::append(tx, Entity::Consent, Op::Insert, id.0, &payload)?;
+    Ok(id)
+}
+
+/// Records a consent given or withdrawn later (append-only).
+pub fn record_consent(site: &mut Site, actor: &Actor, learner: LearnerId, c: ConsentInput) -> Result<ConsentId> {
+    let (tx, _) = site.write()?;
+    ensure_exists(&tx, learner)?;
+    let id = insert_consent(&tx, actor, learner, c)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// The learner's current answer for a purpose (the latest record wins); `false` if never asked.
+pub fn has_consent(conn: &Connection, learner: LearnerId, purpose: ConsentPurpose) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT granted FROM consent WHERE learner_id = ?1 AND purpose = ?2
+             ORDER BY recorded_at DESC, rowid DESC LIMIT 1",
+        )?
+        .query_row(params![learner, purpose.as_str()], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+pub(crate) fn ensure_exists(conn: &Connection, learner: LearnerId) -> Result<()> {
+    let found = conn.prepare_cached("SELECT 1 FROM learner WHERE id = ?1")?.exists([learner])?;
+    if found { Ok(()) } else { Err(Error::not_found("learner", learner)) }
+}
+
+const SUMMARY_SELECT: &str =
+    "SELECT id, name, id_masked, phone_masked, sex, birth_date FROM learner";
+
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LearnerSummary> {
+    let sex: Option<String> = r.get(4)?;
+    let birth_date: Option<NaiveDate> = r.get(5)?;
+    Ok(LearnerSummary {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        id_masked: r.get(2)?,
+        phone_masked: r.get(3)?,
+        sex: sex.map(|s| if s == "male" { Sex::Male } else { Sex::Female }),
+        birth_date,
+        minor: birth_date.is_some_and(|b| is_minor(b, Utc::now().date_naive())),
+    })
+}
+
+/// One learner by id.
+pub fn get(conn: &Connection, id: LearnerId) -> Result<LearnerSummary> {
+    conn.prepare_cached(&format!("{SUMMARY_SELECT} WHERE id = ?1"))?
+        .query_row([id], summary_from_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("learner", id))
+}
+
+/// Searches by name (any part), by the last 4 characters of the ID or phone number, or by a
+/// full ID number. Returns at most `limit` learners, by name.
+pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSummary>> {
+    let q = query.trim();
+    if q.is_empty() {
+        return Err(Error::invalid("search", "type part of a name, or the last 4 characters of an ID or phone number"));
+    }
+    let limit = limit.clamp(1, 500) as i64;
+    let idlike = q.chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+    let conn = &site.conn;
+    let rows = if idlike && q.chars().count() == TAIL_LEN {
+        let t = q.to_uppercase();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SUMMARY_SELECT} WHERE id_tail_index = ?1 OR phone_tail_index = ?2
+             ORDER BY name LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(
+            params![site.keys.blind_index("id_tail", &t), site.keys.blind_index("phone_tail", &t), limit],
+            summary_from_row,
+        )?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    } else if idlike && q.chars().count() == 18 {
+        let checked = check_id(IdType::ResidentId, q)?;
+        let mut stmt = conn.prepare_cached(&format!("{SUMMARY_SELECT} WHERE id_index = ?1"))?;
+        let rows = stmt.query_map([id_index(&site.keys, &checked.number)], summary_from_row)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    } else if idlike {
+        return Err(Error::invalid(
+            "search",
+            "type the last 4 characters of an ID or phone number, or the full 18-character ID",
+        ));
+    } else {
+        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SUMMARY_SELECT} WHERE name LIKE ?1 ESCAPE '\\' ORDER BY name LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![pattern, limit], summary_from_row)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    Ok(rows)
+}
+
+/// The clear ID and phone numbers, for a site manager only; each call is audited.
+pub fn unmask(site: &mut Site, actor: &Actor, learner: LearnerId) -> Result<(String, Option<String>)> {
+    actor.require_manager("see full ID numbers")?;
+    let (tx, keys) = site.write()?;
+    let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>)> = tx
+        .query_row(
+            "SELECT l.id_cipher, l.phone_cipher, k.wrapped_key
+             FROM learner l JOIN learner_key k ON k.learner_id = l.id WHERE l.id = ?1",
+            [learner],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((id_sealed, phone_sealed, wrapped)) = row else {
+        return Err(Error::not_found("learner", learner));
+    };
+    let (Some(id_sealed), Some(wrapped)) = (id_sealed, wrapped) else {
+        return Err(Error::Crypto("this learner's personal data was erased at their request".into()));
+    };
+    let owner = learner.0.as_bytes().to_vec();
+    let key = keys.unwrap_data_key(&owner, &wrapped)?;
+    let id = key.open(&[&owner[..], b"/id"].concat(), &id_sealed)?;
+    let phone = phone_sealed
+        .map(|p| key.open(&[&owner[..], b"/phone"].concat(), &p))
+        .transpose()?;
+    audit::record(&tx, Some(actor), "unmask_learner", Some(("learner", learner.0)), "id and phone shown")?;
+    tx.commit()?;
+    Ok((id, phone))
+}
+
+/// Erases a learner's personal data by destroying their data key (crypto-shredding): the
+/// sealed ID and phone become unreadable, the ledgers stay. Site manager only.
+pub fn erase_personal_data(site: &mut Site, actor: &Actor, learner: LearnerId) -> Result<()> {
+    actor.require_manager("erase personal data")?;
+    let (tx, _) = site.write()?;
+    ensure_exists(&tx, learner)?;
+    tx.execute(
+        "UPDATE learner_key SET wrapped_key = NULL, shredded_at = ?2 WHERE learner_id = ?1",
+        params![learner, super::now()],
+    )?;
+    tx.execute(
+        "UPDATE learner SET id_cipher = NULL, phone_cipher = NULL WHERE id = ?1",
+        [learner],
+    )?;
+    audit::record(&tx, Some(actor), "erase_personal_data", Some(("learner", learner.0)), "data key destroyed")?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! The outbox (SYNC.md): every local write appends one row here in its own transaction, with
+//! `seq` strictly increasing per device and never reused. The sync client reads pending rows
+//! and prunes them once HQ acknowledges; this module does not talk to the network.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use siteline_proto::{Entity, Op, OutboxRow};
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+/// This device's identity as stored in the `device` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Device {
+    /// UUIDv7 made on first open.
+    pub device_id: Uuid,
+    /// Starts at 1; a restored backup takes the next.
+    pub epoch: u32,
+    /// The seq the next write will take.
+    pub next_seq: u64,
+}
+
+pub(crate) fn ensure_device(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO device (singleton, device_id, created_at) VALUES (1, ?1, ?2)",
+        params![Uuid::now_v7(), super::now()],
+    )?;
+    Ok(())
+}
+
+/// Reads the device row.
+pub fn device(conn: &Connection) -> Result<Device> {
+    Ok(conn.query_row("SELECT device_id, epoch, next_seq FROM device", [], |r| {
+        Ok(Device { device_id: r.get(0)?, epoch: r.get(1)?, next_seq: r.get(2)? })
+    })?)
+}
+
+/// Appends one operation inside the caller's transaction and returns its seq.
+pub fn append(
+    tx: &Transaction<'_>,
+    entity: Entity,
+    op: Op,
+    record_id: Uuid,
+    payload: &impl Serialize,
+) -> Result<u64> {
+    let (seq, epoch): (u64, u32) = tx
+        .prepare_cached(
+            "UPDATE device SET next_seq = next_seq + 1 RETURNING next_seq - 1, epoch",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let payload = serde_json::to_string(payload)?;
+    tx.prepare_cached(
+        "INSERT INTO outbox (seq, epoch, entity, op, record_id, payload, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![seq, epoch, entity.as_str(), op.as_str(), record_id, payload, super::now()])?;
+    Ok(seq)
+}
+
+/// The oldest `limit` unacknowledged operations, in seq order.
+pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxRow>> {
+    let dev = device(conn)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, epoch, entity, op, record_id, payload, recorded_at
+         FROM outbox ORDER BY seq LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        Ok((
+            r.get::<_, u64>(0)?,
+            r.get::<_, u32>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Uuid>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, DateTime<Utc>>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, epoch, entity, op, record_id, payload, recorded_at) = row?;
+        let entity = Entity::parse(&entity)
+            .ok_or_else(|| Error::invalid("outbox.entity", format!("unknown entity {entity}")))?;
+        let op = Op::parse(&op)
+            .ok_or_else(|| Error::invalid("outbox.op", format!("unknown op {op}")))?;
+        out.push(OutboxRow {
+            device_id: dev.device_id,
+            epoch,
+            seq,
+            entity,
+            op,
+            record_id,
+            payload: serde_json::from_str(&payload)?,
+            recorded_at,
+        });
+    }
+    Ok(out)
+}
+
+/// How many operations wait for HQ, and when the oldest was recorded.
+pub fn pending_summary(conn: &Connection) -> Result<(u64, Option<DateTime<Utc>>)> {
+    let count: u64 = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+    let oldest = conn
+        .query_row("SELECT recorded_at FROM outbox ORDER BY seq LIMIT 1", [], |r| r.get(0))
+        .optional()?;
+    Ok((count, oldest))
+}
+
+/// Removes rows HQ acknowledged (seq ≤ `through`); the outbox never grows without bound.
+pub fn prune_through(tx: &Transaction<'_>, through: u64) -> Result<usize> {
+    Ok(tx.execute("DELETE FROM outbox WHERE seq <= ?1", [through])?)
+}
+
+/// True when some operation on `record_id` still waits for HQ.
+pub fn is_pending(conn: &Connection, record_id: Uuid) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM outbox WHERE record_id = ?1 LIMIT 1")?
+        .exists([record_id])?)
+}

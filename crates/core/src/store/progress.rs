@@ -1,0 +1,212 @@
+//! Progress for site managers: per cohort, each learner's attended hours against required,
+//! eligibility, component results and pass status; per site, counts by programme and status.
+//! Read-only queries over the store; attended minutes come from the derived
+//! `session_attendance` table that every roll-call mark refreshes.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::catalogue::{self, ProgrammeVersion};
+use super::cohorts::{self, Cohort, CohortStatus};
+use crate::domain::attendance::is_eligible;
+use crate::domain::scores::{Component, ComponentResults, PassStatus, Score, pass_status};
+use crate::ids::{CohortId, EnrolmentId, LearnerId};
+use crate::Result;
+
+/// One learner's line in a cohort's progress table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LearnerProgress {
+    /// Learner.
+    pub learner_id: LearnerId,
+    /// Enrolment.
+    pub enrolment_id: EnrolmentId,
+    /// Name.
+    pub name: String,
+    /// Masked ID number.
+    pub id_masked: String,
+    /// Minutes attended, from attendance events.
+    pub attended_minutes: i64,
+    /// The programme's hours in minutes.
+    pub required_minutes: i64,
+    /// attended / required, in permille (may pass 1000).
+    pub attendance_permille: i64,
+    /// Attended enough to sit the assessment.
+    pub eligible: bool,
+    /// Latest current result per component.
+    pub results: ComponentResults,
+    /// Against the pass rule.
+    pub status: PassStatus,
+    /// An outcome claim was submitted.
+    pub claimed: bool,
+}
+
+/// A cohort's progress table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CohortProgress {
+    /// The cohort.
+    pub cohort: Cohort,
+    /// Its programme version.
+    pub programme: ProgrammeVersion,
+    /// One line per enrolled learner, by name.
+    pub learners: Vec<LearnerProgress>,
+}
+
+/// Builds one cohort's progress table.
+pub fn cohort_progress(conn: &Connection, cohort: CohortId) -> Result<CohortProgress> {
+    let c = cohorts::get(conn, cohort)?;
+    let programme = catalogue::programme_version(conn, &c.programme_version_id)?;
+    let required = i64::from(programme.total_hours) * 60;
+    let mut results = current_results(
+        conn,
+        "SELECT a.enrolment_id, a.component, a.score, a.critical_failed
+         FROM enrolment e JOIN assessment_attempt a ON a.enrolment_id = e.id
+         WHERE e.cohort_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
+         ORDER BY a.enrolment_id, a.component, a.attempt_no",
+        params![cohort],
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, l.id, l.name, l.id_masked,
+                (SELECT coalesce(sum(sa.minutes), 0) FROM session s
+                   JOIN session_attendance sa ON sa.session_id = s.id AND sa.learner_id = e.learner_id
+                  WHERE s.cohort_id = e.cohort_id),
+                EXISTS (SELECT 1 FROM outcome_claim oc WHERE oc.enrolment_id = e.id)
+         FROM enrolment e JOIN learner l ON l.id = e.learner_id
+         WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
+    )?;
+    let rows = stmt.query_map([cohort], |r| {
+        Ok((r.get::<_, EnrolmentId>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get(5)?))
+    })?;
+    let mut learners = Vec::new();
+    for row in rows {
+        let (enrolment_id, learner_id, name, id_masked, attended, claimed) = row?;
+        let res = results.remove(&enrolment_id).unwrap_or_default();
+        learners.push(LearnerProgress {
+            learner_id,
+            enrolment_id,
+            name,
+            id_masked,
+            attended_minutes: attended,
+            required_minutes: required,
+            attendance_permille: attended * 1000 / required.max(1),
+            eligible: is_eligible(attended, programme.total_hours, programme.min_attendance_permille),
+            status: pass_status(programme.level, &res),
+            results: res,
+            claimed,
+        });
+    }
+    Ok(CohortProgress { cohort: c, programme, learners })
+}
+
+fn current_results(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<HashMap<EnrolmentId, ComponentResults>> {
+    let mut out: HashMap<EnrolmentId, ComponentResults> = HashMap::new();
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    while let Some(r) = rows.next()? {
+        let e: EnrolmentId = r.get(0)?;
+        let component: String = r.get(1)?;
+        let score = Score::from_stored(r.get(2)?);
+        let entry = out.entry(e).or_default();
+        match Component::parse(&component)? {
+            Component::Theory => entry.theory = Some(score),
+            Component::Practical => entry.practical = Some((score, r.get(3)?)),
+            Component::Review => entry.review = Some(score),
+        }
+    }
+    Ok(out)
+}
+
+/// Counts for one programme version across the site.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProgrammeCounts {
+    /// Programme version.
+    pub programme_version_id: String,
+    /// Programme name (zh).
+    pub name_zh: String,
+    /// Programme name (en).
+    pub name_en: String,
+    /// Level.
+    pub level: u8,
+    /// Cohorts in draft.
+    pub cohorts_draft: u32,
+    /// Cohorts running.
+    pub cohorts_running: u32,
+    /// Cohorts closed.
+    pub cohorts_closed: u32,
+    /// Enrolments.
+    pub enrolled: u32,
+    /// Enrolments with enough attendance.
+    pub eligible: u32,
+    /// Enrolments that passed.
+    pub passed: u32,
+    /// Enrolments with a failed component.
+    pub failed: u32,
+    /// Enrolments not yet fully assessed.
+    pub pending: u32,
+}
+
+/// Site-wide counts by programme version and status (programmes with no cohort omitted).
+pub fn site_summary(conn: &Connection) -> Result<Vec<ProgrammeCounts>> {
+    let pvs: HashMap<String, ProgrammeVersion> =
+        catalogue::programme_versions(conn)?.into_iter().map(|p| (p.id.clone(), p)).collect();
+    let mut counts: HashMap<String, ProgrammeCounts> = HashMap::new();
+    let entry = |pv: &ProgrammeVersion| -> ProgrammeCounts {
+        ProgrammeCounts {
+            programme_version_id: pv.id.clone(),
+            name_zh: pv.name_zh.clone(),
+            name_en: pv.name_en.clone(),
+            level: pv.level.get(),
+            ..Default::default()
+        }
+    };
+    for c in cohorts::list(conn)? {
+        let Some(pv) = pvs.get(&c.programme_version_id) else { continue };
+        let e = counts.entry(pv.id.clone()).or_insert_with(|| entry(pv));
+        match c.status {
+            CohortStatus::Draft => e.cohorts_draft += 1,
+            CohortStatus::Running => e.cohorts_running += 1,
+            CohortStatus::Closed => e.cohorts_closed += 1,
+        }
+    }
+    let mut results = current_results(
+        conn,
+        "SELECT a.enrolment_id, a.component, a.score, a.critical_failed FROM assessment_attempt a
+         WHERE NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
+         ORDER BY a.enrolment_id, a.component, a.attempt_no",
+        [],
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, c.programme_version_id, coalesce(m.minutes, 0)
+         FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
+         LEFT JOIN (SELECT s.cohort_id, sa.learner_id, sum(sa.minutes) AS minutes
+                      FROM session_attendance sa JOIN session s ON s.id = sa.session_id
+                     GROUP BY s.cohort_id, sa.learner_id) m
+                ON m.cohort_id = e.cohort_id AND m.learner_id = e.learner_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let enrolment: EnrolmentId = r.get(0)?;
+        let pv_id: String = r.get(1)?;
+        let minutes: i64 = r.get(2)?;
+        let Some(pv) = pvs.get(&pv_id) else { continue };
+        let e = counts.entry(pv_id).or_insert_with(|| entry(pv));
+        e.enrolled += 1;
+        if is_eligible(minutes, pv.total_hours, pv.min_attendance_permille) {
+            e.eligible += 1;
+        }
+        match pass_status(pv.level, &results.remove(&enrolment).unwrap_or_default()) {
+            PassStatus::Passed => e.passed += 1,
+            PassStatus::Failed => e.failed += 1,
+            PassStatus::Pending => e.pending += 1,
+        }
+    }
+    let mut out: Vec<_> = counts.into_values().collect();
+    out.sort_by(|a, b| a.programme_version_id.cmp(&b.programme_version_id));
+    Ok(out)
+}

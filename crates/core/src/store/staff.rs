@@ -1,0 +1,284 @@
+//! Staff accounts and roles. An [`Actor`] is only made from the database (by signing in or
+//! by id), so a role cannot be claimed by the caller: core checks it on every write.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use siteline_proto::{Entity, Op};
+
+use super::{Site, audit, outbox};
+use crate::domain::person::validate_name;
+use crate::ids::StaffId;
+use crate::{Error, Result};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// What a staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 授课教师: roll call and assessments for their cohorts.
+    Instructor,
+    /// 站点负责人: everything at the site, including corrections after lock and users.
+    SiteManager,
+    /// 考评员: records assessments.
+    Assessor,
+}
+
+impl Role {
+    /// Stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Instructor => "instructor",
+            Role::SiteManager => "site_manager",
+            Role::Assessor => "assessor",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Role> {
+        match s {
+            "instructor" => Some(Role::Instructor),
+            "site_manager" => Some(Role::SiteManager),
+            "assessor" => Some(Role::Assessor),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Instructor => "instructor",
+            Role::SiteManager => "site manager",
+            Role::Assessor => "assessor",
+        })
+    }
+}
+
+/// A signed-in staff member, as read from the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// Who.
+    pub id: StaffId,
+    /// Their role.
+    pub role: Role,
+}
+
+impl Actor {
+    /// Refuses unless the actor is a site manager.
+    pub fn require_manager(&self, action: &'static str) -> Result<()> {
+        if self.role == Role::SiteManager {
+            Ok(())
+        } else {
+            Err(Error::Forbidden { action, role: self.role })
+        }
+    }
+}
+
+/// A new staff account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewStaff {
+    /// Sign-in name (unique, case-insensitive).
+    pub username: String,
+    /// Name shown on screen and in reports.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Password in clear; only its argon2 hash is kept.
+    pub password: String,
+}
+
+/// What travels to HQ for a staff account: never the password hash.
+#[derive(Serialize)]
+struct StaffPayload<'a> {
+    username: &'a str,
+    display_name: &'a str,
+    role: Role,
+    active: bool,
+}
+
+/// Creates the first site manager on a fresh site; refused once any account exists.
+pub fn create_first_manager(site: &mut Site, new: &NewStaff) -> Result<Actor> {
+    if new.role != Role::SiteManager {
+        return Err(Error::invalid("staff.role", "the first account must be a site manager"));
+    }
+    let exists: bool = site.conn.prepare("SELECT 1 FROM staff_user")?.exists([])?;
+    if exists {
+        return Err(Error::Duplicate {
+            what: "first site manager",
+            detail: "this site already has accounts; sign in as its site manager".into(),
+        });
+    }
+    insert_staff(site, None, new)
+}
+
+/// Adds a staff account (site manager only).
+pub fn create_staff(site: &mut Site, actor: &Actor, new: &NewStaff) -> Result<Actor> {
+    actor.require_manager("manage users")?;
+    insert_staff(site, Some(actor), new)
+}
+
+fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Result<Actor> {
+    let username = new.username.trim();
+    if username.is_empty() || username.chars().any(char::is_whitespace) {
+        return Err(Error::invalid("staff.username", "a sign-in name is one word with no spaces"));
+    }
+    let display_name = validate_name("staff.display_name", &new.display_name)?;
+    if new.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::invalid(
+            "staff.password",
+            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let hash = Argon2::default()
+        .hash_password(new.password.as_bytes(), &salt)
+        .map_err(|e| Error::Crypto(format!("hashing the password failed: {e}")))?
+        .to_string();
+    let (tx, _) = site.write()?;
+    let taken: bool = tx
+        .prepare_cached("SELECT 1 FROM staff_user WHERE username = ?1")?
+        .exists([username])?;
+    if taken {
+        return Err(Error::Duplicate {
+            what: "sign-in name",
+            detail: format!("{username} is already used; choose another"),
+        });
+    }
+    let id = StaffId::new();
+    tx.execute(
+        "INSERT INTO staff_user (id, username, display_name, role, password_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, username, display_name, new.role.as_str(), hash, super::now()],
+    )?;
+    let payload = StaffPayload { username, display_name: &display_name, role: new.role, active: true };
+    outbox::append(&tx, Entity::StaffUser, Op::Insert, id.0, &payload)?;
+    let created = Actor { id, role: new.role };
+    audit::record(&tx, actor.or(Some(&created)), "create_staff", Some(("staff_user", id.0)), username)?;
+    tx.commit()?;
+    Ok(created)
+}
+
+/// Checks a password; the same error for an unknown name and a wrong password.
+pub fn sign_in(conn: &Connection, username: &str, password: &str) -> Result<Actor> {
+    let row: Option<(StaffId, String, String, bool)> = conn
+        .prepare_cached(
+            "SELECT id, role, password_hash, active FROM staff_user WHERE username = ?1",
+        )?
+        .query_row([username.trim()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let refused =
+        || Error::invalid("sign_in", "the sign-in name or password is wrong; try again");
+    let Some((id, role, hash, active)) = row else { return Err(refused()) };
+    let parsed = PasswordHash::new(&hash).map_err(|e| Error::Crypto(e.to_string()))?;
+    Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| refused())?;
+    if !active {
+        return Err(Error::invalid("sign_in", "this account is disabled; ask the site manager"));
+    }
+    let role = Role::parse(&role).ok_or_else(|| Error::invalid("staff.role", role))?;
+    Ok(Actor { id, role })
+}
+
+/// Loads an active staff member as an actor (e.g. to resume a signed-in session).
+pub fn actor(conn: &Connection, id: StaffId) -> Result<Actor> {
+    let row: Option<(String, bool)> = conn
+        .prepare_cached("SELECT role, active FROM staff_user WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        Some((role, true)) => Ok(Actor {
+            id,
+            role: Role::parse(&role).ok_or_else(|| Error::invalid("staff.role", role))?,
+        }),
+        Some((_, false)) => Err(Error::invalid("staff", "this account is disabled")),
+        None => Err(Error::not_found("staff member", id)),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn manager(site: &mut Site) -> Actor {
+        create_first_manager(
+            site,
+            &NewStaff {
+                username: "manager".into(),
+                display_name: "李站长".into(),
+                role: Role::SiteManager,
+                password: "correct horse".into(),
+            },
+        )
+        .unwrap()
+    }
+
+    pub(crate) fn instructor(site: &mut Site, by: &Actor) -> Actor {
+        create_staff(
+            site,
+            by,
+            &NewStaff {
+                username: "teacher".into(),
+                display_name: "王老师".into(),
+                role: Role::Instructor,
+                password: "teach1234".into(),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn first_manager_then_sign_in_with_argon2() {
+        let mut site = Site::open_in_memory().unwrap();
+        let m = manager(&mut site);
+        assert_eq!(sign_in(site.conn(), "MANAGER", "correct horse").unwrap(), m);
+        assert!(sign_in(site.conn(), "manager", "wrong horse").is_err());
+        assert!(sign_in(site.conn(), "nobody", "correct horse").is_err());
+        let hash: String =
+            site.conn().query_row("SELECT password_hash FROM staff_user", [], |r| r.get(0)).unwrap();
+        assert!(hash.starts_with("$argon2"));
+        // The hash never goes to the outbox.
+        let payload: String =
+            site.conn().query_row("SELECT payload FROM outbox", [], |r| r.get(0)).unwrap();
+        assert!(!payload.contains("argon2"));
+        assert!(create_first_manager(&mut site, &NewStaff { username: "b".into(), ..new_mgr() }).is_err());
+    }
+
+    fn new_mgr() -> NewStaff {
+        NewStaff {
+            username: "m".into(),
+            display_name: "m".into(),
+            role: Role::SiteManager,
+            password: "12345678".into(),
+        }
+    }
+
+    #[test]
+    fn only_a_manager_manages_users() {
+        let mut site = Site::open_in_memory().unwrap();
+        let m = manager(&mut site);
+        let t = instructor(&mut site, &m);
+        let err = create_staff(&mut site, &t, &NewStaff { username: "x".into(), ..new_mgr() }).unwrap_err();
+        assert_eq!(err.kind(), "forbidden");
+        assert!(err.to_string().contains("instructor may not manage users"));
+    }
+
+    #[test]
+    fn bad_staff_input_is_refused_by_field() {
+        let mut site = Site::open_in_memory().unwrap();
+        let m = manager(&mut site);
+        let cases = [
+            (NewStaff { username: "a b".into(), ..new_mgr() }, "staff.username"),
+            (NewStaff { display_name: " ".into(), ..new_mgr() }, "staff.display_name"),
+            (NewStaff { password: "short".into(), ..new_mgr() }, "staff.password"),
+            (NewStaff { username: "Manager".into(), ..new_mgr() }, "sign-in name"),
+        ];
+        for (input, needle) in cases {
+            let err = create_staff(&mut site, &m, &input).unwrap_err();
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+        let count: i64 = site.conn().query_row("SELECT count(*) FROM staff_user", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, 1);
+    }
+}

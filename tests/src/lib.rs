@@ -1,0 +1,1 @@
+//! Shared fixtures for Siteline's end-to-end tests: real site databases in temporary folders.
