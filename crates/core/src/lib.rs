@@ -10,6 +10,7 @@ pub mod domain;
 mod error;
 pub mod ids;
 pub mod store;
+pub mod testing;
 
 pub use error::{Error, Result};
 pub use store::staff::{Actor, Role};

@@ -147,8 +147,9 @@ mod tests {
         let id = ResidentId::parse("11010519491231002X").unwrap();
         assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert_eq!(id.sex(), Sex::Female);
-        let id = ResidentId::parse("440524188001010014").unwrap();
+        let id = ResidentId::parse(&with_check("44052419800101001")).unwrap();
         assert_eq!(id.sex(), Sex::Male);
+        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1980, 1, 1).unwrap());
     }
 
     #[test]

@@ -111,6 +111,14 @@ pub fn prune_through(tx: &Transaction<'_>, through: u64) -> Result<usize> {
     Ok(tx.execute("DELETE FROM outbox WHERE seq <= ?1", [through])?)
 }
 
+/// Prunes acknowledged rows in a transaction of its own.
+pub fn acknowledge(site: &mut super::Site, through: u64) -> Result<usize> {
+    let (tx, _) = site.write()?;
+    let n = prune_through(&tx, through)?;
+    tx.commit()?;
+    Ok(n)
+}
+
 /// True when some operation on `record_id` still waits for HQ.
 pub fn is_pending(conn: &Connection, record_id: Uuid) -> Result<bool> {
     Ok(conn

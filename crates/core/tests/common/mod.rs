@@ -1,0 +1,116 @@
+//! Fixtures: a real site store with a manager, an instructor, a cohort and learners.
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use siteline_core::ids::{CohortId, LearnerId, SessionId};
+use siteline_core::store::cohorts::{self, NewCohort, NewSession};
+use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
+use siteline_core::store::staff::{self, NewStaff};
+use siteline_core::{Actor, Role, Site, testing};
+
+pub struct Fixture {
+    pub site: Site,
+    pub manager: Actor,
+    pub instructor: Actor,
+}
+
+pub fn site() -> Fixture {
+    let mut site = Site::open_in_memory().unwrap();
+    let manager = staff::create_first_manager(
+        &mut site,
+        &NewStaff {
+            username: "manager".into(),
+            display_name: "李站长".into(),
+            role: Role::SiteManager,
+            password: "correct horse".into(),
+        },
+    )
+    .unwrap();
+    let instructor = staff::create_staff(
+        &mut site,
+        &manager,
+        &NewStaff {
+            username: "teacher".into(),
+            display_name: "王老师".into(),
+            role: Role::Instructor,
+            password: "teach1234".into(),
+        },
+    )
+    .unwrap();
+    Fixture { site, manager, instructor }
+}
+
+pub fn new_learner(n: u64) -> NewLearner {
+    NewLearner {
+        name: testing::name(n),
+        id_type: IdType::ResidentId,
+        id_number: testing::resident_id(n),
+        phone: Some(testing::mobile(n)),
+        consents: vec![ConsentInput { purpose: ConsentPurpose::CreditBank, granted: true }],
+    }
+}
+
+pub fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+}
+
+pub fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap()
+}
+
+impl Fixture {
+    pub fn cohort(&mut self, pv: &str) -> CohortId {
+        cohorts::create(
+            &mut self.site,
+            &self.manager,
+            &NewCohort {
+                programme_version_id: pv.into(),
+                name: "2026年第3期母婴护理员(五级)班".into(),
+                start_date: day(2),
+                end_date: day(27),
+                capacity: 60,
+                instructors: vec![self.instructor.id],
+            },
+        )
+        .unwrap()
+    }
+
+    pub fn learners(&mut self, cohort: CohortId, from: u64, n: u64) -> Vec<LearnerId> {
+        (from..from + n)
+            .map(|i| {
+                let l = learners::register(&mut self.site, &self.manager, &new_learner(i)).unwrap();
+                cohorts::enrol(&mut self.site, &self.manager, cohort, l).unwrap();
+                l
+            })
+            .collect()
+    }
+
+    /// `n` sessions of `hours` hours on consecutive days from Nov 2, 01:00 UTC (09:00 Beijing).
+    pub fn sessions(&mut self, cohort: CohortId, n: u32, hours: i64) -> Vec<SessionId> {
+        (0..n)
+            .map(|i| {
+                let start = at(2, 1, 0) + Duration::days(i64::from(i));
+                cohorts::schedule_session(
+                    &mut self.site,
+                    &self.instructor,
+                    cohort,
+                    &NewSession {
+                        unit_id: None,
+                        starts_at: start,
+                        ends_at: start + Duration::hours(hours),
+                        instructor_id: Some(self.instructor.id),
+                    },
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        self.site.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        siteline_core::store::outbox::device(self.site.conn()).unwrap().next_seq
+    }
+}
