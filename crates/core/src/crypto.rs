@@ -37,9 +37,13 @@ impl SiteKeys {
         #[allow(clippy::expect_used)]
         {
             hk.expand(b"wrap", &mut wrap).expect("32-byte HKDF output");
-            hk.expand(b"blind-index", &mut index).expect("32-byte HKDF output");
+            hk.expand(b"blind-index", &mut index)
+                .expect("32-byte HKDF output");
         }
-        SiteKeys { wrap: XChaCha20Poly1305::new(&wrap.into()), index: index.to_vec() }
+        SiteKeys {
+            wrap: XChaCha20Poly1305::new(&wrap.into()),
+            index: index.to_vec(),
+        }
     }
 
     /// Fresh random keys, for tests and in-memory stores.
@@ -50,7 +54,10 @@ impl SiteKeys {
 
     /// Reads the master key file, creating it (owner-only permissions) when it is missing.
     pub fn load_or_create(path: &Path) -> Result<Self> {
-        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let io = |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
         match std::fs::read(path) {
             Ok(bytes) => {
                 let master: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
@@ -94,9 +101,13 @@ impl SiteKeys {
     pub fn unwrap_data_key(&self, owner: &[u8], wrapped: &[u8]) -> Result<DataKey> {
         let key = open(&self.wrap, owner, wrapped)?;
         if key.len() != 32 {
-            return Err(Error::Crypto("a wrapped data key has the wrong length".into()));
+            return Err(Error::Crypto(
+                "a wrapped data key has the wrong length".into(),
+            ));
         }
-        Ok(DataKey(XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(&key))))
+        Ok(DataKey(XChaCha20Poly1305::new(
+            chacha20poly1305::Key::from_slice(&key),
+        )))
     }
 }
 
@@ -120,7 +131,13 @@ fn seal(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Result<Vec<
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let mut out = nonce.to_vec();
     let ct = cipher
-        .encrypt(&nonce, Payload { msg: plaintext, aad })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| Error::Crypto("sealing a field failed".into()))?;
     out.extend_from_slice(&ct);
     Ok(out)
@@ -131,20 +148,26 @@ fn open(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>
         return Err(Error::Crypto("a sealed field is truncated".into()));
     }
     let (nonce, ct) = sealed.split_at(NONCE_LEN);
-    cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad }).map_err(|_| {
-        Error::Crypto(
-            "a sealed field could not be opened: wrong site key or damaged data; restore the \
+    cipher
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
+        .map_err(|_| {
+            Error::Crypto(
+                "a sealed field could not be opened: wrong site key or damaged data; restore the \
              site key file that belongs to this database"
-                .into(),
-        )
-    })
+                    .into(),
+            )
+        })
 }
 
 #[cfg(unix)]
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }
@@ -165,10 +188,17 @@ mod tests {
         let sealed = dk.seal(b"learner-1/id", "11010519491231002X").unwrap();
         assert!(!sealed.windows(4).any(|w| w == b"1101"));
         let dk2 = keys.unwrap_data_key(b"learner-1", &wrapped).unwrap();
-        assert_eq!(dk2.open(b"learner-1/id", &sealed).unwrap(), "11010519491231002X");
+        assert_eq!(
+            dk2.open(b"learner-1/id", &sealed).unwrap(),
+            "11010519491231002X"
+        );
         assert!(dk2.open(b"learner-2/id", &sealed).is_err());
         assert!(keys.unwrap_data_key(b"learner-2", &wrapped).is_err());
-        assert!(SiteKeys::generate().unwrap_data_key(b"learner-1", &wrapped).is_err());
+        assert!(
+            SiteKeys::generate()
+                .unwrap_data_key(b"learner-1", &wrapped)
+                .is_err()
+        );
     }
 
     #[test]
@@ -176,7 +206,10 @@ mod tests {
         let keys = SiteKeys::generate();
         assert_eq!(keys.blind_index("id", "X"), keys.blind_index("id", "X"));
         assert_ne!(keys.blind_index("id", "X"), keys.blind_index("tail", "X"));
-        assert_ne!(keys.blind_index("id", "X"), SiteKeys::generate().blind_index("id", "X"));
+        assert_ne!(
+            keys.blind_index("id", "X"),
+            SiteKeys::generate().blind_index("id", "X")
+        );
     }
 
     #[test]

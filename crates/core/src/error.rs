@@ -102,11 +102,17 @@ impl Error {
 
     /// Shorthand for [`Error::Invalid`].
     pub fn invalid(field: &'static str, problem: impl fmt::Display) -> Self {
-        Error::Invalid { field, problem: problem.to_string() }
+        Error::Invalid {
+            field,
+            problem: problem.to_string(),
+        }
     }
 
     /// Shorthand for [`Error::NotFound`].
     pub fn not_found(what: &'static str, id: impl fmt::Display) -> Self {
-        Error::NotFound { what, id: id.to_string() }
+        Error::NotFound {
+            what,
+            id: id.to_string(),
+        }
     }
 }

@@ -13,5 +13,5 @@ pub mod store;
 pub mod testing;
 
 pub use error::{Error, Result};
-pub use store::staff::{Actor, Role};
 pub use store::Site;
+pub use store::staff::{Actor, Role};

@@ -12,8 +12,8 @@ pub fn resident_id(n: u64) -> String {
     let rest = n / areas.len() as u64;
     let order = rest % 1000;
     let day = rest / 1000;
-    let birth = NaiveDate::from_ymd_opt(1960, 1, 1).unwrap_or_default()
-        + chrono::Days::new(day % 16_000);
+    let birth =
+        NaiveDate::from_ymd_opt(1960, 1, 1).unwrap_or_default() + chrono::Days::new(day % 16_000);
     let first17 = format!("{area}{}{order:03}", birth.format("%Y%m%d"));
     let mut digits = [0u8; 17];
     digits.copy_from_slice(first17.as_bytes());

@@ -20,7 +20,12 @@ fn theory(enrolment: EnrolmentId, score: i64) -> NewAttempt {
 }
 
 /// Full marks on every item, with the first critical item failed or not.
-pub fn rubric_marks(site: &siteline_core::Site, pv: &str, points_off: u8, critical_failed: bool) -> Marks {
+pub fn rubric_marks(
+    site: &siteline_core::Site,
+    pv: &str,
+    points_off: u8,
+    critical_failed: bool,
+) -> Marks {
     let items = catalogue::rubric(site.conn(), pv).unwrap();
     let mut off = points_off;
     let mut first_critical = true;
@@ -33,14 +38,22 @@ pub fn rubric_marks(site: &siteline_core::Site, pv: &str, points_off: u8, critic
             if i.def.critical {
                 first_critical = false;
             }
-            RubricMark { item_id: i.def.id.clone(), points: i.def.max_points - take, failed }
+            RubricMark {
+                item_id: i.def.id.clone(),
+                points: i.def.max_points - take,
+                failed,
+            }
         })
         .collect();
     Marks::Rubric { items }
 }
 
 fn practical(enrolment: EnrolmentId, marks: Marks) -> NewAttempt {
-    NewAttempt { component: Component::Practical, marks, ..theory(enrolment, 0) }
+    NewAttempt {
+        component: Component::Practical,
+        marks,
+        ..theory(enrolment, 0)
+    }
 }
 
 fn setup(pv: &str) -> (common::Fixture, EnrolmentId) {
@@ -89,13 +102,29 @@ fn a_critical_failure_fails_the_practical_at_100_points() {
 fn the_wrong_kind_of_marks_is_refused() {
     let (mut f, e) = setup("maternity-L5-v1");
     let instructor = f.instructor;
-    let err = assessments::record(&mut f.site, &instructor, &practical(e, Marks::Score { score: 80 })).unwrap_err();
+    let err = assessments::record(
+        &mut f.site,
+        &instructor,
+        &practical(e, Marks::Score { score: 80 }),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("rubric"));
-    let review = NewAttempt { component: Component::Review, ..theory(e, 70) };
+    let review = NewAttempt {
+        component: Component::Review,
+        ..theory(e, 70)
+    };
     let err = assessments::record(&mut f.site, &instructor, &review).unwrap_err();
     assert!(err.to_string().contains("level 2"));
-    let unknown = NewAttempt { enrolment_id: EnrolmentId::new(), ..theory(e, 70) };
-    assert_eq!(assessments::record(&mut f.site, &instructor, &unknown).unwrap_err().kind(), "not_found");
+    let unknown = NewAttempt {
+        enrolment_id: EnrolmentId::new(),
+        ..theory(e, 70)
+    };
+    assert_eq!(
+        assessments::record(&mut f.site, &instructor, &unknown)
+            .unwrap_err()
+            .kind(),
+        "not_found"
+    );
 }
 
 #[test]
@@ -105,17 +134,36 @@ fn a_draft_can_be_edited_until_locked_then_only_corrected_by_a_manager() {
     let m = |f: &common::Fixture, off| rubric_marks(&f.site, "maternity-L5-v1", off, false);
     let (m45, m20, m0) = (m(&f, 45), m(&f, 20), m(&f, 0));
     let id = assessments::record(&mut f.site, &instructor, &practical(e, m45)).unwrap();
-    assert_eq!(assessments::attempt(f.site.conn(), id).unwrap().score.get(), 55);
+    assert_eq!(
+        assessments::attempt(f.site.conn(), id).unwrap().score.get(),
+        55
+    );
     assessments::update_draft(&mut f.site, &instructor, id, &m20).unwrap();
-    assert_eq!(assessments::attempt(f.site.conn(), id).unwrap().score.get(), 80);
+    assert_eq!(
+        assessments::attempt(f.site.conn(), id).unwrap().score.get(),
+        80
+    );
     assessments::lock(&mut f.site, &instructor, id).unwrap();
     let before = f.next_seq();
     let err = assessments::update_draft(&mut f.site, &instructor, id, &m0).unwrap_err();
     assert_eq!(err.kind(), "locked");
     assert_eq!(f.next_seq(), before);
-    assert!(f.site.conn().execute("UPDATE assessment_attempt SET score = 100", []).is_err());
-    assert!(f.site.conn().execute("DELETE FROM rubric_score", []).is_err());
-    let reason = Reason { code: ReasonCode::EntryError, text: "操作流程得分录入错误".into() };
+    assert!(
+        f.site
+            .conn()
+            .execute("UPDATE assessment_attempt SET score = 100", [])
+            .is_err()
+    );
+    assert!(
+        f.site
+            .conn()
+            .execute("DELETE FROM rubric_score", [])
+            .is_err()
+    );
+    let reason = Reason {
+        code: ReasonCode::EntryError,
+        text: "操作流程得分录入错误".into(),
+    };
     let corrected = rubric_marks(&f.site, "maternity-L5-v1", 30, false);
     let err = assessments::correct(&mut f.site, &instructor, id, &corrected, &reason).unwrap_err();
     assert_eq!(err.kind(), "forbidden");
@@ -127,7 +175,10 @@ fn a_draft_can_be_edited_until_locked_then_only_corrected_by_a_manager() {
     assert_eq!(current[0].corrects, Some(id));
     assert!(current[0].locked_at.is_some());
     // The original is kept and cannot be corrected twice.
-    assert_eq!(assessments::attempt(f.site.conn(), id).unwrap().score.get(), 80);
+    assert_eq!(
+        assessments::attempt(f.site.conn(), id).unwrap().score.get(),
+        80
+    );
     assert!(assessments::correct(&mut f.site, &manager, id, &corrected, &reason).is_err());
 }
 

@@ -4,10 +4,10 @@ mod common;
 
 use common::{at, new_learner, site};
 use proptest::prelude::*;
+use siteline_core::Site;
 use siteline_core::ids::LearnerId;
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::{cohorts, learners, outbox};
-use siteline_core::Site;
 
 #[test]
 fn every_write_appends_exactly_one_row_with_the_next_seq() {
@@ -34,11 +34,18 @@ fn a_failed_write_leaves_neither_the_record_nor_its_outbox_row() {
     let before = (f.count("attendance_event"), f.count("outbox"), f.next_seq());
     // The third mark names a learner who is not enrolled: the whole roll call fails.
     let stranger = LearnerId::new();
-    let marks = [(ls[0], Mark::Present), (ls[1], Mark::Absent), (stranger, Mark::Present)];
+    let marks = [
+        (ls[0], Mark::Present),
+        (ls[1], Mark::Absent),
+        (stranger, Mark::Present),
+    ];
     let instructor = f.instructor;
     let err = attendance::roll_call(&mut f.site, &instructor, session, &marks).unwrap_err();
     assert_eq!(err.kind(), "invalid");
-    assert_eq!((f.count("attendance_event"), f.count("outbox"), f.next_seq()), before);
+    assert_eq!(
+        (f.count("attendance_event"), f.count("outbox"), f.next_seq()),
+        before
+    );
     assert_eq!(f.count("session_attendance"), 0);
 }
 
@@ -49,7 +56,8 @@ fn seq_survives_reopening_and_pruning_and_is_never_reused() {
     let device_id;
     {
         let mut site = Site::open(&path).unwrap();
-        let m = siteline_core::store::staff::create_first_manager(&mut site, &manager_input()).unwrap();
+        let m =
+            siteline_core::store::staff::create_first_manager(&mut site, &manager_input()).unwrap();
         learners::register(&mut site, &m, &new_learner(1)).unwrap();
         device_id = outbox::device(site.conn()).unwrap().device_id;
         assert_eq!(outbox::acknowledge(&mut site, 2).unwrap(), 2);
@@ -60,15 +68,25 @@ fn seq_survives_reopening_and_pruning_and_is_never_reused() {
     assert_eq!(dev.next_seq, 4);
     let m = siteline_core::store::staff::sign_in(site.conn(), "boss", "12345678").unwrap();
     learners::register(&mut site, &m, &new_learner(2)).unwrap();
-    let seqs: Vec<u64> = outbox::pending(site.conn(), 100).unwrap().iter().map(|r| r.seq).collect();
+    let seqs: Vec<u64> = outbox::pending(site.conn(), 100)
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
     assert_eq!(seqs, vec![3, 4, 5]);
     let (count, oldest) = outbox::pending_summary(site.conn()).unwrap();
     assert_eq!(count, 3);
     assert!(oldest.is_some());
     // The database is in WAL mode with foreign keys on.
-    let mode: String = site.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = site
+        .conn()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = site.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    let fk: i64 = site
+        .conn()
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(fk, 1);
 }
 

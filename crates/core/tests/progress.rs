@@ -3,12 +3,12 @@
 mod common;
 
 use common::{at, site};
+use siteline_core::domain::scores::RubricMark;
 use siteline_core::domain::scores::{Component, PassStatus};
 use siteline_core::store::assessments::{self, Marks, NewAttempt};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose};
 use siteline_core::store::{catalogue, claims, cohorts, progress};
-use siteline_core::domain::scores::RubricMark;
 
 fn full_rubric(site: &siteline_core::Site, pv: &str, off: u8) -> Marks {
     let mut left = off;
@@ -19,7 +19,11 @@ fn full_rubric(site: &siteline_core::Site, pv: &str, off: u8) -> Marks {
             .map(|i| {
                 let take = left.min(i.def.max_points);
                 left -= take;
-                RubricMark { item_id: i.def.id, points: i.def.max_points - take, failed: false }
+                RubricMark {
+                    item_id: i.def.id,
+                    points: i.def.max_points - take,
+                    failed: false,
+                }
             })
             .collect(),
     }
@@ -47,25 +51,49 @@ fn cohort_progress_shows_hours_eligibility_results_and_pass_status() {
         attendance::roll_call(&mut f.site, &instructor, *s, &marks).unwrap();
         attendance::close_session(&mut f.site, &instructor, *s).unwrap();
     }
-    let es: Vec<_> = (0..4).map(|i| cohorts::enrolment_of(f.site.conn(), cohort, ls[i]).unwrap()).collect();
+    let es: Vec<_> = (0..4)
+        .map(|i| cohorts::enrolment_of(f.site.conn(), cohort, ls[i]).unwrap())
+        .collect();
     let enrol = |_: &(), i: usize| es[i];
     for (i, t, off) in [(0, 85, 10), (1, 60, 40), (2, 90, 0), (3, 59, 0)] {
         let e = enrol(&(), i);
-        let th = assessments::record(&mut f.site, &instructor, &NewAttempt {
-            enrolment_id: e, component: Component::Theory, held_at: at(20, 1, 0), assessors: vec![instructor.id],
-            marks: Marks::Score { score: t },
-        }).unwrap();
+        let th = assessments::record(
+            &mut f.site,
+            &instructor,
+            &NewAttempt {
+                enrolment_id: e,
+                component: Component::Theory,
+                held_at: at(20, 1, 0),
+                assessors: vec![instructor.id],
+                marks: Marks::Score { score: t },
+            },
+        )
+        .unwrap();
         let marks = full_rubric(&f.site, pv, off);
-        let pr = assessments::record(&mut f.site, &instructor, &NewAttempt {
-            enrolment_id: e, component: Component::Practical, held_at: at(20, 3, 0), assessors: vec![instructor.id],
-            marks,
-        }).unwrap();
+        let pr = assessments::record(
+            &mut f.site,
+            &instructor,
+            &NewAttempt {
+                enrolment_id: e,
+                component: Component::Practical,
+                held_at: at(20, 3, 0),
+                assessors: vec![instructor.id],
+                marks,
+            },
+        )
+        .unwrap();
         assessments::lock(&mut f.site, &instructor, th).unwrap();
         assessments::lock(&mut f.site, &instructor, pr).unwrap();
     }
     let table = progress::cohort_progress(f.site.conn(), cohort).unwrap();
     assert_eq!(table.learners.len(), 4);
-    let line = |i: usize| table.learners.iter().find(|l| l.learner_id == ls[i]).unwrap();
+    let line = |i: usize| {
+        table
+            .learners
+            .iter()
+            .find(|l| l.learner_id == ls[i])
+            .unwrap()
+    };
     assert_eq!(line(0).attended_minutes, 96 * 60);
     assert_eq!(line(0).required_minutes, 96 * 60);
     assert_eq!(line(1).attended_minutes, 16 * (6 * 60 - 24));
@@ -80,16 +108,61 @@ fn cohort_progress_shows_hours_eligibility_results_and_pass_status() {
 
     // Claims: passed and eligible goes; not eligible, failed or no consent is refused.
     let c0 = claims::submit(&mut f.site, &manager, enrol(&(), 0)).unwrap();
-    assert_eq!(claims::claims_of(f.site.conn(), enrol(&(), 0)).unwrap()[0].id, c0);
-    assert_eq!(claims::submit(&mut f.site, &manager, enrol(&(), 0)).unwrap_err().kind(), "duplicate");
+    assert_eq!(
+        claims::claims_of(f.site.conn(), enrol(&(), 0)).unwrap()[0].id,
+        c0
+    );
+    assert_eq!(
+        claims::submit(&mut f.site, &manager, enrol(&(), 0))
+            .unwrap_err()
+            .kind(),
+        "duplicate"
+    );
     let err = claims::submit(&mut f.site, &manager, enrol(&(), 2)).unwrap_err();
-    assert!(err.to_string().contains("84.0 of 96 required hours"), "{err}");
-    assert!(claims::submit(&mut f.site, &manager, enrol(&(), 3)).unwrap_err().to_string().contains("not passed"));
-    learners::record_consent(&mut f.site, &manager, ls[1], ConsentInput { purpose: ConsentPurpose::CreditBank, granted: false }).unwrap();
-    assert!(claims::submit(&mut f.site, &manager, enrol(&(), 1)).unwrap_err().to_string().contains("consented"));
-    assert!(f.site.conn().execute("DELETE FROM outcome_claim", []).is_err());
+    assert!(
+        err.to_string().contains("84.0 of 96 required hours"),
+        "{err}"
+    );
+    assert!(
+        claims::submit(&mut f.site, &manager, enrol(&(), 3))
+            .unwrap_err()
+            .to_string()
+            .contains("not passed")
+    );
+    learners::record_consent(
+        &mut f.site,
+        &manager,
+        ls[1],
+        ConsentInput {
+            purpose: ConsentPurpose::CreditBank,
+            granted: false,
+        },
+    )
+    .unwrap();
+    assert!(
+        claims::submit(&mut f.site, &manager, enrol(&(), 1))
+            .unwrap_err()
+            .to_string()
+            .contains("consented")
+    );
+    assert!(
+        f.site
+            .conn()
+            .execute("DELETE FROM outcome_claim", [])
+            .is_err()
+    );
     let after = progress::cohort_progress(f.site.conn(), cohort).unwrap();
-    let claimed: Vec<bool> = ls.iter().map(|l| after.learners.iter().find(|x| x.learner_id == *l).unwrap().claimed).collect();
+    let claimed: Vec<bool> = ls
+        .iter()
+        .map(|l| {
+            after
+                .learners
+                .iter()
+                .find(|x| x.learner_id == *l)
+                .unwrap()
+                .claimed
+        })
+        .collect();
     assert_eq!(claimed, [true, false, false, false]);
 
     // Site summary counts the same outcomes.
@@ -97,21 +170,36 @@ fn cohort_progress_shows_hours_eligibility_results_and_pass_status() {
     assert_eq!(summary.len(), 1);
     let s = &summary[0];
     assert_eq!(s.programme_version_id, pv);
-    assert_eq!((s.cohorts_draft, s.enrolled, s.eligible, s.passed, s.failed, s.pending), (1, 4, 3, 3, 1, 0));
+    assert_eq!(
+        (
+            s.cohorts_draft,
+            s.enrolled,
+            s.eligible,
+            s.passed,
+            s.failed,
+            s.pending
+        ),
+        (1, 4, 3, 3, 1, 0)
+    );
 }
 
 #[test]
 fn an_unknown_programme_version_and_a_duplicate_enrolment_are_refused() {
     let mut f = site();
     let manager = f.manager;
-    let err = cohorts::create(&mut f.site, &manager, &cohorts::NewCohort {
-        programme_version_id: "astronaut-L1-v9".into(),
-        name: "太空班".into(),
-        start_date: common::day(2),
-        end_date: common::day(3),
-        capacity: 10,
-        instructors: vec![],
-    }).unwrap_err();
+    let err = cohorts::create(
+        &mut f.site,
+        &manager,
+        &cohorts::NewCohort {
+            programme_version_id: "astronaut-L1-v9".into(),
+            name: "太空班".into(),
+            start_date: common::day(2),
+            end_date: common::day(3),
+            capacity: 10,
+            instructors: vec![],
+        },
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), "not_found");
     assert!(err.to_string().contains("astronaut-L1-v9"));
     assert_eq!(f.count("cohort"), 0);
@@ -122,7 +210,25 @@ fn an_unknown_programme_version_and_a_duplicate_enrolment_are_refused() {
     assert_eq!(err.kind(), "duplicate");
     assert_eq!((f.count("enrolment"), f.next_seq()), before);
     let instructor = f.instructor;
-    assert_eq!(cohorts::set_status(&mut f.site, &instructor, cohort, cohorts::CohortStatus::Running).unwrap_err().kind(), "forbidden");
-    cohorts::set_status(&mut f.site, &manager, cohort, cohorts::CohortStatus::Running).unwrap();
-    assert!(cohorts::set_status(&mut f.site, &manager, cohort, cohorts::CohortStatus::Draft).is_err());
+    assert_eq!(
+        cohorts::set_status(
+            &mut f.site,
+            &instructor,
+            cohort,
+            cohorts::CohortStatus::Running
+        )
+        .unwrap_err()
+        .kind(),
+        "forbidden"
+    );
+    cohorts::set_status(
+        &mut f.site,
+        &manager,
+        cohort,
+        cohorts::CohortStatus::Running,
+    )
+    .unwrap();
+    assert!(
+        cohorts::set_status(&mut f.site, &manager, cohort, cohorts::CohortStatus::Draft).is_err()
+    );
 }

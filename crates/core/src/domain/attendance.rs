@@ -95,7 +95,11 @@ pub fn fold_session(
             AttendanceKind::CheckIn => {
                 arrival = Some(at);
                 leaving = None;
-                status = if at > start { SessionStatus::Late } else { SessionStatus::Present };
+                status = if at > start {
+                    SessionStatus::Late
+                } else {
+                    SessionStatus::Present
+                };
             }
             AttendanceKind::CheckOut => {
                 if arrival.is_some() {
@@ -144,7 +148,10 @@ mod tests {
 
     #[test]
     fn present_for_the_whole_session_counts_its_length() {
-        assert_eq!(fold_session(t(1, 0), t(4, 0), [(CheckIn, t(1, 0))]), (SessionStatus::Present, 180));
+        assert_eq!(
+            fold_session(t(1, 0), t(4, 0), [(CheckIn, t(1, 0))]),
+            (SessionStatus::Present, 180)
+        );
     }
 
     #[test]
@@ -166,12 +173,18 @@ mod tests {
         assert_eq!(r, (SessionStatus::Present, 180));
         let r = fold_session(t(1, 0), t(4, 0), [(Excused, t(1, 0))]);
         assert_eq!(r, (SessionStatus::Excused, 0));
-        assert_eq!(fold_session(t(1, 0), t(4, 0), []), (SessionStatus::Unmarked, 0));
+        assert_eq!(
+            fold_session(t(1, 0), t(4, 0), []),
+            (SessionStatus::Unmarked, 0)
+        );
     }
 
     #[test]
     fn check_out_without_check_in_counts_nothing() {
-        assert_eq!(fold_session(t(1, 0), t(4, 0), [(CheckOut, t(2, 0))]), (SessionStatus::Unmarked, 0));
+        assert_eq!(
+            fold_session(t(1, 0), t(4, 0), [(CheckOut, t(2, 0))]),
+            (SessionStatus::Unmarked, 0)
+        );
     }
 
     #[test]

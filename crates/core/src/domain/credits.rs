@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_HOURS_PER_CREDIT: u32 = 16;
 
 /// A credit amount in tenths; may be negative for a reversal posting.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Credits(pub i64);
 
@@ -62,7 +64,10 @@ mod tests {
 
     #[test]
     fn default_rule_gives_one_credit_per_16_hours_rounded_down_to_tenths() {
-        assert_eq!(Credits::from_hours(96, DEFAULT_HOURS_PER_CREDIT), Credits::whole(6));
+        assert_eq!(
+            Credits::from_hours(96, DEFAULT_HOURS_PER_CREDIT),
+            Credits::whole(6)
+        );
         assert_eq!(Credits::from_hours(80, 16), Credits::whole(5));
         assert_eq!(Credits::from_hours(120, 16).to_string(), "7.5");
         assert_eq!(Credits::from_hours(180, 16).to_string(), "11.2");

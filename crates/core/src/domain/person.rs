@@ -9,7 +9,10 @@ pub const MAX_NAME_CHARS: usize = 50;
 pub fn validate_name(field: &'static str, input: &str) -> Result<String> {
     let name = input.trim();
     if name.is_empty() {
-        return Err(Error::invalid(field, "the name is empty; type the name as on the ID card"));
+        return Err(Error::invalid(
+            field,
+            "the name is empty; type the name as on the ID card",
+        ));
     }
     if name.chars().count() > MAX_NAME_CHARS {
         return Err(Error::invalid(
@@ -18,7 +21,10 @@ pub fn validate_name(field: &'static str, input: &str) -> Result<String> {
         ));
     }
     if name.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid(field, "the name contains control characters; retype it"));
+        return Err(Error::invalid(
+            field,
+            "the name contains control characters; retype it",
+        ));
     }
     Ok(name.to_string())
 }
@@ -70,7 +76,10 @@ pub fn mask_mobile(mobile: &str) -> String {
 /// The last `n` characters, upper-cased: the key for tail search.
 pub fn tail(value: &str, n: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
-    chars[chars.len().saturating_sub(n)..].iter().collect::<String>().to_uppercase()
+    chars[chars.len().saturating_sub(n)..]
+        .iter()
+        .collect::<String>()
+        .to_uppercase()
 }
 
 #[cfg(test)]
@@ -79,9 +88,15 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_empty_or_overlong_names_refused() {
-        assert_eq!(validate_name("learner.name", "  王小梅 ").unwrap(), "王小梅");
+        assert_eq!(
+            validate_name("learner.name", "  王小梅 ").unwrap(),
+            "王小梅"
+        );
         let err = validate_name("learner.name", "   ").unwrap_err();
-        assert!(err.to_string().starts_with("learner.name: the name is empty"));
+        assert!(
+            err.to_string()
+                .starts_with("learner.name: the name is empty")
+        );
         assert!(validate_name("learner.name", &"李".repeat(51)).is_err());
         assert!(validate_name("learner.name", &"李".repeat(50)).is_ok());
         assert!(validate_name("learner.name", "王\u{0}梅").is_err());
@@ -90,7 +105,13 @@ mod tests {
     #[test]
     fn mobiles_are_normalised_and_checked() {
         assert_eq!(validate_mobile("+86 138-0013-8000").unwrap(), "13800138000");
-        for bad in ["", "1380013800", "23800138000", "12800138000", "1380013800a"] {
+        for bad in [
+            "",
+            "1380013800",
+            "23800138000",
+            "12800138000",
+            "1380013800a",
+        ] {
             assert!(validate_mobile(bad).is_err(), "{bad}");
         }
     }

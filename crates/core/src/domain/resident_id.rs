@@ -39,17 +39,27 @@ pub struct ResidentId {
 
 /// The check character for the first 17 digits.
 pub fn check_char(first17: &[u8; 17]) -> char {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     CHECK_CODES[(sum % 11) as usize]
 }
 
 impl ResidentId {
     /// Parses and checks a number; spaces are ignored and a lower-case `x` accepted.
     pub fn parse(input: &str) -> Result<Self> {
-        let normalized: String =
-            input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+        let normalized: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
         if normalized.is_empty() {
-            return Err(Error::invalid(FIELD, "the ID number is empty; type all 18 characters"));
+            return Err(Error::invalid(
+                FIELD,
+                "the ID number is empty; type all 18 characters",
+            ));
         }
         if normalized.chars().count() != 18 {
             return Err(Error::invalid(
@@ -64,12 +74,18 @@ impl ResidentId {
         if let Some(pos) = bytes[..17].iter().position(|b| !b.is_ascii_digit()) {
             return Err(Error::invalid(
                 FIELD,
-                format!("character {} must be a digit; only the last may be X", pos + 1),
+                format!(
+                    "character {} must be a digit; only the last may be X",
+                    pos + 1
+                ),
             ));
         }
         let last = bytes[17] as char;
         if !(last.is_ascii_digit() || last == 'X') {
-            return Err(Error::invalid(FIELD, "the last character must be a digit or X"));
+            return Err(Error::invalid(
+                FIELD,
+                "the last character must be a digit or X",
+            ));
         }
         let mut first17 = [0u8; 17];
         first17.copy_from_slice(&bytes[..17]);
@@ -88,10 +104,21 @@ impl ResidentId {
         let birth_date = NaiveDate::from_ymd_opt(y as i32, m, d)
             .filter(|date| date.year() >= 1900)
             .ok_or_else(|| {
-                Error::invalid(FIELD, format!("characters 7–14 are not a real birth date ({y:04}-{m:02}-{d:02})"))
+                Error::invalid(
+                    FIELD,
+                    format!("characters 7–14 are not a real birth date ({y:04}-{m:02}-{d:02})"),
+                )
             })?;
-        let sex = if digits(16..17) % 2 == 1 { Sex::Male } else { Sex::Female };
-        Ok(ResidentId { normalized, birth_date, sex })
+        let sex = if digits(16..17) % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
+        Ok(ResidentId {
+            normalized,
+            birth_date,
+            sex,
+        })
     }
 
     /// The 18 characters, upper case, no spaces.
@@ -145,11 +172,17 @@ mod tests {
     fn known_valid_numbers_parse() {
         // The standard's worked example.
         let id = ResidentId::parse("11010519491231002X").unwrap();
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         let id = ResidentId::parse(&with_check("44052419800101001")).unwrap();
         assert_eq!(id.sex(), Sex::Male);
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1980, 1, 1).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1980, 1, 1).unwrap()
+        );
     }
 
     #[test]
@@ -179,7 +212,12 @@ mod tests {
             assert!(err.to_string().contains(needle), "{input}: {err}");
         }
         let bad_date = with_check("11010519490231002");
-        assert!(ResidentId::parse(&bad_date).unwrap_err().to_string().contains("birth date"));
+        assert!(
+            ResidentId::parse(&bad_date)
+                .unwrap_err()
+                .to_string()
+                .contains("birth date")
+        );
     }
 
     #[test]

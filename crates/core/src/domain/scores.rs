@@ -51,7 +51,10 @@ impl Level {
     /// Checks 1..=5.
     pub fn new(value: i64) -> Result<Self> {
         if !(1..=5).contains(&value) {
-            return Err(Error::invalid("level", format!("levels run from 1 to 5, not {value}")));
+            return Err(Error::invalid(
+                "level",
+                format!("levels run from 1 to 5, not {value}"),
+            ));
         }
         Ok(Level(value as u8))
     }
@@ -143,7 +146,10 @@ pub fn score_rubric(items: &[RubricItemDef], marks: &[RubricMark]) -> Result<Pra
     let mut critical_failed = false;
     for mark in marks {
         if marks.iter().filter(|m| m.item_id == mark.item_id).count() > 1 {
-            return Err(Error::invalid(FIELD, format!("item {} is marked twice", mark.item_id)));
+            return Err(Error::invalid(
+                FIELD,
+                format!("item {} is marked twice", mark.item_id),
+            ));
         }
         let Some(item) = items.iter().find(|i| i.id == mark.item_id) else {
             return Err(Error::invalid(
@@ -163,20 +169,33 @@ pub fn score_rubric(items: &[RubricItemDef], marks: &[RubricMark]) -> Result<Pra
         if mark.failed && !item.critical {
             return Err(Error::invalid(
                 FIELD,
-                format!("item {} is not a critical item and cannot be failed", item.id),
+                format!(
+                    "item {} is not a critical item and cannot be failed",
+                    item.id
+                ),
             ));
         }
         total += i64::from(mark.points);
         critical_failed |= mark.failed;
     }
-    if let Some(missing) = items.iter().find(|i| !marks.iter().any(|m| m.item_id == i.id)) {
+    if let Some(missing) = items
+        .iter()
+        .find(|i| !marks.iter().any(|m| m.item_id == i.id))
+    {
         return Err(Error::invalid(
             FIELD,
-            format!("item {} has no mark; mark every item before saving", missing.id),
+            format!(
+                "item {} has no mark; mark every item before saving",
+                missing.id
+            ),
         ));
     }
     let total = Score::new(FIELD, total)?;
-    Ok(PracticalResult { total, critical_failed, passed: total.passes() && !critical_failed })
+    Ok(PracticalResult {
+        total,
+        critical_failed,
+        passed: total.passes() && !critical_failed,
+    })
 }
 
 /// The best result so far for each component of one enrolment.
@@ -206,7 +225,11 @@ pub enum PassStatus {
 pub fn pass_status(level: Level, r: &ComponentResults) -> PassStatus {
     let theory = r.theory.map(Score::passes);
     let practical = r.practical.map(|(s, crit)| s.passes() && !crit);
-    let review = if level.requires_review() { r.review.map(Score::passes) } else { Some(true) };
+    let review = if level.requires_review() {
+        r.review.map(Score::passes)
+    } else {
+        Some(true)
+    };
     let parts = [theory, practical, review];
     if parts.contains(&Some(false)) {
         PassStatus::Failed
@@ -227,7 +250,11 @@ mod tests {
     }
 
     fn rubric() -> Vec<RubricItemDef> {
-        let item = |id: &str, max, critical| RubricItemDef { id: id.into(), max_points: max, critical };
+        let item = |id: &str, max, critical| RubricItemDef {
+            id: id.into(),
+            max_points: max,
+            critical,
+        };
         vec![
             item("prep", 10, false),
             item("comm", 15, false),
@@ -243,16 +270,34 @@ mod tests {
         let mut m: Vec<RubricMark> = ids
             .iter()
             .zip(points)
-            .map(|(id, p)| RubricMark { item_id: (*id).into(), points: p, failed: false })
+            .map(|(id, p)| RubricMark {
+                item_id: (*id).into(),
+                points: p,
+                failed: false,
+            })
             .collect();
-        m.push(RubricMark { item_id: "water".into(), points: 0, failed: water_failed });
+        m.push(RubricMark {
+            item_id: "water".into(),
+            points: 0,
+            failed: water_failed,
+        });
         m
     }
 
     #[test]
     fn scores_outside_0_to_100_are_refused() {
-        assert!(Score::new("assessment.score", -1).unwrap_err().to_string().contains("not -1"));
-        assert!(Score::new("assessment.score", 101).unwrap_err().to_string().contains("not 101"));
+        assert!(
+            Score::new("assessment.score", -1)
+                .unwrap_err()
+                .to_string()
+                .contains("not -1")
+        );
+        assert!(
+            Score::new("assessment.score", 101)
+                .unwrap_err()
+                .to_string()
+                .contains("not 101")
+        );
         assert_eq!(s(0).get(), 0);
         assert_eq!(s(100).get(), 100);
     }
@@ -280,16 +325,35 @@ mod tests {
     #[test]
     fn rubric_marks_are_checked_item_by_item() {
         let too_many = marks([11, 15, 55, 10, 10], false);
-        assert!(score_rubric(&rubric(), &too_many).unwrap_err().to_string().contains("at most 10"));
+        assert!(
+            score_rubric(&rubric(), &too_many)
+                .unwrap_err()
+                .to_string()
+                .contains("at most 10")
+        );
         let mut missing = marks([10, 15, 55, 10, 10], false);
         missing.remove(2);
-        assert!(score_rubric(&rubric(), &missing).unwrap_err().to_string().contains("proc has no mark"));
+        assert!(
+            score_rubric(&rubric(), &missing)
+                .unwrap_err()
+                .to_string()
+                .contains("proc has no mark")
+        );
         let mut unknown = marks([10, 15, 55, 10, 10], false);
-        unknown.push(RubricMark { item_id: "x".into(), points: 0, failed: false });
+        unknown.push(RubricMark {
+            item_id: "x".into(),
+            points: 0,
+            failed: false,
+        });
         assert!(score_rubric(&rubric(), &unknown).is_err());
         let mut twice = marks([10, 15, 55, 10, 10], false);
         twice.push(twice[0].clone());
-        assert!(score_rubric(&rubric(), &twice).unwrap_err().to_string().contains("twice"));
+        assert!(
+            score_rubric(&rubric(), &twice)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
         let mut fail_noncritical = marks([10, 15, 55, 10, 10], false);
         fail_noncritical[0].failed = true;
         assert!(score_rubric(&rubric(), &fail_noncritical).is_err());
@@ -299,12 +363,22 @@ mod tests {
     fn review_is_required_from_level_2_up() {
         let l5 = Level::new(5).unwrap();
         let l2 = Level::new(2).unwrap();
-        let r = ComponentResults { theory: Some(s(60)), practical: Some((s(60), false)), review: None };
+        let r = ComponentResults {
+            theory: Some(s(60)),
+            practical: Some((s(60), false)),
+            review: None,
+        };
         assert_eq!(pass_status(l5, &r), PassStatus::Passed);
         assert_eq!(pass_status(l2, &r), PassStatus::Pending);
-        let r2 = ComponentResults { review: Some(s(59)), ..r };
+        let r2 = ComponentResults {
+            review: Some(s(59)),
+            ..r
+        };
         assert_eq!(pass_status(l2, &r2), PassStatus::Failed);
-        let r3 = ComponentResults { review: Some(s(60)), ..r };
+        let r3 = ComponentResults {
+            review: Some(s(60)),
+            ..r
+        };
         assert_eq!(pass_status(l2, &r3), PassStatus::Passed);
         assert!(Level::new(0).is_err());
         assert!(Level::new(6).is_err());
@@ -313,11 +387,23 @@ mod tests {
     #[test]
     fn each_component_passes_separately() {
         let l5 = Level::new(5).unwrap();
-        let r = ComponentResults { theory: Some(s(100)), practical: Some((s(59), false)), review: None };
+        let r = ComponentResults {
+            theory: Some(s(100)),
+            practical: Some((s(59), false)),
+            review: None,
+        };
         assert_eq!(pass_status(l5, &r), PassStatus::Failed);
-        let r = ComponentResults { theory: Some(s(59)), practical: None, review: None };
+        let r = ComponentResults {
+            theory: Some(s(59)),
+            practical: None,
+            review: None,
+        };
         assert_eq!(pass_status(l5, &r), PassStatus::Failed);
-        let r = ComponentResults { theory: Some(s(80)), practical: None, review: None };
+        let r = ComponentResults {
+            theory: Some(s(80)),
+            practical: None,
+            review: None,
+        };
         assert_eq!(pass_status(l5, &r), PassStatus::Pending);
     }
 

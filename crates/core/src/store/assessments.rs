@@ -75,7 +75,12 @@ struct Checked {
     rubric: Vec<RubricMark>,
 }
 
-fn check_marks(tx: &Connection, enrolment: EnrolmentId, component: Component, marks: &Marks) -> Result<Checked> {
+fn check_marks(
+    tx: &Connection,
+    enrolment: EnrolmentId,
+    component: Component,
+    marks: &Marks,
+) -> Result<Checked> {
     let pv_id: String = tx
         .prepare_cached(
             "SELECT c.programme_version_id FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
@@ -88,14 +93,25 @@ fn check_marks(tx: &Connection, enrolment: EnrolmentId, component: Component, ma
     if component == Component::Review && !pv.level.requires_review() {
         return Err(Error::invalid(
             "assessment.component",
-            format!("a comprehensive review is only held at level 2 and above, not level {}", pv.level.get()),
+            format!(
+                "a comprehensive review is only held at level 2 and above, not level {}",
+                pv.level.get()
+            ),
         ));
     }
     match (component, marks) {
         (Component::Practical, Marks::Rubric { items }) => {
-            let defs: Vec<_> = catalogue::rubric(tx, &pv_id)?.into_iter().map(|i| i.def).collect();
+            let defs: Vec<_> = catalogue::rubric(tx, &pv_id)?
+                .into_iter()
+                .map(|i| i.def)
+                .collect();
             let r = score_rubric(&defs, items)?;
-            Ok(Checked { score: r.total, critical_failed: r.critical_failed, passed: r.passed, rubric: items.clone() })
+            Ok(Checked {
+                score: r.total,
+                critical_failed: r.critical_failed,
+                passed: r.passed,
+                rubric: items.clone(),
+            })
         }
         (Component::Practical, Marks::Score { .. }) => Err(Error::invalid(
             "assessment.marks",
@@ -103,7 +119,12 @@ fn check_marks(tx: &Connection, enrolment: EnrolmentId, component: Component, ma
         )),
         (_, Marks::Score { score }) => {
             let score = Score::new("assessment.score", *score)?;
-            Ok(Checked { score, critical_failed: false, passed: score.passes(), rubric: Vec::new() })
+            Ok(Checked {
+                score,
+                critical_failed: false,
+                passed: score.passes(),
+                rubric: Vec::new(),
+            })
         }
         (_, Marks::Rubric { .. }) => Err(Error::invalid(
             "assessment.marks",
@@ -125,7 +146,10 @@ pub fn record(site: &mut Site, actor: &Actor, new: &NewAttempt) -> Result<Attemp
     if already_passed {
         return Err(Error::Duplicate {
             what: "assessment attempt",
-            detail: format!("the learner already passed the {} component", new.component.as_str()),
+            detail: format!(
+                "the learner already passed the {} component",
+                new.component.as_str()
+            ),
         });
     }
     let attempt_no: u32 = tx.query_row(
@@ -221,7 +245,12 @@ pub fn update_draft(site: &mut Site, actor: &Actor, id: AttemptId, marks: &Marks
     let checked = check_marks(&tx, enrolment, Component::parse(&component)?, marks)?;
     tx.execute(
         "UPDATE assessment_attempt SET score = ?2, critical_failed = ?3, passed = ?4 WHERE id = ?1",
-        params![id, checked.score.get(), checked.critical_failed, checked.passed],
+        params![
+            id,
+            checked.score.get(),
+            checked.critical_failed,
+            checked.passed
+        ],
     )?;
     tx.execute("DELETE FROM rubric_score WHERE attempt_id = ?1", [id])?;
     insert_rubric(&tx, id, &checked.rubric)?;
@@ -241,7 +270,10 @@ pub fn lock(site: &mut Site, actor: &Actor, id: AttemptId) -> Result<()> {
     let (tx, _) = site.write()?;
     let now = super::now();
     let changed = tx
-        .execute("UPDATE assessment_attempt SET locked_at = ?2 WHERE id = ?1", params![id, now])
+        .execute(
+            "UPDATE assessment_attempt SET locked_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )
         .map_err(|e| match super::map_trigger(e, String::new) {
             Error::Locked { .. } => locked_error(id),
             other => other,
@@ -249,30 +281,57 @@ pub fn lock(site: &mut Site, actor: &Actor, id: AttemptId) -> Result<()> {
     if changed == 0 {
         return Err(Error::not_found("assessment attempt", id));
     }
-    outbox::append(&tx, Entity::AssessmentAttempt, Op::Update, id.0, &serde_json::json!({ "locked_at": now }))?;
-    audit::record(&tx, Some(actor), "lock_attempt", Some(("assessment_attempt", id.0)), "")?;
+    outbox::append(
+        &tx,
+        Entity::AssessmentAttempt,
+        Op::Update,
+        id.0,
+        &serde_json::json!({ "locked_at": now }),
+    )?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "lock_attempt",
+        Some(("assessment_attempt", id.0)),
+        "",
+    )?;
     tx.commit()?;
     Ok(())
 }
 
 /// Corrects a locked attempt (site manager only): a new locked row naming the old one.
-pub fn correct(site: &mut Site, actor: &Actor, id: AttemptId, marks: &Marks, reason: &Reason) -> Result<AttemptId> {
+pub fn correct(
+    site: &mut Site,
+    actor: &Actor,
+    id: AttemptId,
+    marks: &Marks,
+    reason: &Reason,
+) -> Result<AttemptId> {
     let (tx, _) = site.write()?;
     let current = attempt(&tx, id)?;
     if current.locked_at.is_none() {
-        return Err(Error::invalid("correction", "the attempt is not locked yet; edit the draft instead"));
+        return Err(Error::invalid(
+            "correction",
+            "the attempt is not locked yet; edit the draft instead",
+        ));
     }
     actor.require_manager("correct a locked assessment")?;
     let superseded = tx
         .prepare_cached("SELECT 1 FROM assessment_attempt WHERE corrects_id = ?1")?
         .exists([id])?;
     if superseded {
-        return Err(Error::invalid("correction", "this attempt was already corrected; correct the latest correction"));
+        return Err(Error::invalid(
+            "correction",
+            "this attempt was already corrected; correct the latest correction",
+        ));
     }
     let checked = check_marks(&tx, current.enrolment_id, current.component, marks)?;
     let correction = corrections::insert(&tx, actor, Entity::AssessmentAttempt, id.0, reason)?;
-    let held_at: DateTime<Utc> =
-        tx.query_row("SELECT held_at FROM assessment_attempt WHERE id = ?1", [id], |r| r.get(0))?;
+    let held_at: DateTime<Utc> = tx.query_row(
+        "SELECT held_at FROM assessment_attempt WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
     let new = NewAttempt {
         enrolment_id: current.enrolment_id,
         component: current.component,
@@ -281,7 +340,15 @@ pub fn correct(site: &mut Site, actor: &Actor, id: AttemptId, marks: &Marks, rea
         marks: marks.clone(),
     };
     let new_id = AttemptId::new();
-    insert_attempt(&tx, actor, new_id, &new, current.attempt_no, &checked, Some((id, correction)))?;
+    insert_attempt(
+        &tx,
+        actor,
+        new_id,
+        &new,
+        current.attempt_no,
+        &checked,
+        Some((id, correction)),
+    )?;
     tx.commit()?;
     Ok(new_id)
 }

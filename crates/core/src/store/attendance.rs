@@ -62,7 +62,13 @@ fn to_event(mark: Mark, session: &cohorts::Session) -> (AttendanceKind, DateTime
 }
 
 /// Records one mark at once (a crash after this returns loses nothing).
-pub fn mark(site: &mut Site, actor: &Actor, session: SessionId, learner: LearnerId, m: Mark) -> Result<AttendanceEventId> {
+pub fn mark(
+    site: &mut Site,
+    actor: &Actor,
+    session: SessionId,
+    learner: LearnerId,
+    m: Mark,
+) -> Result<AttendanceEventId> {
     let (tx, _) = site.write()?;
     let s = open_session(&tx, session)?;
     let id = insert_event(&tx, actor, &s, learner, m, None)?;
@@ -71,7 +77,12 @@ pub fn mark(site: &mut Site, actor: &Actor, session: SessionId, learner: Learner
 }
 
 /// Records a whole roll call in one transaction: all marks or none.
-pub fn roll_call(site: &mut Site, actor: &Actor, session: SessionId, marks: &[(LearnerId, Mark)]) -> Result<usize> {
+pub fn roll_call(
+    site: &mut Site,
+    actor: &Actor,
+    session: SessionId,
+    marks: &[(LearnerId, Mark)],
+) -> Result<usize> {
     let (tx, _) = site.write()?;
     let s = open_session(&tx, session)?;
     for (learner, m) in marks {
@@ -132,7 +143,17 @@ fn insert_event(
              seq, recorded_at, correction_id)
          VALUES (?1, ?2, ?3, ?4, ?5, 'roll_call', ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![id, s.id, learner, kind.as_str(), at, actor.id, seq, super::now(), correction])
+    .execute(params![
+        id,
+        s.id,
+        learner,
+        kind.as_str(),
+        at,
+        actor.id,
+        seq,
+        super::now(),
+        correction
+    ])
     .map_err(|e| super::map_trigger(e, || format!("session {}", s.id)))?;
     refresh_standing(tx, s, learner)?;
     Ok(id)
@@ -144,7 +165,9 @@ fn refresh_standing(tx: &Transaction<'_>, s: &cohorts::Session, learner: Learner
         "SELECT kind, at FROM attendance_event WHERE session_id = ?1 AND learner_id = ?2 ORDER BY seq",
     )?;
     let events = stmt
-        .query_map(params![s.id, learner], |r| Ok((r.get::<_, String>(0)?, r.get::<_, DateTime<Utc>>(1)?)))?
+        .query_map(params![s.id, learner], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, DateTime<Utc>>(1)?))
+        })?
         .map(|row| {
             let (kind, at) = row?;
             Ok((AttendanceKind::parse(&kind)?, at))
@@ -164,9 +187,24 @@ pub fn close_session(site: &mut Site, actor: &Actor, session: SessionId) -> Resu
     let (tx, _) = site.write()?;
     let s = open_session(&tx, session)?;
     let now = super::now();
-    tx.execute("UPDATE session SET closed_at = ?2, closed_by = ?3 WHERE id = ?1", params![s.id, now, actor.id])?;
-    outbox::append(&tx, Entity::Session, Op::Update, s.id.0, &serde_json::json!({ "closed_at": now, "closed_by": actor.id }))?;
-    audit::record(&tx, Some(actor), "close_session", Some(("session", s.id.0)), "")?;
+    tx.execute(
+        "UPDATE session SET closed_at = ?2, closed_by = ?3 WHERE id = ?1",
+        params![s.id, now, actor.id],
+    )?;
+    outbox::append(
+        &tx,
+        Entity::Session,
+        Op::Update,
+        s.id.0,
+        &serde_json::json!({ "closed_at": now, "closed_by": actor.id }),
+    )?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "close_session",
+        Some(("session", s.id.0)),
+        "",
+    )?;
     tx.commit()?;
     Ok(())
 }

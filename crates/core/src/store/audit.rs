@@ -51,7 +51,12 @@ pub fn recent(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>> {
         "SELECT at, actor_role, action, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], |r| {
-        Ok(AuditEntry { at: r.get(0)?, actor_role: r.get(1)?, action: r.get(2)?, detail: r.get(3)? })
+        Ok(AuditEntry {
+            at: r.get(0)?,
+            actor_role: r.get(1)?,
+            action: r.get(2)?,
+            detail: r.get(3)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

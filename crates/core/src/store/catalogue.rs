@@ -81,8 +81,9 @@ pub fn programme_version(conn: &Connection, id: &str) -> Result<ProgrammeVersion
 
 /// Every programme version, by programme and level (entry level first).
 pub fn programme_versions(conn: &Connection) -> Result<Vec<ProgrammeVersion>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("{PV_SELECT} ORDER BY p.id, pv.level DESC, pv.version"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{PV_SELECT} ORDER BY p.id, pv.level DESC, pv.version"
+    ))?;
     let rows = stmt.query_map([], pv_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -95,7 +96,11 @@ pub fn rubric(conn: &Connection, programme_version_id: &str) -> Result<Vec<Rubri
     )?;
     let rows = stmt.query_map([programme_version_id], |r| {
         Ok(RubricItem {
-            def: RubricItemDef { id: r.get(0)?, max_points: r.get(1)?, critical: r.get(2)? },
+            def: RubricItemDef {
+                id: r.get(0)?,
+                max_points: r.get(1)?,
+                critical: r.get(2)?,
+            },
             name_zh: r.get(3)?,
             name_en: r.get(4)?,
         })
@@ -105,9 +110,11 @@ pub fn rubric(conn: &Connection, programme_version_id: &str) -> Result<Vec<Rubri
 
 /// The installed catalogue version and its source (`seed` or `hq`).
 pub fn installed_version(conn: &Connection) -> Result<(String, String)> {
-    Ok(conn.query_row("SELECT version, source FROM catalogue_meta", [], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?)
+    Ok(
+        conn.query_row("SELECT version, source FROM catalogue_meta", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?,
+    )
 }
 
 struct SeedProgramme {
@@ -140,7 +147,10 @@ const SEED: [SeedProgramme; 5] = [
             ("家庭餐制作", "Home cooking"),
             ("安全与急救", "Safety and first aid"),
         ],
-        critical: [("使用电器未断电", "Appliance not unplugged"), ("混用清洁剂", "Cleaning agents mixed")],
+        critical: [
+            ("使用电器未断电", "Appliance not unplugged"),
+            ("混用清洁剂", "Cleaning agents mixed"),
+        ],
     },
     SeedProgramme {
         id: "maternity",
@@ -155,7 +165,10 @@ const SEED: [SeedProgramme; 5] = [
             ("婴幼儿照护", "Infant care"),
             ("安全与急救", "Safety and first aid"),
         ],
-        critical: [("未测试水温", "Water temperature not checked"), ("婴儿无人看护", "Infant left unattended")],
+        critical: [
+            ("未测试水温", "Water temperature not checked"),
+            ("婴儿无人看护", "Infant left unattended"),
+        ],
     },
     SeedProgramme {
         id: "family_care",
@@ -169,7 +182,10 @@ const SEED: [SeedProgramme; 5] = [
             ("沟通与心理支持", "Communication and support"),
             ("安全与急救", "Safety and first aid"),
         ],
-        critical: [("未核对照护对象", "Care recipient not identified"), ("跌倒风险未处置", "Fall risk not handled")],
+        critical: [
+            ("未核对照护对象", "Care recipient not identified"),
+            ("跌倒风险未处置", "Fall risk not handled"),
+        ],
     },
     SeedProgramme {
         id: "elderly_care",
@@ -184,7 +200,10 @@ const SEED: [SeedProgramme; 5] = [
             ("心理支持", "Psychological support"),
             ("安全与急救", "Safety and first aid"),
         ],
-        critical: [("未拉起床栏", "Bed rail not raised"), ("未核对老人身份", "Resident not identified")],
+        critical: [
+            ("未拉起床栏", "Bed rail not raised"),
+            ("未核对老人身份", "Resident not identified"),
+        ],
     },
     SeedProgramme {
         id: "infant_care",
@@ -198,7 +217,10 @@ const SEED: [SeedProgramme; 5] = [
             ("早期发展", "Early development"),
             ("安全与急救", "Safety and first aid"),
         ],
-        critical: [("未测试水温", "Water temperature not checked"), ("婴儿无人看护", "Infant left unattended")],
+        critical: [
+            ("未测试水温", "Water temperature not checked"),
+            ("婴儿无人看护", "Infant left unattended"),
+        ],
     },
 ];
 
@@ -219,7 +241,10 @@ pub(crate) fn seed_if_empty(conn: &mut Connection) -> Result<()> {
     }
     let now = super::now();
     for (code, zh, en) in OCCUPATIONS {
-        tx.execute("INSERT INTO occupation VALUES (?1, ?2, ?3)", params![code, zh, en])?;
+        tx.execute(
+            "INSERT INTO occupation VALUES (?1, ?2, ?3)",
+            params![code, zh, en],
+        )?;
     }
     for p in &SEED {
         tx.execute(
@@ -244,7 +269,13 @@ pub(crate) fn seed_if_empty(conn: &mut Connection) -> Result<()> {
             for (i, (zh, en)) in p.critical.iter().enumerate() {
                 tx.execute(
                     "INSERT INTO rubric_item VALUES (?1, ?2, ?3, ?4, ?5, 0, 1)",
-                    params![format!("{pv}-critical{}", i + 1), pv, RUBRIC.len() + i, zh, en],
+                    params![
+                        format!("{pv}-critical{}", i + 1),
+                        pv,
+                        RUBRIC.len() + i,
+                        zh,
+                        en
+                    ],
                 )?;
             }
         }
@@ -273,7 +304,11 @@ fn insert_units(
     for (i, (zh, en)) in p.units.iter().enumerate() {
         let last = i as u32 == n - 1;
         let h = if last { hours_left } else { hours / n };
-        let c = if last { credits_left } else { credits_tenths / i64::from(n) };
+        let c = if last {
+            credits_left
+        } else {
+            credits_tenths / i64::from(n)
+        };
         hours_left -= h;
         credits_left -= c;
         let code = format!("{}-{}-L{level}-{:02}", p.occupation, p.id, i + 1);
@@ -283,7 +318,10 @@ fn insert_units(
             "INSERT INTO competency_unit VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![id, code, p.id, level, zh, en, theory, h - theory, c],
         )?;
-        tx.execute("INSERT INTO programme_unit VALUES (?1, ?2, ?3)", params![pv, i, id])?;
+        tx.execute(
+            "INSERT INTO programme_unit VALUES (?1, ?2, ?3)",
+            params![pv, i, id],
+        )?;
     }
     Ok(())
 }
@@ -298,9 +336,19 @@ mod tests {
         let site = Site::open_in_memory().unwrap();
         let pvs = programme_versions(site.conn()).unwrap();
         assert_eq!(pvs.len(), 15);
-        assert_eq!(installed_version(site.conn()).unwrap(), (SEED_VERSION.into(), "seed".into()));
+        assert_eq!(
+            installed_version(site.conn()).unwrap(),
+            (SEED_VERSION.into(), "seed".into())
+        );
         let mc = programme_version(site.conn(), "maternity-L5-v1").unwrap();
-        assert_eq!((mc.total_hours, mc.credits_tenths, mc.min_attendance_permille), (120, 80, 900));
+        assert_eq!(
+            (
+                mc.total_hours,
+                mc.credits_tenths,
+                mc.min_attendance_permille
+            ),
+            (120, 80, 900)
+        );
         assert_eq!(mc.name_zh, "母婴护理员");
         let elderly = programme_version(site.conn(), "elderly_care-L5-v1").unwrap();
         assert_eq!((elderly.total_hours, elderly.credits_tenths), (180, 110));
@@ -325,7 +373,11 @@ mod tests {
         let items = rubric(site.conn(), "maternity-L5-v1").unwrap();
         let total: u32 = items.iter().map(|i| u32::from(i.def.max_points)).sum();
         assert_eq!(total, 100);
-        let critical: Vec<_> = items.iter().filter(|i| i.def.critical).map(|i| i.name_zh.as_str()).collect();
+        let critical: Vec<_> = items
+            .iter()
+            .filter(|i| i.def.critical)
+            .map(|i| i.name_zh.as_str())
+            .collect();
         assert_eq!(critical, ["未测试水温", "婴儿无人看护"]);
     }
 
@@ -342,7 +394,10 @@ mod tests {
         let site = Site::open_in_memory().unwrap();
         let err = site
             .conn()
-            .execute("UPDATE programme_version SET total_hours = 1 WHERE id = 'maternity-L5-v1'", [])
+            .execute(
+                "UPDATE programme_version SET total_hours = 1 WHERE id = 'maternity-L5-v1'",
+                [],
+            )
             .unwrap_err();
         assert!(err.to_string().contains("never changes"));
     }

@@ -30,9 +30,11 @@ pub struct Claim {
 pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<ClaimId> {
     let (tx, _) = site.write()?;
     let (cohort, learner): (crate::ids::CohortId, crate::ids::LearnerId) = tx
-        .query_row("SELECT cohort_id, learner_id FROM enrolment WHERE id = ?1", [enrolment], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT cohort_id, learner_id FROM enrolment WHERE id = ?1",
+            [enrolment],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .map_err(|_| Error::not_found("enrolment", enrolment))?;
     let table = progress::cohort_progress(&tx, cohort)?;
     let Some(line) = table.learners.iter().find(|l| l.enrolment_id == enrolment) else {
@@ -40,7 +42,10 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
     };
     let refuse = |problem: String| Error::invalid("claim", problem);
     if line.claimed {
-        return Err(Error::Duplicate { what: "claim", detail: "a claim for this enrolment was already submitted".into() });
+        return Err(Error::Duplicate {
+            what: "claim",
+            detail: "a claim for this enrolment was already submitted".into(),
+        });
     }
     if !line.eligible {
         return Err(refuse(format!(
@@ -52,11 +57,16 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
         )));
     }
     if line.status != PassStatus::Passed {
-        return Err(refuse(format!("{} has not passed every component yet", line.name)));
+        return Err(refuse(format!(
+            "{} has not passed every component yet",
+            line.name
+        )));
     }
     let attempts = assessments::current_attempts(&tx, enrolment)?;
     if attempts.iter().any(|a| a.locked_at.is_none()) {
-        return Err(refuse("lock every assessment attempt before submitting".into()));
+        return Err(refuse(
+            "lock every assessment attempt before submitting".into(),
+        ));
     }
     if !learners::has_consent(&tx, learner, ConsentPurpose::CreditBank)? {
         return Err(refuse(format!(
@@ -102,7 +112,12 @@ pub fn claims_of(conn: &Connection, enrolment: EnrolmentId) -> Result<Vec<Claim>
          WHERE enrolment_id = ?1 ORDER BY submitted_at",
     )?;
     let rows = stmt.query_map([enrolment], |r| {
-        Ok(Claim { id: r.get(0)?, enrolment_id: r.get(1)?, programme_version_id: r.get(2)?, attended_minutes: r.get(3)? })
+        Ok(Claim {
+            id: r.get(0)?,
+            enrolment_id: r.get(1)?,
+            programme_version_id: r.get(2)?,
+            attended_minutes: r.get(3)?,
+        })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

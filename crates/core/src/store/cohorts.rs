@@ -118,10 +118,16 @@ pub fn create(site: &mut Site, actor: &Actor, new: &NewCohort) -> Result<CohortI
     actor.require_manager("open cohorts")?;
     let name = validate_name("cohort.name", &new.name)?;
     if new.end_date < new.start_date {
-        return Err(Error::invalid("cohort.end_date", "the last day is before the first day"));
+        return Err(Error::invalid(
+            "cohort.end_date",
+            "the last day is before the first day",
+        ));
     }
     if !(1..=200).contains(&new.capacity) {
-        return Err(Error::invalid("cohort.capacity", "capacity is from 1 to 200 learners"));
+        return Err(Error::invalid(
+            "cohort.capacity",
+            "capacity is from 1 to 200 learners",
+        ));
     }
     let (tx, _) = site.write()?;
     catalogue::programme_version(&tx, &new.programme_version_id)?;
@@ -130,38 +136,76 @@ pub fn create(site: &mut Site, actor: &Actor, new: &NewCohort) -> Result<CohortI
         "INSERT INTO cohort (id, programme_version_id, name, start_date, end_date, capacity,
              status, created_at, created_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7, ?8)",
-        params![id, new.programme_version_id, name, new.start_date, new.end_date, new.capacity, super::now(), actor.id],
+        params![
+            id,
+            new.programme_version_id,
+            name,
+            new.start_date,
+            new.end_date,
+            new.capacity,
+            super::now(),
+            actor.id
+        ],
     )?;
     for staff in &new.instructors {
-        let ok = tx.prepare_cached("SELECT 1 FROM staff_user WHERE id = ?1")?.exists([staff])?;
+        let ok = tx
+            .prepare_cached("SELECT 1 FROM staff_user WHERE id = ?1")?
+            .exists([staff])?;
         if !ok {
             return Err(Error::not_found("instructor", staff));
         }
-        tx.execute("INSERT OR IGNORE INTO cohort_instructor VALUES (?1, ?2)", params![id, staff])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO cohort_instructor VALUES (?1, ?2)",
+            params![id, staff],
+        )?;
     }
-    let payload = NewCohort { name, ..new.clone() };
+    let payload = NewCohort {
+        name,
+        ..new.clone()
+    };
     outbox::append(&tx, Entity::Cohort, Op::Insert, id.0, &payload)?;
     tx.commit()?;
     Ok(id)
 }
 
 /// Moves a cohort forward (draft → running → closed); never backwards.
-pub fn set_status(site: &mut Site, actor: &Actor, cohort: CohortId, to: CohortStatus) -> Result<()> {
+pub fn set_status(
+    site: &mut Site,
+    actor: &Actor,
+    cohort: CohortId,
+    to: CohortStatus,
+) -> Result<()> {
     actor.require_manager("change a cohort's status")?;
     let (tx, _) = site.write()?;
     let current = get(&tx, cohort)?.status;
     if to <= current {
         return Err(Error::invalid(
             "cohort.status",
-            format!("a {} cohort cannot become {}; status only moves forward", current.as_str(), to.as_str()),
+            format!(
+                "a {} cohort cannot become {}; status only moves forward",
+                current.as_str(),
+                to.as_str()
+            ),
         ));
     }
     tx.execute(
         "UPDATE cohort SET status = ?2, version = version + 1 WHERE id = ?1",
         params![cohort, to.as_str()],
     )?;
-    outbox::append(&tx, Entity::Cohort, Op::Update, cohort.0, &serde_json::json!({ "status": to }))?;
-    audit::record(&tx, Some(actor), "cohort_status", Some(("cohort", cohort.0)), to.as_str())?;
+    outbox::append(
+        &tx,
+        Entity::Cohort,
+        Op::Update,
+        cohort.0,
+        &serde_json::json!({ "status": to }),
+    )?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "cohort_status",
+        Some(("cohort", cohort.0)),
+        to.as_str(),
+    )?;
     tx.commit()?;
     Ok(())
 }
@@ -176,7 +220,9 @@ pub fn get(conn: &Connection, id: CohortId) -> Result<Cohort> {
 
 /// Every cohort, newest first.
 pub fn list(conn: &Connection) -> Result<Vec<Cohort>> {
-    let mut stmt = conn.prepare_cached(&format!("{COHORT_SELECT} ORDER BY c.start_date DESC, c.id DESC"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{COHORT_SELECT} ORDER BY c.start_date DESC, c.id DESC"
+    ))?;
     let rows = stmt.query_map([], cohort_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -199,12 +245,20 @@ fn cohort_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Cohort> {
 }
 
 /// Enrols a learner in a cohort; a second enrolment of the same learner is refused.
-pub fn enrol(site: &mut Site, actor: &Actor, cohort: CohortId, learner: LearnerId) -> Result<EnrolmentId> {
+pub fn enrol(
+    site: &mut Site,
+    actor: &Actor,
+    cohort: CohortId,
+    learner: LearnerId,
+) -> Result<EnrolmentId> {
     let (tx, _) = site.write()?;
     let c = get(&tx, cohort)?;
     learners::ensure_exists(&tx, learner)?;
     if c.status == CohortStatus::Closed {
-        return Err(Error::Locked { what: format!("cohort {}", c.name), hint: "open a new cohort" });
+        return Err(Error::Locked {
+            what: format!("cohort {}", c.name),
+            hint: "open a new cohort",
+        });
     }
     let existing: Option<EnrolmentId> = tx
         .prepare_cached("SELECT id FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2")?
@@ -219,7 +273,10 @@ pub fn enrol(site: &mut Site, actor: &Actor, cohort: CohortId, learner: LearnerI
     if c.enrolled >= c.capacity {
         return Err(Error::invalid(
             "enrolment.cohort",
-            format!("{} is full ({} places); raise its capacity or use another cohort", c.name, c.capacity),
+            format!(
+                "{} is full ({} places); raise its capacity or use another cohort",
+                c.name, c.capacity
+            ),
         ));
     }
     let id = EnrolmentId::new();
@@ -240,7 +297,11 @@ pub fn enrol(site: &mut Site, actor: &Actor, cohort: CohortId, learner: LearnerI
 }
 
 /// The enrolment of a learner in a cohort.
-pub fn enrolment_of(conn: &Connection, cohort: CohortId, learner: LearnerId) -> Result<EnrolmentId> {
+pub fn enrolment_of(
+    conn: &Connection,
+    cohort: CohortId,
+    learner: LearnerId,
+) -> Result<EnrolmentId> {
     conn.prepare_cached("SELECT id FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2")?
         .query_row(params![cohort, learner], |r| r.get(0))
         .optional()?
@@ -248,17 +309,31 @@ pub fn enrolment_of(conn: &Connection, cohort: CohortId, learner: LearnerId) -> 
 }
 
 /// Schedules a session for a cohort that is not closed.
-pub fn schedule_session(site: &mut Site, actor: &Actor, cohort: CohortId, new: &NewSession) -> Result<SessionId> {
+pub fn schedule_session(
+    site: &mut Site,
+    actor: &Actor,
+    cohort: CohortId,
+    new: &NewSession,
+) -> Result<SessionId> {
     if new.ends_at <= new.starts_at {
-        return Err(Error::invalid("session.ends_at", "a session must end after it starts"));
+        return Err(Error::invalid(
+            "session.ends_at",
+            "a session must end after it starts",
+        ));
     }
     if new.ends_at - new.starts_at > chrono::Duration::hours(12) {
-        return Err(Error::invalid("session.ends_at", "a session lasts at most 12 hours; split it"));
+        return Err(Error::invalid(
+            "session.ends_at",
+            "a session lasts at most 12 hours; split it",
+        ));
     }
     let (tx, _) = site.write()?;
     let c = get(&tx, cohort)?;
     if c.status == CohortStatus::Closed {
-        return Err(Error::Locked { what: format!("cohort {}", c.name), hint: "open a new cohort" });
+        return Err(Error::Locked {
+            what: format!("cohort {}", c.name),
+            hint: "open a new cohort",
+        });
     }
     if let Some(unit) = &new.unit_id {
         let in_programme = tx
@@ -278,8 +353,21 @@ pub fn schedule_session(site: &mut Site, actor: &Actor, cohort: CohortId, new: &
         "INSERT INTO session (id, cohort_id, unit_id, starts_at, ends_at, instructor_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![id, cohort, new.unit_id, new.starts_at, new.ends_at, new.instructor_id.or(Some(actor.id))])?;
-    outbox::append(&tx, Entity::Session, Op::Insert, id.0, &serde_json::json!({ "cohort_id": cohort, "session": new }))?;
+    .execute(params![
+        id,
+        cohort,
+        new.unit_id,
+        new.starts_at,
+        new.ends_at,
+        new.instructor_id.or(Some(actor.id))
+    ])?;
+    outbox::append(
+        &tx,
+        Entity::Session,
+        Op::Insert,
+        id.0,
+        &serde_json::json!({ "cohort_id": cohort, "session": new }),
+    )?;
     tx.commit()?;
     Ok(id)
 }
@@ -294,7 +382,9 @@ pub fn session(conn: &Connection, id: SessionId) -> Result<Session> {
 
 /// A cohort's sessions in time order.
 pub fn sessions(conn: &Connection, cohort: CohortId) -> Result<Vec<Session>> {
-    let mut stmt = conn.prepare_cached(&format!("{SESSION_SELECT} WHERE cohort_id = ?1 ORDER BY starts_at"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SESSION_SELECT} WHERE cohort_id = ?1 ORDER BY starts_at"
+    ))?;
     let rows = stmt.query_map([cohort], session_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -315,7 +405,10 @@ fn session_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Session> {
 }
 
 /// The learners enrolled in a cohort, by name.
-pub fn roster(conn: &Connection, cohort: CohortId) -> Result<Vec<(EnrolmentId, LearnerId, String)>> {
+pub fn roster(
+    conn: &Connection,
+    cohort: CohortId,
+) -> Result<Vec<(EnrolmentId, LearnerId, String)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT e.id, l.id, l.name FROM enrolment e JOIN learner l ON l.id = e.learner_id
          WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",

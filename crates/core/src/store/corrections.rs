@@ -55,10 +55,16 @@ pub(crate) fn insert(
 ) -> Result<CorrectionId> {
     let text = reason.text.trim();
     if text.is_empty() {
-        return Err(Error::invalid("correction.reason", "say why the record is corrected"));
+        return Err(Error::invalid(
+            "correction.reason",
+            "say why the record is corrected",
+        ));
     }
     if text.chars().count() > 500 {
-        return Err(Error::invalid("correction.reason", "keep the reason under 500 characters"));
+        return Err(Error::invalid(
+            "correction.reason",
+            "keep the reason under 500 characters",
+        ));
     }
     let id = CorrectionId::new();
     tx.prepare_cached(
@@ -86,6 +92,12 @@ pub(crate) fn insert(
             "reason": text, "approved_by": actor.id, "approver_role": actor.role,
         }),
     )?;
-    audit::record(tx, Some(actor), "correction", Some((entity.as_str(), target)), text)?;
+    audit::record(
+        tx,
+        Some(actor),
+        "correction",
+        Some((entity.as_str(), target)),
+        text,
+    )?;
     Ok(id)
 }

@@ -50,7 +50,10 @@ impl Db {
                     job(&mut site);
                 }
             })
-            .map_err(|e| Error::Io { path: "database thread".into(), source: e })?;
+            .map_err(|e| Error::Io {
+                path: "database thread".into(),
+                source: e,
+            })?;
         ready_rx.await.map_err(|_| Error::StoreClosed)??;
         Ok(Db { jobs })
     }
@@ -84,7 +87,8 @@ mod tests {
             let db = db.clone();
             handles.push(tokio::spawn(async move {
                 db.call(move |site| {
-                    site.conn().execute("INSERT INTO audit_log (at, action) VALUES ('t', ?1)", [i])?;
+                    site.conn()
+                        .execute("INSERT INTO audit_log (at, action) VALUES ('t', ?1)", [i])?;
                     Ok(std::thread::current().name().map(str::to_string))
                 })
                 .await
@@ -94,7 +98,11 @@ mod tests {
             assert_eq!(h.await.unwrap().unwrap().as_deref(), Some("siteline-db"));
         }
         let n: i64 = db
-            .call(|site| Ok(site.conn().query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?))
+            .call(|site| {
+                Ok(site
+                    .conn()
+                    .query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?)
+            })
             .await
             .unwrap();
         assert_eq!(n, 20);
@@ -103,7 +111,9 @@ mod tests {
     #[tokio::test]
     async fn an_unopenable_database_reports_the_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Db::open(dir.path().join("missing-dir").join("site.db")).await.unwrap_err();
+        let err = Db::open(dir.path().join("missing-dir").join("site.db"))
+            .await
+            .unwrap_err();
         assert_ne!(err.kind(), "store_closed");
     }
 }

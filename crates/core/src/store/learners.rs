@@ -142,14 +142,19 @@ fn check_id(id_type: IdType, input: &str) -> Result<CheckedId> {
         }
         IdType::Passport | IdType::Other => {
             let number: String = input.trim().to_uppercase();
-            if !(5..=20).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_alphanumeric())
+            if !(5..=20).contains(&number.len())
+                || !number.bytes().all(|b| b.is_ascii_alphanumeric())
             {
                 return Err(Error::invalid(
                     "learner.id_number",
                     "a document number has 5 to 20 letters and digits; check it",
                 ));
             }
-            Ok(CheckedId { number, sex: None, birth_date: None })
+            Ok(CheckedId {
+                number,
+                sex: None,
+                birth_date: None,
+            })
         }
     }
 }
@@ -160,8 +165,14 @@ fn id_index(keys: &SiteKeys, number: &str) -> Vec<u8> {
 
 /// Finds the learner already registered with this document number, for a live duplicate
 /// warning while typing. Returns `Ok(None)` for a number that does not parse yet.
-pub fn find_by_id_number(site: &Site, id_type: IdType, input: &str) -> Result<Option<LearnerSummary>> {
-    let Ok(checked) = check_id(id_type, input) else { return Ok(None) };
+pub fn find_by_id_number(
+    site: &Site,
+    id_type: IdType,
+    input: &str,
+) -> Result<Option<LearnerSummary>> {
+    let Ok(checked) = check_id(id_type, input) else {
+        return Ok(None);
+    };
     let index = id_index(&site.keys, &checked.number);
     let found = site
         .conn
@@ -175,7 +186,12 @@ pub fn find_by_id_number(site: &Site, id_type: IdType, input: &str) -> Result<Op
 pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<LearnerId> {
     let name = validate_name("learner.name", &new.name)?;
     let checked = check_id(new.id_type, &new.id_number)?;
-    let phone = new.phone.as_deref().filter(|p| !p.trim().is_empty()).map(validate_mobile).transpose()?;
+    let phone = new
+        .phone
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(validate_mobile)
+        .transpose()?;
     if let Some(existing) = find_by_id_number(site, new.id_type, &checked.number)? {
         return Err(Error::Duplicate {
             what: "learner",
@@ -197,7 +213,9 @@ pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<Lear
         .as_deref()
         .map(|p| data_key.seal(&[&owner[..], b"/phone"].concat(), p))
         .transpose()?;
-    let phone_tail = phone.as_deref().map(|p| keys.blind_index("phone_tail", &tail(p, TAIL_LEN)));
+    let phone_tail = phone
+        .as_deref()
+        .map(|p| keys.blind_index("phone_tail", &tail(p, TAIL_LEN)));
     tx.prepare_cached(
         "INSERT INTO learner (id, name, id_type, id_cipher, id_masked, id_index, id_tail_index,
              phone_cipher, phone_masked, phone_tail_index, sex, birth_date, created_at, created_by)
@@ -260,7 +278,12 @@ fn insert_consent(
 }
 
 /// Records a consent given or withdrawn later (append-only).
-pub fn record_consent(site: &mut Site, actor: &Actor, learner: LearnerId, c: ConsentInput) -> Result<ConsentId> {
+pub fn record_consent(
+    site: &mut Site,
+    actor: &Actor,
+    learner: LearnerId,
+    c: ConsentInput,
+) -> Result<ConsentId> {
     let (tx, _) = site.write()?;
     ensure_exists(&tx, learner)?;
     let id = insert_consent(&tx, actor, learner, c)?;
@@ -281,8 +304,14 @@ pub fn has_consent(conn: &Connection, learner: LearnerId, purpose: ConsentPurpos
 }
 
 pub(crate) fn ensure_exists(conn: &Connection, learner: LearnerId) -> Result<()> {
-    let found = conn.prepare_cached("SELECT 1 FROM learner WHERE id = ?1")?.exists([learner])?;
-    if found { Ok(()) } else { Err(Error::not_found("learner", learner)) }
+    let found = conn
+        .prepare_cached("SELECT 1 FROM learner WHERE id = ?1")?
+        .exists([learner])?;
+    if found {
+        Ok(())
+    } else {
+        Err(Error::not_found("learner", learner))
+    }
 }
 
 const SUMMARY_SELECT: &str =
@@ -315,10 +344,15 @@ pub fn get(conn: &Connection, id: LearnerId) -> Result<LearnerSummary> {
 pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSummary>> {
     let q = query.trim();
     if q.is_empty() {
-        return Err(Error::invalid("search", "type part of a name, or the last 4 characters of an ID or phone number"));
+        return Err(Error::invalid(
+            "search",
+            "type part of a name, or the last 4 characters of an ID or phone number",
+        ));
     }
     let limit = limit.clamp(1, 500) as i64;
-    let idlike = q.chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+    let idlike = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
     let conn = &site.conn;
     let rows = if idlike && q.chars().count() == TAIL_LEN {
         let t = q.to_uppercase();
@@ -327,7 +361,11 @@ pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSumma
              ORDER BY name LIMIT ?3"
         ))?;
         let rows = stmt.query_map(
-            params![site.keys.blind_index("id_tail", &t), site.keys.blind_index("phone_tail", &t), limit],
+            params![
+                site.keys.blind_index("id_tail", &t),
+                site.keys.blind_index("phone_tail", &t),
+                limit
+            ],
             summary_from_row,
         )?;
         rows.collect::<rusqlite::Result<Vec<_>>>()?
@@ -342,7 +380,12 @@ pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSumma
             "type the last 4 characters of an ID or phone number, or the full 18-character ID",
         ));
     } else {
-        let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         let mut stmt = conn.prepare_cached(&format!(
             "{SUMMARY_SELECT} WHERE name LIKE ?1 ESCAPE '\\' ORDER BY name LIMIT ?2"
         ))?;
@@ -353,7 +396,11 @@ pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSumma
 }
 
 /// The clear ID and phone numbers, for a site manager only; each call is audited.
-pub fn unmask(site: &mut Site, actor: &Actor, learner: LearnerId) -> Result<(String, Option<String>)> {
+pub fn unmask(
+    site: &mut Site,
+    actor: &Actor,
+    learner: LearnerId,
+) -> Result<(String, Option<String>)> {
     actor.require_manager("see full ID numbers")?;
     let (tx, keys) = site.write()?;
     let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>)> = tx
@@ -368,7 +415,9 @@ pub fn unmask(site: &mut Site, actor: &Actor, learner: LearnerId) -> Result<(Str
         return Err(Error::not_found("learner", learner));
     };
     let (Some(id_sealed), Some(wrapped)) = (id_sealed, wrapped) else {
-        return Err(Error::Crypto("this learner's personal data was erased at their request".into()));
+        return Err(Error::Crypto(
+            "this learner's personal data was erased at their request".into(),
+        ));
     };
     let owner = learner.0.as_bytes().to_vec();
     let key = keys.unwrap_data_key(&owner, &wrapped)?;
@@ -376,7 +425,13 @@ pub fn unmask(site: &mut Site, actor: &Actor, learner: LearnerId) -> Result<(Str
     let phone = phone_sealed
         .map(|p| key.open(&[&owner[..], b"/phone"].concat(), &p))
         .transpose()?;
-    audit::record(&tx, Some(actor), "unmask_learner", Some(("learner", learner.0)), "id and phone shown")?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "unmask_learner",
+        Some(("learner", learner.0)),
+        "id and phone shown",
+    )?;
     tx.commit()?;
     Ok((id, phone))
 }
@@ -395,7 +450,13 @@ pub fn erase_personal_data(site: &mut Site, actor: &Actor, learner: LearnerId) -
         "UPDATE learner SET id_cipher = NULL, phone_cipher = NULL WHERE id = ?1",
         [learner],
     )?;
-    audit::record(&tx, Some(actor), "erase_personal_data", Some(("learner", learner.0)), "data key destroyed")?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "erase_personal_data",
+        Some(("learner", learner.0)),
+        "data key destroyed",
+    )?;
     tx.commit()?;
     Ok(())
 }

@@ -35,7 +35,9 @@ pub struct Site {
 
 impl std::fmt::Debug for Site {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Site").field("path", &self.conn.path()).finish_non_exhaustive()
+        f.debug_struct("Site")
+            .field("path", &self.conn.path())
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,7 +80,9 @@ impl Site {
     /// Starts an IMMEDIATE write transaction (takes the write lock up front, so a busy
     /// database waits at the start instead of failing half-way).
     pub(crate) fn write(&mut self) -> Result<(Transaction<'_>, &SiteKeys)> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         Ok((tx, &self.keys))
     }
 }
@@ -92,7 +96,10 @@ pub fn now() -> DateTime<Utc> {
 pub(crate) fn map_trigger(err: rusqlite::Error, what: impl FnOnce() -> String) -> Error {
     if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err {
         if msg.starts_with("locked:") {
-            return Error::Locked { what: what(), hint: "record a correction with a reason instead" };
+            return Error::Locked {
+                what: what(),
+                hint: "record a correction with a reason instead",
+            };
         }
     }
     Error::Database(err)

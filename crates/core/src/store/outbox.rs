@@ -31,9 +31,15 @@ pub(crate) fn ensure_device(conn: &Connection) -> Result<()> {
 
 /// Reads the device row.
 pub fn device(conn: &Connection) -> Result<Device> {
-    Ok(conn.query_row("SELECT device_id, epoch, next_seq FROM device", [], |r| {
-        Ok(Device { device_id: r.get(0)?, epoch: r.get(1)?, next_seq: r.get(2)? })
-    })?)
+    Ok(
+        conn.query_row("SELECT device_id, epoch, next_seq FROM device", [], |r| {
+            Ok(Device {
+                device_id: r.get(0)?,
+                epoch: r.get(1)?,
+                next_seq: r.get(2)?,
+            })
+        })?,
+    )
 }
 
 /// Appends one operation inside the caller's transaction and returns its seq.
@@ -45,16 +51,22 @@ pub fn append(
     payload: &impl Serialize,
 ) -> Result<u64> {
     let (seq, epoch): (u64, u32) = tx
-        .prepare_cached(
-            "UPDATE device SET next_seq = next_seq + 1 RETURNING next_seq - 1, epoch",
-        )?
+        .prepare_cached("UPDATE device SET next_seq = next_seq + 1 RETURNING next_seq - 1, epoch")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let payload = serde_json::to_string(payload)?;
     tx.prepare_cached(
         "INSERT INTO outbox (seq, epoch, entity, op, record_id, payload, recorded_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![seq, epoch, entity.as_str(), op.as_str(), record_id, payload, super::now()])?;
+    .execute(params![
+        seq,
+        epoch,
+        entity.as_str(),
+        op.as_str(),
+        record_id,
+        payload,
+        super::now()
+    ])?;
     Ok(seq)
 }
 
@@ -101,7 +113,11 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxRow>> {
 pub fn pending_summary(conn: &Connection) -> Result<(u64, Option<DateTime<Utc>>)> {
     let count: u64 = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
     let oldest = conn
-        .query_row("SELECT recorded_at FROM outbox ORDER BY seq LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT recorded_at FROM outbox ORDER BY seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     Ok((count, oldest))
 }

@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use super::catalogue::{self, ProgrammeVersion};
 use super::cohorts::{self, Cohort, CohortStatus};
+use crate::Result;
 use crate::domain::attendance::is_eligible;
 use crate::domain::scores::{Component, ComponentResults, PassStatus, Score, pass_status};
 use crate::ids::{CohortId, EnrolmentId, LearnerId};
-use crate::Result;
 
 /// One learner's line in a cohort's progress table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,7 +77,14 @@ pub fn cohort_progress(conn: &Connection, cohort: CohortId) -> Result<CohortProg
          WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
     )?;
     let rows = stmt.query_map([cohort], |r| {
-        Ok((r.get::<_, EnrolmentId>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get(5)?))
+        Ok((
+            r.get::<_, EnrolmentId>(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get::<_, i64>(4)?,
+            r.get(5)?,
+        ))
     })?;
     let mut learners = Vec::new();
     for row in rows {
@@ -91,13 +98,21 @@ pub fn cohort_progress(conn: &Connection, cohort: CohortId) -> Result<CohortProg
             attended_minutes: attended,
             required_minutes: required,
             attendance_permille: attended * 1000 / required.max(1),
-            eligible: is_eligible(attended, programme.total_hours, programme.min_attendance_permille),
+            eligible: is_eligible(
+                attended,
+                programme.total_hours,
+                programme.min_attendance_permille,
+            ),
             status: pass_status(programme.level, &res),
             results: res,
             claimed,
         });
     }
-    Ok(CohortProgress { cohort: c, programme, learners })
+    Ok(CohortProgress {
+        cohort: c,
+        programme,
+        learners,
+    })
 }
 
 fn current_results(
@@ -153,8 +168,10 @@ pub struct ProgrammeCounts {
 
 /// Site-wide counts by programme version and status (programmes with no cohort omitted).
 pub fn site_summary(conn: &Connection) -> Result<Vec<ProgrammeCounts>> {
-    let pvs: HashMap<String, ProgrammeVersion> =
-        catalogue::programme_versions(conn)?.into_iter().map(|p| (p.id.clone(), p)).collect();
+    let pvs: HashMap<String, ProgrammeVersion> = catalogue::programme_versions(conn)?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
     let mut counts: HashMap<String, ProgrammeCounts> = HashMap::new();
     let entry = |pv: &ProgrammeVersion| -> ProgrammeCounts {
         ProgrammeCounts {
@@ -166,7 +183,9 @@ pub fn site_summary(conn: &Connection) -> Result<Vec<ProgrammeCounts>> {
         }
     };
     for c in cohorts::list(conn)? {
-        let Some(pv) = pvs.get(&c.programme_version_id) else { continue };
+        let Some(pv) = pvs.get(&c.programme_version_id) else {
+            continue;
+        };
         let e = counts.entry(pv.id.clone()).or_insert_with(|| entry(pv));
         match c.status {
             CohortStatus::Draft => e.cohorts_draft += 1,
@@ -209,4 +228,68 @@ pub fn site_summary(conn: &Connection) -> Result<Vec<ProgrammeCounts>> {
     let mut out: Vec<_> = counts.into_values().collect();
     out.sort_by(|a, b| a.programme_version_id.cmp(&b.programme_version_id));
     Ok(out)
+}
+
+/// A programme version as the start screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgrammeOverview {
+    /// Programme version id.
+    pub programme_version_id: String,
+    /// Name (zh).
+    pub name_zh: String,
+    /// Name (en).
+    pub name_en: String,
+    /// Level.
+    pub level: u8,
+    /// Required hours.
+    pub total_hours: u32,
+    /// Credits in tenths.
+    pub credits_tenths: i64,
+}
+
+/// What the start screen shows before anyone signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteOverview {
+    /// Installed catalogue version.
+    pub catalogue_version: String,
+    /// `seed` (built in) or `hq`.
+    pub catalogue_source: String,
+    /// Database schema version.
+    pub schema_version: i64,
+    /// Learners registered.
+    pub learners: u64,
+    /// Cohorts opened.
+    pub cohorts: u64,
+    /// Changes waiting for HQ.
+    pub pending_changes: u64,
+    /// The catalogue's programme versions.
+    pub programmes: Vec<ProgrammeOverview>,
+}
+
+/// Counts and catalogue for the start screen.
+pub fn site_overview(conn: &Connection) -> Result<SiteOverview> {
+    let (catalogue_version, catalogue_source) = catalogue::installed_version(conn)?;
+    let count = |table: &str| -> Result<u64> {
+        Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+    };
+    let programmes = catalogue::programme_versions(conn)?
+        .into_iter()
+        .map(|p| ProgrammeOverview {
+            programme_version_id: p.id,
+            name_zh: p.name_zh,
+            name_en: p.name_en,
+            level: p.level.get(),
+            total_hours: p.total_hours,
+            credits_tenths: p.credits_tenths,
+        })
+        .collect();
+    Ok(SiteOverview {
+        catalogue_version,
+        catalogue_source,
+        schema_version: super::SCHEMA_VERSION,
+        learners: count("learner")?,
+        cohorts: count("cohort")?,
+        pending_changes: count("outbox")?,
+        programmes,
+    })
 }

@@ -1,8 +1,8 @@
 //! Staff accounts and roles. An [`Actor`] is only made from the database (by signing in or
 //! by id), so a role cannot be claimed by the caller: core checks it on every write.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use siteline_proto::{Entity, Op};
@@ -72,7 +72,10 @@ impl Actor {
         if self.role == Role::SiteManager {
             Ok(())
         } else {
-            Err(Error::Forbidden { action, role: self.role })
+            Err(Error::Forbidden {
+                action,
+                role: self.role,
+            })
         }
     }
 }
@@ -102,7 +105,10 @@ struct StaffPayload<'a> {
 /// Creates the first site manager on a fresh site; refused once any account exists.
 pub fn create_first_manager(site: &mut Site, new: &NewStaff) -> Result<Actor> {
     if new.role != Role::SiteManager {
-        return Err(Error::invalid("staff.role", "the first account must be a site manager"));
+        return Err(Error::invalid(
+            "staff.role",
+            "the first account must be a site manager",
+        ));
     }
     let exists: bool = site.conn.prepare("SELECT 1 FROM staff_user")?.exists([])?;
     if exists {
@@ -123,7 +129,10 @@ pub fn create_staff(site: &mut Site, actor: &Actor, new: &NewStaff) -> Result<Ac
 fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Result<Actor> {
     let username = new.username.trim();
     if username.is_empty() || username.chars().any(char::is_whitespace) {
-        return Err(Error::invalid("staff.username", "a sign-in name is one word with no spaces"));
+        return Err(Error::invalid(
+            "staff.username",
+            "a sign-in name is one word with no spaces",
+        ));
     }
     let display_name = validate_name("staff.display_name", &new.display_name)?;
     if new.password.chars().count() < MIN_PASSWORD_CHARS {
@@ -151,12 +160,30 @@ fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Resul
     tx.execute(
         "INSERT INTO staff_user (id, username, display_name, role, password_hash, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, username, display_name, new.role.as_str(), hash, super::now()],
+        params![
+            id,
+            username,
+            display_name,
+            new.role.as_str(),
+            hash,
+            super::now()
+        ],
     )?;
-    let payload = StaffPayload { username, display_name: &display_name, role: new.role, active: true };
+    let payload = StaffPayload {
+        username,
+        display_name: &display_name,
+        role: new.role,
+        active: true,
+    };
     outbox::append(&tx, Entity::StaffUser, Op::Insert, id.0, &payload)?;
     let created = Actor { id, role: new.role };
-    audit::record(&tx, actor.or(Some(&created)), "create_staff", Some(("staff_user", id.0)), username)?;
+    audit::record(
+        &tx,
+        actor.or(Some(&created)),
+        "create_staff",
+        Some(("staff_user", id.0)),
+        username,
+    )?;
     tx.commit()?;
     Ok(created)
 }
@@ -167,15 +194,28 @@ pub fn sign_in(conn: &Connection, username: &str, password: &str) -> Result<Acto
         .prepare_cached(
             "SELECT id, role, password_hash, active FROM staff_user WHERE username = ?1",
         )?
-        .query_row([username.trim()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([username.trim()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
-    let refused =
-        || Error::invalid("sign_in", "the sign-in name or password is wrong; try again");
-    let Some((id, role, hash, active)) = row else { return Err(refused()) };
+    let refused = || {
+        Error::invalid(
+            "sign_in",
+            "the sign-in name or password is wrong; try again",
+        )
+    };
+    let Some((id, role, hash, active)) = row else {
+        return Err(refused());
+    };
     let parsed = PasswordHash::new(&hash).map_err(|e| Error::Crypto(e.to_string()))?;
-    Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| refused())?;
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .map_err(|_| refused())?;
     if !active {
-        return Err(Error::invalid("sign_in", "this account is disabled; ask the site manager"));
+        return Err(Error::invalid(
+            "sign_in",
+            "this account is disabled; ask the site manager",
+        ));
     }
     let role = Role::parse(&role).ok_or_else(|| Error::invalid("staff.role", role))?;
     Ok(Actor { id, role })
@@ -235,14 +275,27 @@ pub(crate) mod tests {
         assert_eq!(sign_in(site.conn(), "MANAGER", "correct horse").unwrap(), m);
         assert!(sign_in(site.conn(), "manager", "wrong horse").is_err());
         assert!(sign_in(site.conn(), "nobody", "correct horse").is_err());
-        let hash: String =
-            site.conn().query_row("SELECT password_hash FROM staff_user", [], |r| r.get(0)).unwrap();
+        let hash: String = site
+            .conn()
+            .query_row("SELECT password_hash FROM staff_user", [], |r| r.get(0))
+            .unwrap();
         assert!(hash.starts_with("$argon2"));
         // The hash never goes to the outbox.
-        let payload: String =
-            site.conn().query_row("SELECT payload FROM outbox", [], |r| r.get(0)).unwrap();
+        let payload: String = site
+            .conn()
+            .query_row("SELECT payload FROM outbox", [], |r| r.get(0))
+            .unwrap();
         assert!(!payload.contains("argon2"));
-        assert!(create_first_manager(&mut site, &NewStaff { username: "b".into(), ..new_mgr() }).is_err());
+        assert!(
+            create_first_manager(
+                &mut site,
+                &NewStaff {
+                    username: "b".into(),
+                    ..new_mgr()
+                }
+            )
+            .is_err()
+        );
     }
 
     fn new_mgr() -> NewStaff {
@@ -259,7 +312,15 @@ pub(crate) mod tests {
         let mut site = Site::open_in_memory().unwrap();
         let m = manager(&mut site);
         let t = instructor(&mut site, &m);
-        let err = create_staff(&mut site, &t, &NewStaff { username: "x".into(), ..new_mgr() }).unwrap_err();
+        let err = create_staff(
+            &mut site,
+            &t,
+            &NewStaff {
+                username: "x".into(),
+                ..new_mgr()
+            },
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), "forbidden");
         assert!(err.to_string().contains("instructor may not manage users"));
     }
@@ -269,16 +330,43 @@ pub(crate) mod tests {
         let mut site = Site::open_in_memory().unwrap();
         let m = manager(&mut site);
         let cases = [
-            (NewStaff { username: "a b".into(), ..new_mgr() }, "staff.username"),
-            (NewStaff { display_name: " ".into(), ..new_mgr() }, "staff.display_name"),
-            (NewStaff { password: "short".into(), ..new_mgr() }, "staff.password"),
-            (NewStaff { username: "Manager".into(), ..new_mgr() }, "sign-in name"),
+            (
+                NewStaff {
+                    username: "a b".into(),
+                    ..new_mgr()
+                },
+                "staff.username",
+            ),
+            (
+                NewStaff {
+                    display_name: " ".into(),
+                    ..new_mgr()
+                },
+                "staff.display_name",
+            ),
+            (
+                NewStaff {
+                    password: "short".into(),
+                    ..new_mgr()
+                },
+                "staff.password",
+            ),
+            (
+                NewStaff {
+                    username: "Manager".into(),
+                    ..new_mgr()
+                },
+                "sign-in name",
+            ),
         ];
         for (input, needle) in cases {
             let err = create_staff(&mut site, &m, &input).unwrap_err();
             assert!(err.to_string().contains(needle), "{err}");
         }
-        let count: i64 = site.conn().query_row("SELECT count(*) FROM staff_user", [], |r| r.get(0)).unwrap();
+        let count: i64 = site
+            .conn()
+            .query_row("SELECT count(*) FROM staff_user", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(count, 1);
     }
 }

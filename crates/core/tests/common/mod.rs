@@ -37,7 +37,11 @@ pub fn site() -> Fixture {
         },
     )
     .unwrap();
-    Fixture { site, manager, instructor }
+    Fixture {
+        site,
+        manager,
+        instructor,
+    }
 }
 
 pub fn new_learner(n: u64) -> NewLearner {
@@ -46,7 +50,10 @@ pub fn new_learner(n: u64) -> NewLearner {
         id_type: IdType::ResidentId,
         id_number: testing::resident_id(n),
         phone: Some(testing::mobile(n)),
-        consents: vec![ConsentInput { purpose: ConsentPurpose::CreditBank, granted: true }],
+        consents: vec![ConsentInput {
+            purpose: ConsentPurpose::CreditBank,
+            granted: true,
+        }],
     }
 }
 
@@ -107,10 +114,15 @@ impl Fixture {
     }
 
     pub fn count(&self, table: &str) -> i64 {
-        self.site.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        self.site
+            .conn()
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
     }
 
     pub fn next_seq(&self) -> u64 {
-        siteline_core::store::outbox::device(self.site.conn()).unwrap().next_seq
+        siteline_core::store::outbox::device(self.site.conn())
+            .unwrap()
+            .next_seq
     }
 }

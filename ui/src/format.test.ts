@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { formatCredits, levelName } from "./format";
+
+describe("formatCredits", () => {
+  it("shows exact tenths without floating point", () => {
+    expect(formatCredits(65)).toBe("6.5");
+    expect(formatCredits(110)).toBe("11.0");
+    expect(formatCredits(-65)).toBe("-6.5");
+    expect(formatCredits(3)).toBe("0.3");
+  });
+});
+
+describe("levelName", () => {
+  it("names levels as the national standard does", () => {
+    expect(levelName(5)).toBe("五级/初级工");
+    expect(levelName(1)).toBe("一级/高级技师");
+    expect(levelName(3, "en")).toBe("Level 3");
+  });
+});
