@@ -1,5 +1,6 @@
 //! Across crates: a site database file written by `siteline-core` yields outbox rows that
 //! travel as `siteline-proto` wire types and come back unchanged.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
 use siteline_core::store::staff::{self, NewStaff};

@@ -286,8 +286,7 @@ fn main() {
 
     let mut samples = Vec::new();
     let mut mark_samples = Vec::new();
-    for i in 0..100 {
-        let (cohort, members) = &big[i];
+    for (cohort, members) in big.iter().take(100) {
         let starts_at = base + chrono::Duration::days(300);
         let session = cohorts::schedule_session(
             &mut site,

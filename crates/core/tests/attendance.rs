@@ -1,4 +1,5 @@
 //! Roll call, the session lock point and corrections after it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

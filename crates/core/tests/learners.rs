@@ -1,4 +1,5 @@
 //! Learners: registration rules, encrypted fields, masked search, unmasking and erasure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

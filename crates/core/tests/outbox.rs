@@ -1,4 +1,5 @@
 //! The outbox: one row per write in the same transaction, seq strictly increasing per device.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -403,7 +403,8 @@ pub fn unmask(
 ) -> Result<(String, Option<String>)> {
     actor.require_manager("see full ID numbers")?;
     let (tx, keys) = site.write()?;
-    let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>)> = tx
+    type Sealed = Option<Vec<u8>>;
+    let row: Option<(Sealed, Sealed, Sealed)> = tx
         .query_row(
             "SELECT l.id_cipher, l.phone_cipher, k.wrapped_key
              FROM learner l JOIN learner_key k ON k.learner_id = l.id WHERE l.id = ?1",

@@ -94,13 +94,13 @@ pub fn now() -> DateTime<Utc> {
 
 /// Maps SQLite's trigger refusals (`RAISE(ABORT, 'locked: …')`) to typed errors.
 pub(crate) fn map_trigger(err: rusqlite::Error, what: impl FnOnce() -> String) -> Error {
-    if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err {
-        if msg.starts_with("locked:") {
-            return Error::Locked {
-                what: what(),
-                hint: "record a correction with a reason instead",
-            };
-        }
+    if let rusqlite::Error::SqliteFailure(_, Some(msg)) = &err
+        && msg.starts_with("locked:")
+    {
+        return Error::Locked {
+            what: what(),
+            hint: "record a correction with a reason instead",
+        };
     }
     Error::Database(err)
 }

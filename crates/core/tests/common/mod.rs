@@ -1,5 +1,5 @@
 //! Fixtures: a real site store with a manager, an instructor, a cohort and learners.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use siteline_core::ids::{CohortId, LearnerId, SessionId};
