@@ -1,8 +1,63 @@
-//! The credit bank (学分银行): the headquarters server that sites sync with. It receives what
-//! sites record, accredits outcomes, posts credits and publishes the catalogue.
+//! The credit bank (学分银行): the headquarters server that Siteline sites sync with. It
+//! receives what sites record (push, exactly once), accredits outcome claims, posts credits
+//! to one account per learner across all sites, issues certificates, publishes the catalogue,
+//! and serves each site its change log (pull).
 //!
-//! This crate so far only fixes the protocol version it will speak; the server itself is the
-//! subject of its own issue.
+//! `router(state)` builds the HTTP API; `main.rs` is a thin command line around it and the
+//! [`store`] module's narrow storage interface.
+
+pub mod accreditation;
+mod error;
+pub mod http;
+pub mod store;
+
+use std::sync::Arc;
+
+pub use error::{Error, Result};
+pub use http::router;
 
 /// The sync protocol version the credit bank speaks (the same as the sites').
 pub const PROTOCOL_VERSION: u32 = siteline_proto::PROTOCOL_VERSION;
+
+/// Default largest request body, after decompression (8 MiB).
+pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// Default window for request timestamps: five minutes either side of HQ's clock.
+pub const DEFAULT_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn store::Store>,
+    /// Bearer token for `/admin` endpoints.
+    pub admin_token: Arc<str>,
+    /// Largest request body accepted, after decompression.
+    pub max_body: usize,
+    /// Accepted distance between a request's timestamp and HQ's clock.
+    pub window_ms: i64,
+}
+
+impl AppState {
+    /// State with the default limits.
+    pub fn new(store: Arc<dyn store::Store>, admin_token: &str) -> Self {
+        AppState {
+            store,
+            admin_token: admin_token.into(),
+            max_body: DEFAULT_MAX_BODY,
+            window_ms: DEFAULT_WINDOW_MS,
+        }
+    }
+
+    /// Runs a blocking store call on tokio's blocking pool.
+    pub async fn store<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&dyn store::Store) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| Error::Internal(format!("storage task failed: {e}")))?
+    }
+}

@@ -1,10 +1,299 @@
-//! `creditbank` command line.
+//! `creditbank`: run the credit bank server, or administer it from the command line.
 
-fn main() {
-    eprintln!(
-        "creditbank {} (protocol {}): the server is not built yet; see the credit bank issue",
-        env!("CARGO_PKG_VERSION"),
-        creditbank::PROTOCOL_VERSION
-    );
-    std::process::exit(2);
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use creditbank::store::Store;
+use creditbank::store::sqlite::SqliteStore;
+use creditbank::{AppState, router};
+
+#[derive(Parser)]
+#[command(
+    name = "creditbank",
+    version,
+    about = "The Siteline credit bank (学分银行) server"
+)]
+struct Cli {
+    /// Where the database, HQ key and admin token live.
+    #[arg(
+        long,
+        env = "CREDITBANK_DATA",
+        default_value = "creditbank-data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CREDITBANK_LISTEN", default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// TLS certificate chain (PEM); with --tls-key, serve HTTPS.
+        #[arg(long, env = "CREDITBANK_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// TLS private key (PEM).
+        #[arg(long, env = "CREDITBANK_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Admin token for /admin; default: read or create <data-dir>/admin.token.
+        #[arg(long, env = "CREDITBANK_ADMIN_TOKEN")]
+        admin_token: Option<String>,
+    },
+    /// Sites.
+    #[command(subcommand)]
+    Site(SiteCmd),
+    /// Issue a one-time device enrolment code for a site.
+    Code {
+        /// Site code.
+        #[arg(long)]
+        site: String,
+        /// Days the code stays valid.
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+    },
+    /// Devices.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Publish a catalogue version (JSON file), or the built-in seed catalogue.
+    Publish {
+        /// Catalogue JSON; omit for the seed catalogue.
+        file: Option<PathBuf>,
+    },
+    /// Quarantined rows.
+    #[command(subcommand)]
+    Quarantine(QuarantineCmd),
+    /// Show a credit account's balance, sites and certificates.
+    Account {
+        /// Account number, e.g. CB0000000001.
+        account_no: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SiteCmd {
+    /// Create a site.
+    Create {
+        /// Code, e.g. GD-SZ-001.
+        #[arg(long)]
+        code: String,
+        /// Name, e.g. 深圳市家政服务培训站.
+        #[arg(long)]
+        name: String,
+        /// Two-digit province code (certificate numbers).
+        #[arg(long, default_value = "00")]
+        province: String,
+    },
+    /// List sites with last sync and lag.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// List devices.
+    List,
+    /// Revoke a device.
+    Revoke {
+        /// Device id.
+        id: uuid::Uuid,
+    },
+}
+
+#[derive(Subcommand)]
+enum QuarantineCmd {
+    /// List quarantined rows.
+    List,
+    /// Mark a row resolved.
+    Resolve {
+        /// Device id.
+        device: uuid::Uuid,
+        /// Epoch.
+        epoch: u32,
+        /// Seq.
+        seq: u64,
+        /// How it was resolved.
+        #[arg(long)]
+        note: String,
+    },
+}
+
+fn print<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn admin_token(dir: &Path, given: Option<String>) -> anyhow::Result<String> {
+    if let Some(t) = given.filter(|t| !t.trim().is_empty()) {
+        return Ok(t.trim().to_string());
+    }
+    let path = dir.join("admin.token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        return Ok(t.trim().to_string());
+    }
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 24];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        f.write_all(token.as_bytes())?;
+    }
+    #[cfg(not(unix))]
+    std::fs::write(&path, &token)?;
+    Ok(token)
+}
+
+fn ensure_catalogue(store: &SqliteStore) -> anyhow::Result<()> {
+    if store.query_i64("SELECT count(*) FROM catalogue_version")? == 0 {
+        let seed = siteline_core::store::catalogue::seed_document()?;
+        store.publish_catalogue(&seed)?;
+        tracing::info!(version = %seed.version, "published the seed catalogue");
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let store = SqliteStore::open(&cli.data_dir)
+        .with_context(|| format!("opening the credit bank in {}", cli.data_dir.display()))?;
+    match cli.command {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            admin_token: token,
+        } => {
+            ensure_catalogue(&store)?;
+            let token = admin_token(&cli.data_dir, token)?;
+            tracing::info!(path = %cli.data_dir.join("admin.token").display(), "admin token ready (or from CREDITBANK_ADMIN_TOKEN)");
+            let app = router(AppState::new(Arc::new(store), &token));
+            serve(app, listen, tls_cert.zip(tls_key)).await?;
+        }
+        Command::Site(SiteCmd::Create {
+            code,
+            name,
+            province,
+        }) => print(&store.create_site(&code, &name, &province)?)?,
+        Command::Site(SiteCmd::List) => print(&store.list_sites(chrono::Utc::now())?)?,
+        Command::Code { site, days } => {
+            print(&store.issue_enrolment_code(&site, chrono::Duration::days(days))?)?
+        }
+        Command::Device(DeviceCmd::List) => print(&store.list_devices()?)?,
+        Command::Device(DeviceCmd::Revoke { id }) => {
+            store.revoke_device(id)?;
+            println!("device {id} revoked");
+        }
+        Command::Publish { file } => {
+            let doc = match file {
+                Some(f) => serde_json::from_slice(
+                    &std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?,
+                )
+                .with_context(|| format!("{} is not a catalogue document", f.display()))?,
+                None => siteline_core::store::catalogue::seed_document()?,
+            };
+            let new = store.publish_catalogue(&doc)?;
+            println!(
+                "catalogue {} {}",
+                doc.version,
+                if new {
+                    "published"
+                } else {
+                    "was already published"
+                }
+            );
+        }
+        Command::Quarantine(QuarantineCmd::List) => print(&store.list_quarantine()?)?,
+        Command::Quarantine(QuarantineCmd::Resolve {
+            device,
+            epoch,
+            seq,
+            note,
+        }) => {
+            store.resolve_quarantine(device, epoch, seq, &note)?;
+            println!("resolved");
+        }
+        Command::Account { account_no } => print(&store.account(&account_no)?)?,
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Serves until SIGINT/SIGTERM; requests in flight finish (each push commits whole or not at
+/// all), so stopping loses nothing.
+async fn serve(
+    app: axum::Router,
+    listen: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> anyhow::Result<()> {
+    match tls {
+        None => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "credit bank listening (HTTP)");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+        }
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "loading TLS certificate {} and key {}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                h.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+            });
+            tracing::info!(addr = %listen, "credit bank listening (HTTPS)");
+            axum_server::bind_rustls(listen, config)
+                .handle(handle)
+                .serve(app.into_make_service())
+                .await?;
+        }
+    }
+    Ok(())
 }

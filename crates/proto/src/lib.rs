@@ -4,6 +4,9 @@
 //! an *outbox row* is an operation waiting to be pushed; a *batch* is a run of consecutive
 //! outbox rows sent together. This crate holds types only: no I/O, no storage.
 
+pub mod catalogue;
+pub mod sync;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -13,6 +16,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// The kinds of site record that travel in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
     /// A trainee's profile (personal fields travel encrypted).
@@ -76,6 +80,7 @@ pub const ALL_ENTITIES: [Entity; 10] = [
 
 /// What an operation did to its record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     /// The record was created.
@@ -105,6 +110,7 @@ impl Op {
 
 /// One operation as it leaves the device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxRow {
     /// The device that recorded it.
     pub device_id: Uuid,
@@ -119,6 +125,7 @@ pub struct OutboxRow {
     /// The record's own id (UUIDv7 made on the device).
     pub record_id: Uuid,
     /// The record's fields after the change.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: serde_json::Value,
     /// Device clock when recorded: for display and audit only, never for ordering.
     pub recorded_at: DateTime<Utc>,
@@ -126,6 +133,7 @@ pub struct OutboxRow {
 
 /// A run of consecutive operations from one device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushBatch {
     /// The pushing device.
     pub device_id: Uuid,
@@ -141,6 +149,7 @@ pub struct PushBatch {
 
 /// The error body every HTTP refusal carries, so the site can show what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Stable machine-readable code, e.g. `sequence_gap`.
     pub code: String,

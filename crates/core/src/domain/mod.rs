@@ -2,6 +2,7 @@
 //! arithmetic. Nothing here touches the database; the store calls these before it writes.
 
 pub mod attendance;
+pub mod certificate;
 pub mod credits;
 pub mod person;
 pub mod resident_id;

@@ -5,6 +5,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use siteline_proto::catalogue as proto;
+
 use crate::domain::scores::{Level, RubricItemDef};
 use crate::{Error, Result};
 
@@ -115,6 +117,114 @@ pub fn installed_version(conn: &Connection) -> Result<(String, String)> {
             Ok((r.get(0)?, r.get(1)?))
         })?,
     )
+}
+
+/// The installed catalogue as a wire document (what HQ publishes and sites install).
+pub fn export(conn: &Connection) -> Result<proto::Catalogue> {
+    let (version, _) = installed_version(conn)?;
+    let occupations = query(
+        conn,
+        "SELECT code, name_zh, name_en FROM occupation ORDER BY code",
+        |r| {
+            Ok(proto::Occupation {
+                code: r.get(0)?,
+                name_zh: r.get(1)?,
+                name_en: r.get(2)?,
+            })
+        },
+    )?;
+    let programmes = query(
+        conn,
+        "SELECT id, occupation_code, name_zh, name_en FROM programme ORDER BY id",
+        |r| {
+            Ok(proto::Programme {
+                id: r.get(0)?,
+                occupation_code: r.get(1)?,
+                name_zh: r.get(2)?,
+                name_en: r.get(3)?,
+            })
+        },
+    )?;
+    let units = query(
+        conn,
+        "SELECT id, code, version, programme_id, level, name_zh, name_en, theory_hours,
+                practice_hours, credits_tenths FROM competency_unit ORDER BY id",
+        |r| {
+            Ok(proto::Unit {
+                id: r.get(0)?,
+                code: r.get(1)?,
+                version: r.get(2)?,
+                programme_id: r.get(3)?,
+                level: r.get(4)?,
+                name_zh: r.get(5)?,
+                name_en: r.get(6)?,
+                theory_hours: r.get(7)?,
+                practice_hours: r.get(8)?,
+                credits_tenths: r.get(9)?,
+            })
+        },
+    )?;
+    let mut programme_versions = query(
+        conn,
+        "SELECT id, programme_id, level, version, total_hours, min_attendance_permille,
+                credits_tenths FROM programme_version ORDER BY id",
+        |r| {
+            Ok(proto::ProgrammeVersion {
+                id: r.get(0)?,
+                programme_id: r.get(1)?,
+                level: r.get(2)?,
+                version: r.get(3)?,
+                total_hours: r.get(4)?,
+                min_attendance_permille: r.get(5)?,
+                credits_tenths: r.get(6)?,
+                unit_ids: Vec::new(),
+                rubric: Vec::new(),
+            })
+        },
+    )?;
+    for pv in &mut programme_versions {
+        let mut stmt = conn.prepare_cached(
+            "SELECT unit_id FROM programme_unit WHERE programme_version_id = ?1 ORDER BY position",
+        )?;
+        pv.unit_ids = stmt
+            .query_map([&pv.id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        pv.rubric = rubric(conn, &pv.id)?
+            .into_iter()
+            .map(|i| proto::RubricItem {
+                id: i.def.id,
+                name_zh: i.name_zh,
+                name_en: i.name_en,
+                max_points: i.def.max_points,
+                critical: i.def.critical,
+            })
+            .collect();
+    }
+    Ok(proto::Catalogue {
+        version,
+        occupations,
+        programmes,
+        units,
+        programme_versions,
+    })
+}
+
+fn query<T>(
+    conn: &Connection,
+    sql: &str,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare(sql)?;
+    let rows = stmt.query_map([], f)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The seed catalogue of DOMAIN.md as a wire document, without opening a site.
+pub fn seed_document() -> Result<proto::Catalogue> {
+    let mut conn = Connection::open_in_memory()?;
+    super::schema::migrate(&mut conn)?;
+    seed_if_empty(&mut conn)?;
+    export(&conn)
 }
 
 struct SeedProgramme {
@@ -379,6 +489,21 @@ mod tests {
             .map(|i| i.name_zh.as_str())
             .collect();
         assert_eq!(critical, ["未测试水温", "婴儿无人看护"]);
+    }
+
+    #[test]
+    fn the_exported_seed_lists_every_programme_version_with_units_and_rubric() {
+        let doc = seed_document().unwrap();
+        assert_eq!(doc.version, SEED_VERSION);
+        assert_eq!(doc.programme_versions.len(), 15);
+        let mc = doc
+            .programme_versions
+            .iter()
+            .find(|p| p.id == "maternity-L5-v1")
+            .unwrap();
+        assert_eq!(mc.unit_ids.len(), 5);
+        assert_eq!(mc.rubric.iter().filter(|r| r.critical).count(), 2);
+        assert_eq!(doc.occupations.len(), 3);
     }
 
     #[test]

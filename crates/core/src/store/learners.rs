@@ -403,29 +403,9 @@ pub fn unmask(
 ) -> Result<(String, Option<String>)> {
     actor.require_manager("see full ID numbers")?;
     let (tx, keys) = site.write()?;
-    type Sealed = Option<Vec<u8>>;
-    let row: Option<(Sealed, Sealed, Sealed)> = tx
-        .query_row(
-            "SELECT l.id_cipher, l.phone_cipher, k.wrapped_key
-             FROM learner l JOIN learner_key k ON k.learner_id = l.id WHERE l.id = ?1",
-            [learner],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    let Some((id_sealed, phone_sealed, wrapped)) = row else {
-        return Err(Error::not_found("learner", learner));
-    };
-    let (Some(id_sealed), Some(wrapped)) = (id_sealed, wrapped) else {
-        return Err(Error::Crypto(
-            "this learner's personal data was erased at their request".into(),
-        ));
-    };
-    let owner = learner.0.as_bytes().to_vec();
-    let key = keys.unwrap_data_key(&owner, &wrapped)?;
-    let id = key.open(&[&owner[..], b"/id"].concat(), &id_sealed)?;
-    let phone = phone_sealed
-        .map(|p| key.open(&[&owner[..], b"/phone"].concat(), &p))
-        .transpose()?;
+    let (id, phone) = open_sealed(&tx, keys, learner)?.ok_or_else(|| {
+        Error::Crypto("this learner's personal data was erased at their request".into())
+    })?;
     audit::record(
         &tx,
         Some(actor),
@@ -435,6 +415,36 @@ pub fn unmask(
     )?;
     tx.commit()?;
     Ok((id, phone))
+}
+
+/// The clear ID and phone numbers of a learner, or `None` when their data key was destroyed.
+/// No audit entry: callers that show the numbers to a person audit it themselves.
+pub(crate) fn open_sealed(
+    conn: &Connection,
+    keys: &SiteKeys,
+    learner: LearnerId,
+) -> Result<Option<(String, Option<String>)>> {
+    type Sealed = Option<Vec<u8>>;
+    let row: Option<(Sealed, Sealed, Sealed)> = conn
+        .prepare_cached(
+            "SELECT l.id_cipher, l.phone_cipher, k.wrapped_key
+             FROM learner l JOIN learner_key k ON k.learner_id = l.id WHERE l.id = ?1",
+        )?
+        .query_row([learner], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((id_sealed, phone_sealed, wrapped)) = row else {
+        return Err(Error::not_found("learner", learner));
+    };
+    let (Some(id_sealed), Some(wrapped)) = (id_sealed, wrapped) else {
+        return Ok(None);
+    };
+    let owner = learner.0.as_bytes().to_vec();
+    let key = keys.unwrap_data_key(&owner, &wrapped)?;
+    let id = key.open(&[&owner[..], b"/id"].concat(), &id_sealed)?;
+    let phone = phone_sealed
+        .map(|p| key.open(&[&owner[..], b"/phone"].concat(), &p))
+        .transpose()?;
+    Ok(Some((id, phone)))
 }
 
 /// Erases a learner's personal data by destroying their data key (crypto-shredding): the

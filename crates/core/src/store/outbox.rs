@@ -109,6 +109,25 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxRow>> {
     Ok(out)
 }
 
+/// The oldest `limit` operations as they travel to HQ: a learner's row carries the clear ID
+/// number (over the authenticated, encrypted link only) so HQ can match one credit account
+/// per person across sites; the outbox itself never stores it.
+pub fn pending_for_hq(site: &super::Site, limit: usize) -> Result<Vec<OutboxRow>> {
+    let mut rows = pending(&site.conn, limit)?;
+    for row in &mut rows {
+        if row.entity != Entity::Learner || row.op != Op::Insert {
+            continue;
+        }
+        let learner = crate::ids::LearnerId(row.record_id);
+        if let Some((id_number, _)) = super::learners::open_sealed(&site.conn, &site.keys, learner)?
+            && let Some(obj) = row.payload.as_object_mut()
+        {
+            obj.insert("id_number".into(), serde_json::Value::String(id_number));
+        }
+    }
+    Ok(rows)
+}
+
 /// How many operations wait for HQ, and when the oldest was recorded.
 pub fn pending_summary(conn: &Connection) -> Result<(u64, Option<DateTime<Utc>>)> {
     let count: u64 = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;

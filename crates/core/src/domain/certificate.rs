@@ -1,0 +1,113 @@
+//! 职业技能等级证书 numbers: one capital letter (Y or S) and 21 digits — a 4-digit evaluation
+//! organisation code, 2-digit province, 6-digit site sequence, 2-digit year, level 1–5 and a
+//! 6-digit serial.
+
+use crate::{Error, Result};
+
+/// The parts of a certificate number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateNumber {
+    /// `Y` or `S`.
+    pub kind: char,
+    /// Evaluation organisation code.
+    pub organisation: String,
+    /// Province code.
+    pub province: String,
+    /// Site sequence.
+    pub site_sequence: String,
+    /// Two-digit year.
+    pub year: u8,
+    /// Level 1–5.
+    pub level: u8,
+    /// Serial.
+    pub serial: String,
+}
+
+impl CertificateNumber {
+    /// Checks and splits a number.
+    pub fn parse(input: &str) -> Result<Self> {
+        const FIELD: &str = "certificate.number";
+        let s = input.trim();
+        let mut chars = s.chars();
+        let kind = chars
+            .next()
+            .ok_or_else(|| Error::invalid(FIELD, "the number is empty"))?;
+        if kind != 'Y' && kind != 'S' {
+            return Err(Error::invalid(
+                FIELD,
+                "a certificate number starts with Y or S",
+            ));
+        }
+        let digits: &str = &s[1..];
+        if digits.len() != 21 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::invalid(
+                FIELD,
+                "after the letter a certificate number has exactly 21 digits; check it against the certificate",
+            ));
+        }
+        let level = digits.as_bytes()[14] - b'0';
+        if !(1..=5).contains(&level) {
+            return Err(Error::invalid(
+                FIELD,
+                format!("digit 16 is the level, 1 to 5, not {level}"),
+            ));
+        }
+        Ok(CertificateNumber {
+            kind,
+            organisation: digits[0..4].into(),
+            province: digits[4..6].into(),
+            site_sequence: digits[6..12].into(),
+            year: digits[12..14].parse().unwrap_or(0),
+            level,
+            serial: digits[15..21].into(),
+        })
+    }
+
+    /// Formats the number back.
+    pub fn format(&self) -> String {
+        format!(
+            "{}{}{}{}{:02}{}{}",
+            self.kind,
+            self.organisation,
+            self.province,
+            self.site_sequence,
+            self.year,
+            self.level,
+            self.serial
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_numbers_parse_and_format_back() {
+        let n = CertificateNumber::parse("Y000144000123265000042").unwrap();
+        assert_eq!(
+            (
+                n.organisation.as_str(),
+                n.province.as_str(),
+                n.year,
+                n.level
+            ),
+            ("0001", "44", 26, 5)
+        );
+        assert_eq!(n.format(), "Y000144000123265000042");
+    }
+
+    #[test]
+    fn malformed_numbers_are_refused() {
+        for bad in [
+            "",
+            "X000144000123265000042",
+            "Y00014400012326500004",
+            "Y0001440001232650000421",
+            "Y00014400012326A000042",
+            "Y000144000123260000042",
+        ] {
+            assert!(CertificateNumber::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Push load benchmark (written below).
+fn main() {}

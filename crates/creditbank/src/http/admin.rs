@@ -1,0 +1,144 @@
+//! HQ staff endpoints behind the admin token: sites, enrolment codes, devices, catalogue,
+//! quarantine and credit accounts.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use siteline_proto::catalogue::Catalogue;
+use uuid::Uuid;
+
+use super::auth::check_admin;
+use crate::store::{AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo};
+use crate::{AppState, Error, Result};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/sites", get(list_sites).post(create_site))
+        .route("/sites/{code}/enrolment-codes", post(issue_code))
+        .route("/devices", get(list_devices))
+        .route("/devices/{id}/revoke", post(revoke_device))
+        .route("/catalogue", post(publish_catalogue))
+        .route("/quarantine", get(list_quarantine))
+        .route(
+            "/quarantine/{device}/{epoch}/{seq}/resolve",
+            post(resolve_quarantine),
+        )
+        .route("/accounts/{account_no}", get(account))
+}
+
+#[derive(Deserialize)]
+struct NewSite {
+    code: String,
+    name: String,
+    province: Option<String>,
+}
+
+async fn create_site(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Json(b): Json<NewSite>,
+) -> Result<Json<SiteInfo>> {
+    check_admin(&s, &h)?;
+    let province = b.province.unwrap_or_else(|| "00".into());
+    Ok(Json(
+        s.store(move |st| st.create_site(&b.code, &b.name, &province))
+            .await?,
+    ))
+}
+
+async fn list_sites(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Vec<SiteInfo>>> {
+    check_admin(&s, &h)?;
+    Ok(Json(s.store(|st| st.list_sites(chrono::Utc::now())).await?))
+}
+
+#[derive(Deserialize, Default)]
+struct CodeRequest {
+    valid_days: Option<i64>,
+}
+
+async fn issue_code(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(code): Path<String>,
+    body: Option<Json<CodeRequest>>,
+) -> Result<Json<EnrolmentCode>> {
+    check_admin(&s, &h)?;
+    let days = body
+        .map(|b| b.0)
+        .unwrap_or_default()
+        .valid_days
+        .unwrap_or(7);
+    if !(1..=90).contains(&days) {
+        return Err(Error::Invalid(
+            "an enrolment code is valid for 1 to 90 days".into(),
+        ));
+    }
+    Ok(Json(
+        s.store(move |st| st.issue_enrolment_code(&code, chrono::Duration::days(days)))
+            .await?,
+    ))
+}
+
+async fn list_devices(State(s): State<AppState>, h: HeaderMap) -> Result<Json<Vec<DeviceInfo>>> {
+    check_admin(&s, &h)?;
+    Ok(Json(s.store(|st| st.list_devices()).await?))
+}
+
+async fn revoke_device(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Json<serde_json::Value>> {
+    check_admin(&s, &h)?;
+    s.store(move |st| st.revoke_device(id)).await?;
+    Ok(Json(serde_json::json!({ "revoked": id })))
+}
+
+async fn publish_catalogue(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Json(doc): Json<Catalogue>,
+) -> Result<Json<serde_json::Value>> {
+    check_admin(&s, &h)?;
+    let version = doc.version.clone();
+    let new = s.store(move |st| st.publish_catalogue(&doc)).await?;
+    Ok(Json(
+        serde_json::json!({ "version": version, "published": new }),
+    ))
+}
+
+async fn list_quarantine(
+    State(s): State<AppState>,
+    h: HeaderMap,
+) -> Result<Json<Vec<QuarantineItem>>> {
+    check_admin(&s, &h)?;
+    Ok(Json(s.store(|st| st.list_quarantine()).await?))
+}
+
+#[derive(Deserialize)]
+struct Resolution {
+    note: String,
+}
+
+async fn resolve_quarantine(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path((device, epoch, seq)): Path<(Uuid, u32, u64)>,
+    Json(r): Json<Resolution>,
+) -> Result<Json<serde_json::Value>> {
+    check_admin(&s, &h)?;
+    s.store(move |st| st.resolve_quarantine(device, epoch, seq, &r.note))
+        .await?;
+    Ok(Json(serde_json::json!({ "resolved": true })))
+}
+
+async fn account(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(no): Path<String>,
+) -> Result<Json<AccountStatement>> {
+    check_admin(&s, &h)?;
+    Ok(Json(s.store(move |st| st.account(&no)).await?))
+}

@@ -1,0 +1,60 @@
+//! The HTTP API: public sync endpoints under `/v1`, HQ staff endpoints under `/admin`, and
+//! the OpenAPI document at `/openapi.json`.
+
+mod admin;
+mod auth;
+mod sync;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+use crate::AppState;
+
+/// The OpenAPI document of the public sync API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Siteline credit bank",
+        description = "Sync API between training sites and the credit bank (学分银行)."
+    ),
+    paths(sync::hello, sync::enrol, sync::push, sync::pull),
+    components(schemas(
+        siteline_proto::ApiError,
+        siteline_proto::PushBatch,
+        siteline_proto::OutboxRow,
+        siteline_proto::Entity,
+        siteline_proto::Op,
+        siteline_proto::sync::Hello,
+        siteline_proto::sync::EnrolRequest,
+        siteline_proto::sync::EnrolResponse,
+        siteline_proto::sync::PushAck,
+        siteline_proto::sync::QuarantinedRow,
+        siteline_proto::sync::PullPage,
+        siteline_proto::sync::Change,
+        siteline_proto::sync::ChangeKind,
+    ))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
+
+/// Builds the whole API over the given state.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/hello", get(sync::hello))
+        .route("/v1/enrol", post(sync::enrol))
+        .route("/v1/push", post(sync::push))
+        .route("/v1/pull", get(sync::pull))
+        .route("/openapi.json", get(openapi))
+        .nest("/admin", admin::routes())
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,588 @@
+//! Applying a pushed batch, exactly once: rows past the device's high-water mark are stored
+//! and applied in the caller's transaction, which also moves the mark. A row that fails
+//! validation is stored as quarantined with a reason, still acknowledged, and never blocks the
+//! queue. Outcome claims are accredited here, in the same transaction.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde_json::Value;
+use siteline_core::crypto::SiteKeys;
+use siteline_core::domain::resident_id::ResidentId;
+use siteline_proto::catalogue::ProgrammeVersion;
+use siteline_proto::sync::{ChangeKind, PushAck, QuarantinedRow};
+use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
+use uuid::Uuid;
+
+use super::DeviceInfo;
+use super::sqlite::{log_change, now};
+use crate::accreditation::{self, ClaimFacts, Component, Outcome};
+use crate::{Error, Result};
+
+/// A reason a row is quarantined, in words the site manager reads.
+type Quarantine = String;
+
+/// Checks the batch's shape, its sequence against the high-water mark and ownership, then
+/// applies what is new.
+pub(crate) fn push(
+    tx: &Transaction<'_>,
+    keys: &SiteKeys,
+    device: &DeviceInfo,
+    batch: &PushBatch,
+) -> Result<PushAck> {
+    check_shape(device, batch)?;
+    tx.execute(
+        "INSERT OR IGNORE INTO device_epoch (device_id, epoch, high_water) VALUES (?1, ?2, 0)",
+        params![device.id, batch.epoch],
+    )?;
+    let high_water: u64 = tx.query_row(
+        "SELECT high_water FROM device_epoch WHERE device_id = ?1 AND epoch = ?2",
+        params![device.id, batch.epoch],
+        |r| r.get(0),
+    )?;
+    if batch.from_seq > high_water + 1 {
+        return Err(Error::SequenceGap {
+            expected: high_water + 1,
+            got: batch.from_seq,
+        });
+    }
+    let fresh: Vec<&OutboxRow> = batch.rows.iter().filter(|r| r.seq > high_water).collect();
+    for row in &fresh {
+        let owner: Option<Uuid> = tx
+            .prepare_cached("SELECT site_id FROM record_owner WHERE record_id = ?1")?
+            .query_row([row.record_id], |r| r.get(0))
+            .optional()?;
+        if owner.is_some_and(|o| o != device.site_id) {
+            return Err(Error::ForeignRecord {
+                record_id: row.record_id.to_string(),
+            });
+        }
+    }
+    let mut quarantined = Vec::new();
+    for row in &fresh {
+        let outcome = apply_row(tx, keys, device, row);
+        let (status, reason) = match outcome {
+            Ok(()) => ("applied", None),
+            Err(Applied::Quarantine(reason)) => ("quarantined", Some(reason)),
+            Err(Applied::Fail(e)) => return Err(e),
+        };
+        tx.prepare_cached(
+            "INSERT INTO record (device_id, epoch, seq, site_id, entity, op, record_id, payload,
+                 recorded_at, received_at, status, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![
+            device.id,
+            batch.epoch,
+            row.seq,
+            device.site_id,
+            row.entity.as_str(),
+            row.op.as_str(),
+            row.record_id,
+            row.payload.to_string(),
+            row.recorded_at,
+            now(),
+            status,
+            reason
+        ])?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO record_owner (record_id, site_id, entity) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![row.record_id, device.site_id, row.entity.as_str()])?;
+        if let Some(reason) = reason {
+            log_change(
+                tx,
+                Some(device.site_id),
+                ChangeKind::Quarantine,
+                &serde_json::json!({ "device_id": device.id, "seq": row.seq, "record_id": row.record_id, "reason": reason }),
+            )?;
+            quarantined.push(QuarantinedRow {
+                seq: row.seq,
+                record_id: row.record_id,
+                reason,
+            });
+        }
+    }
+    let acked_through = high_water.max(batch.to_seq);
+    tx.execute(
+        "UPDATE device_epoch SET high_water = ?3 WHERE device_id = ?1 AND epoch = ?2",
+        params![device.id, batch.epoch, acked_through],
+    )?;
+    Ok(PushAck {
+        acked_through,
+        applied: (fresh.len() - quarantined.len()) as u32,
+        already_had: (batch.rows.len() - fresh.len()) as u32,
+        quarantined,
+    })
+}
+
+fn check_shape(device: &DeviceInfo, batch: &PushBatch) -> Result<()> {
+    let bad = |m: String| Err(Error::Malformed(m));
+    if batch.device_id != device.id {
+        return bad(format!(
+            "the batch names device {} but was signed by {}",
+            batch.device_id, device.id
+        ));
+    }
+    if batch.rows.is_empty() || batch.from_seq == 0 || batch.to_seq < batch.from_seq {
+        return bad("a batch holds at least one row and from_seq ≤ to_seq, starting at 1".into());
+    }
+    if batch.rows.len() as u64 != batch.to_seq - batch.from_seq + 1 {
+        return bad("the batch's rows do not cover from_seq..to_seq exactly".into());
+    }
+    for (i, row) in batch.rows.iter().enumerate() {
+        if row.seq != batch.from_seq + i as u64
+            || row.device_id != batch.device_id
+            || row.epoch != batch.epoch
+        {
+            return bad(format!(
+                "row {i} is out of order or from another device or epoch"
+            ));
+        }
+    }
+    Ok(())
+}
+
+enum Applied {
+    Quarantine(Quarantine),
+    Fail(Error),
+}
+
+impl From<rusqlite::Error> for Applied {
+    fn from(e: rusqlite::Error) -> Self {
+        Applied::Fail(e.into())
+    }
+}
+
+impl From<Error> for Applied {
+    fn from(e: Error) -> Self {
+        Applied::Fail(e)
+    }
+}
+
+fn q<T>(reason: impl Into<String>) -> Result<T, Applied> {
+    Err(Applied::Quarantine(reason.into()))
+}
+
+fn text<'a>(p: &'a Value, key: &str) -> Option<&'a str> {
+    p.get(key).and_then(Value::as_str)
+}
+
+fn uuid(p: &Value, key: &str) -> Option<Uuid> {
+    text(p, key).and_then(|s| Uuid::parse_str(s).ok())
+}
+
+fn apply_row(
+    tx: &Transaction<'_>,
+    keys: &SiteKeys,
+    device: &DeviceInfo,
+    row: &OutboxRow,
+) -> Result<(), Applied> {
+    let p = &row.payload;
+    if !p.is_object() {
+        return q("the payload is not an object");
+    }
+    match (row.entity, row.op) {
+        (Entity::Learner, _) => learner(tx, keys, device, row),
+        (Entity::Cohort, Op::Insert) => {
+            let Some(pv) = text(p, "programme_version_id") else {
+                return q("the cohort names no programme version");
+            };
+            if programme(tx, pv)?.is_none() {
+                return q(format!(
+                    "programme version {pv} is not in any published catalogue"
+                ));
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO cohort (record_id, site_id, programme_version_id) VALUES (?1, ?2, ?3)",
+                params![row.record_id, device.site_id, pv],
+            )?;
+            Ok(())
+        }
+        (Entity::Enrolment, Op::Insert) => {
+            let (Some(cohort), Some(learner)) = (uuid(p, "cohort_id"), uuid(p, "learner_id"))
+            else {
+                return q("the enrolment names no cohort or learner");
+            };
+            let known = |table: &str, id: Uuid| -> Result<bool, Applied> {
+                Ok(tx
+                    .prepare_cached(&format!(
+                        "SELECT 1 FROM {table} WHERE record_id = ?1 AND site_id = ?2"
+                    ))?
+                    .exists(params![id, device.site_id])?)
+            };
+            if !known("cohort", cohort)? || !known("learner", learner)? {
+                return q("the enrolment refers to a cohort or learner HQ has not received");
+            }
+            tx.execute(
+                "INSERT INTO enrolment (record_id, site_id, cohort_id, learner_id) VALUES (?1, ?2, ?3, ?4)",
+                params![row.record_id, device.site_id, cohort, learner],
+            )?;
+            Ok(())
+        }
+        (Entity::AssessmentAttempt, op) => attempt(tx, device, row, op),
+        (Entity::OutcomeClaim, Op::Insert) => claim(tx, device, row),
+        // Consents, staff, sessions, attendance events and corrections are kept as received.
+        _ => Ok(()),
+    }
+}
+
+fn learner(
+    tx: &Transaction<'_>,
+    keys: &SiteKeys,
+    device: &DeviceInfo,
+    row: &OutboxRow,
+) -> Result<(), Applied> {
+    let p = &row.payload;
+    let name = text(p, "name").map(str::trim).unwrap_or_default();
+    if name.is_empty() {
+        return q("the learner has no name");
+    }
+    let mut account: Option<i64> = None;
+    if let Some(number) = text(p, "id_number")
+        && text(p, "id_type") == Some("resident_id")
+    {
+        let Ok(id) = ResidentId::parse(number) else {
+            return q(
+                "the learner's ID number fails the GB 11643 checksum; correct it at the site",
+            );
+        };
+        account = Some(account_for(tx, keys, id.as_str())?);
+    }
+    let existing: Option<Option<i64>> = tx
+        .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1")?
+        .query_row([row.record_id], |r| r.get(0))
+        .optional()?;
+    match existing {
+        None => {
+            tx.execute(
+                "INSERT INTO learner (record_id, site_id, account_id, name, id_masked) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![row.record_id, device.site_id, account, name, text(p, "id_masked")],
+            )?;
+        }
+        Some(old) => {
+            tx.execute(
+                "UPDATE learner SET name = ?2, account_id = coalesce(?3, ?4) WHERE record_id = ?1",
+                params![row.record_id, name, account, old],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One credit account per person across all sites, found by HQ's blind index of the ID number.
+fn account_for(tx: &Transaction<'_>, keys: &SiteKeys, id_number: &str) -> Result<i64> {
+    let index = keys.blind_index("resident_id", id_number);
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT id FROM credit_account WHERE id_index = ?1")?
+        .query_row([&index], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let next: i64 = tx.query_row(
+        "SELECT coalesce(max(id), 0) + 1 FROM credit_account",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO credit_account (id, account_no, id_index, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![next, format!("CB{next:010}"), index, now()],
+    )?;
+    Ok(next)
+}
+
+pub(crate) fn programme(tx: &Transaction<'_>, id: &str) -> Result<Option<ProgrammeVersion>> {
+    let doc: Option<String> = tx
+        .prepare_cached("SELECT document FROM programme_version WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
+}
+
+fn attempt(
+    tx: &Transaction<'_>,
+    device: &DeviceInfo,
+    row: &OutboxRow,
+    op: Op,
+) -> Result<(), Applied> {
+    let p = &row.payload;
+    let score = p.get("score").and_then(Value::as_u64);
+    if op == Op::Update {
+        let locked: Option<bool> = tx
+            .prepare_cached("SELECT locked FROM attempt WHERE record_id = ?1 AND site_id = ?2")?
+            .query_row(params![row.record_id, device.site_id], |r| r.get(0))
+            .optional()?;
+        let Some(locked) = locked else {
+            return q("the update is for an attempt HQ has not received");
+        };
+        if let Some(score) = score {
+            if locked {
+                return q(
+                    "the attempt was edited after it was locked; record a correction instead",
+                );
+            }
+            let critical = critical_failed(tx, row.record_id, p.get("marks"))?;
+            tx.execute(
+                "UPDATE attempt SET score = ?2, critical_failed = ?3 WHERE record_id = ?1",
+                params![row.record_id, score.min(100), critical],
+            )?;
+        }
+        if p.get("locked_at").is_some_and(|v| !v.is_null()) {
+            tx.execute(
+                "UPDATE attempt SET locked = 1 WHERE record_id = ?1",
+                [row.record_id],
+            )?;
+        }
+        return Ok(());
+    }
+    let a = p.get("attempt").unwrap_or(&Value::Null);
+    let (Some(enrolment), Some(component), Some(score)) =
+        (uuid(a, "enrolment_id"), text(a, "component"), score)
+    else {
+        return q("the attempt lacks its enrolment, component or score");
+    };
+    if score > 100 || !matches!(component, "theory" | "practical" | "review") {
+        return q(format!(
+            "an attempt of {component} scored {score} is out of range"
+        ));
+    }
+    let enrolled = tx
+        .prepare_cached("SELECT 1 FROM enrolment WHERE record_id = ?1 AND site_id = ?2")?
+        .exists(params![enrolment, device.site_id])?;
+    if !enrolled {
+        return q("the attempt refers to an enrolment HQ has not received");
+    }
+    let critical = critical_failed(tx, enrolment, a.get("marks"))?;
+    tx.execute(
+        "INSERT INTO attempt (record_id, site_id, enrolment_id, component, attempt_no, score, critical_failed, locked, corrects)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            row.record_id,
+            device.site_id,
+            enrolment,
+            component,
+            p.get("attempt_no").and_then(Value::as_u64).unwrap_or(1),
+            score,
+            critical,
+            p.get("locked_at").is_some_and(|v| !v.is_null()),
+            uuid(p, "corrects"),
+        ],
+    )?;
+    Ok(())
+}
+
+/// HQ does not take the site's word for a critical failure: it reads the rubric marks
+/// against its own catalogue. `anchor` is an enrolment or attempt id to find the programme.
+fn critical_failed(
+    tx: &Transaction<'_>,
+    anchor: Uuid,
+    marks: Option<&Value>,
+) -> Result<bool, Applied> {
+    let Some(items) = marks.and_then(|m| m.get("items")).and_then(Value::as_array) else {
+        return Ok(false);
+    };
+    let pv: Option<String> = tx
+        .prepare_cached(
+            "SELECT c.programme_version_id FROM cohort c JOIN enrolment e ON e.cohort_id = c.record_id
+             WHERE e.record_id = ?1
+                OR e.record_id = (SELECT enrolment_id FROM attempt WHERE record_id = ?1)",
+        )?
+        .query_row([anchor], |r| r.get(0))
+        .optional()?;
+    let Some(pv) = pv.map(|id| programme(tx, &id)).transpose()?.flatten() else {
+        return Ok(false);
+    };
+    Ok(items.iter().any(|m| {
+        m.get("failed").and_then(Value::as_bool) == Some(true)
+            && pv
+                .rubric
+                .iter()
+                .any(|r| r.critical && Some(r.id.as_str()) == text(m, "item_id"))
+    }))
+}
+
+fn claim(tx: &Transaction<'_>, device: &DeviceInfo, row: &OutboxRow) -> Result<(), Applied> {
+    let p = &row.payload;
+    let (Some(enrolment), Some(learner), Some(pv_id), Some(minutes)) = (
+        uuid(p, "enrolment_id"),
+        uuid(p, "learner_id"),
+        text(p, "programme_version_id"),
+        p.get("attended_minutes").and_then(Value::as_i64),
+    ) else {
+        return q("the claim lacks its enrolment, learner, programme version or attended minutes");
+    };
+    let Some(programme) = programme(tx, pv_id)? else {
+        return q(format!(
+            "programme version {pv_id} is not in any published catalogue"
+        ));
+    };
+    let attempt_ids: Vec<Uuid> = p
+        .get("attempt_ids")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let account: Option<Option<i64>> = tx
+        .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1 AND site_id = ?2")?
+        .query_row(params![learner, device.site_id], |r| r.get(0))
+        .optional()?;
+    let Some(account) = account else {
+        return q("the claim refers to a learner HQ has not received");
+    };
+    tx.execute(
+        "INSERT INTO claim (record_id, site_id, enrolment_id, learner_id, programme_version_id,
+             attended_minutes, attempt_ids, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            row.record_id,
+            device.site_id,
+            enrolment,
+            learner,
+            pv_id,
+            minutes,
+            serde_json::to_string(&attempt_ids).map_err(Error::from)?,
+            now()
+        ],
+    )?;
+    let mut facts = ClaimFacts {
+        programme: &programme,
+        attended_minutes: minutes,
+        theory: None,
+        practical: None,
+        review: None,
+        has_account: account.is_some(),
+    };
+    for id in &attempt_ids {
+        let a: Option<(String, u8, bool, bool)> = tx
+            .prepare_cached(
+                "SELECT component, score, critical_failed, locked FROM attempt
+                 WHERE record_id = ?1 AND enrolment_id = ?2",
+            )?
+            .query_row(params![id, enrolment], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((component, score, critical_failed, locked)) = a else {
+            continue;
+        };
+        let c = Some(Component {
+            score,
+            critical_failed,
+            locked,
+        });
+        match component.as_str() {
+            "theory" => facts.theory = c,
+            "practical" => facts.practical = c,
+            _ => facts.review = c,
+        }
+    }
+    let outcome = accreditation::decide(&facts);
+    record_decision(
+        tx,
+        device,
+        row.record_id,
+        learner,
+        account,
+        &programme,
+        &outcome,
+    )?;
+    Ok(())
+}
+
+fn record_decision(
+    tx: &Transaction<'_>,
+    device: &DeviceInfo,
+    claim: Uuid,
+    learner: Uuid,
+    account: Option<i64>,
+    programme: &ProgrammeVersion,
+    outcome: &Outcome,
+) -> Result<()> {
+    let (reason, credits) = match outcome {
+        Outcome::Accredited { credits_tenths } => {
+            ("meets the programme's rules".to_string(), *credits_tenths)
+        }
+        Outcome::NeedsInfo(r) | Outcome::Rejected(r) => (r.clone(), 0),
+    };
+    let catalogue: String = tx.query_row(
+        "SELECT catalogue_version FROM programme_version WHERE id = ?1",
+        [&programme.id],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO decision (claim_id, status, reason, credits_tenths, catalogue_version, decided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![claim, outcome.status(), reason, credits, catalogue, now()],
+    )?;
+    let decision = tx.last_insert_rowid();
+    let account_no: Option<String> = account
+        .map(|a| {
+            tx.query_row(
+                "SELECT account_no FROM credit_account WHERE id = ?1",
+                [a],
+                |r| r.get(0),
+            )
+        })
+        .transpose()?;
+    log_change(
+        tx,
+        Some(device.site_id),
+        ChangeKind::Decision,
+        &serde_json::json!({
+            "claim_id": claim, "learner_id": learner, "status": outcome.status(), "reason": reason,
+            "credits_tenths": credits, "account_no": account_no, "programme_version_id": programme.id,
+        }),
+    )?;
+    let (Outcome::Accredited { credits_tenths }, Some(account)) = (outcome, account) else {
+        return Ok(());
+    };
+    tx.execute(
+        "INSERT INTO credit_posting (account_id, decision_id, site_id, credits_tenths, posted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![account, decision, device.site_id, credits_tenths, now()],
+    )?;
+    log_change(
+        tx,
+        Some(device.site_id),
+        ChangeKind::Credit,
+        &serde_json::json!({
+            "posting_id": tx.last_insert_rowid(), "claim_id": claim, "learner_id": learner,
+            "account_no": account_no, "credits_tenths": credits_tenths,
+        }),
+    )?;
+    let number = certificate_number(tx, device.site_id, programme.level)?;
+    tx.execute(
+        "INSERT INTO certificate (number, account_id, decision_id, learner_id, programme_version_id, status, issued_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'valid', ?6)",
+        params![number, account, decision, learner, programme.id, now()],
+    )?;
+    log_change(
+        tx,
+        Some(device.site_id),
+        ChangeKind::Certificate,
+        &serde_json::json!({
+            "number": number, "learner_id": learner, "account_no": account_no,
+            "programme_version_id": programme.id, "status": "valid",
+        }),
+    )?;
+    Ok(())
+}
+
+/// Y + organisation 0001 (the credit bank) + province + 6-digit site sequence + 2-digit year
+/// + level + 6-digit serial per site and year: the 职业技能等级证书 layout.
+fn certificate_number(tx: &Transaction<'_>, site: Uuid, level: u8) -> Result<String> {
+    let (province, seq): (String, i64) = tx.query_row(
+        "SELECT province, seq FROM site WHERE id = ?1",
+        [site],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let year = now().format("%y").to_string();
+    let prefix = format!("Y0001{province}{seq:06}{year}");
+    let serial: i64 = tx.query_row(
+        "SELECT count(*) + 1 FROM certificate WHERE substr(number, 1, 15) = ?1",
+        [&prefix],
+        |r| r.get(0),
+    )?;
+    Ok(format!("{prefix}{level}{serial:06}"))
+}

@@ -1,0 +1,139 @@
+//! Storage behind one narrow interface ([`Store`]) so a PostgreSQL backend can follow for
+//! national scale. [`sqlite::SqliteStore`] is the embedded default. Methods are blocking; the
+//! HTTP layer calls them on tokio's blocking pool.
+
+pub mod apply;
+pub mod sqlite;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use siteline_proto::PushBatch;
+use siteline_proto::catalogue::Catalogue;
+use siteline_proto::sync::{EnrolRequest, EnrolResponse, PullPage, PushAck};
+use uuid::Uuid;
+
+use crate::Result;
+
+/// A site as HQ operators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SiteInfo {
+    /// Site id.
+    pub id: Uuid,
+    /// Short code, e.g. `GD-SZ-001`.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Two-digit province code used in certificate numbers.
+    pub province: String,
+    /// Active devices.
+    pub devices: u32,
+    /// Last push or pull from any of its devices.
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// Seconds since then (the lag HQ watches).
+    pub lag_seconds: Option<i64>,
+    /// Rows waiting in quarantine.
+    pub quarantined: u32,
+}
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DeviceInfo {
+    /// Device id.
+    pub id: Uuid,
+    /// Its site.
+    pub site_id: Uuid,
+    /// The site's code.
+    pub site_code: String,
+    /// Label.
+    pub label: String,
+    /// Enrolled at.
+    pub enrolled_at: DateTime<Utc>,
+    /// Revoked at, if revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Ed25519 public key.
+    #[serde(skip)]
+    pub public_key: [u8; 32],
+}
+
+/// A quarantined row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct QuarantineItem {
+    /// Device.
+    pub device_id: Uuid,
+    /// Epoch.
+    pub epoch: u32,
+    /// Seq.
+    pub seq: u64,
+    /// Site code.
+    pub site_code: String,
+    /// Entity.
+    pub entity: String,
+    /// Record.
+    pub record_id: Uuid,
+    /// Why.
+    pub reason: String,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+/// A one-time enrolment code, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EnrolmentCode {
+    /// The code to type on the device.
+    pub code: String,
+    /// For which site.
+    pub site_code: String,
+    /// Valid until.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A credit account's balance and postings, for HQ staff and tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AccountStatement {
+    /// Account number.
+    pub account_no: String,
+    /// Sum of postings in tenths.
+    pub balance_tenths: i64,
+    /// Sites that posted credits.
+    pub sites: Vec<String>,
+    /// Certificate numbers.
+    pub certificates: Vec<String>,
+}
+
+/// Everything the credit bank stores.
+pub trait Store: Send + Sync + 'static {
+    /// Creates a site.
+    fn create_site(&self, code: &str, name: &str, province: &str) -> Result<SiteInfo>;
+    /// Lists sites with last sync and lag.
+    fn list_sites(&self, now: DateTime<Utc>) -> Result<Vec<SiteInfo>>;
+    /// Issues a one-time enrolment code for a site.
+    fn issue_enrolment_code(
+        &self,
+        site_code: &str,
+        valid_for: chrono::Duration,
+    ) -> Result<EnrolmentCode>;
+    /// Registers a device with a code.
+    fn enrol_device(&self, req: &EnrolRequest, public_key: [u8; 32]) -> Result<EnrolResponse>;
+    /// Looks a device up.
+    fn device(&self, id: Uuid) -> Result<Option<DeviceInfo>>;
+    /// Lists devices.
+    fn list_devices(&self) -> Result<Vec<DeviceInfo>>;
+    /// Revokes a device; sites learn of it by pull.
+    fn revoke_device(&self, id: Uuid) -> Result<()>;
+    /// Remembers a signature; false when it was seen before (a replay).
+    fn note_signature(&self, signature: &[u8], at_ms: i64, window_ms: i64) -> Result<bool>;
+    /// Applies a batch exactly once.
+    fn push(&self, device: &DeviceInfo, batch: &PushBatch) -> Result<PushAck>;
+    /// A page of the change log for the device's site.
+    fn pull(&self, device: &DeviceInfo, since: u64, max_bytes: u64) -> Result<PullPage>;
+    /// Publishes a catalogue version (refused if the version exists with other content).
+    fn publish_catalogue(&self, doc: &Catalogue) -> Result<bool>;
+    /// Quarantined rows.
+    fn list_quarantine(&self) -> Result<Vec<QuarantineItem>>;
+    /// Marks a quarantined row resolved with a note.
+    fn resolve_quarantine(&self, device_id: Uuid, epoch: u32, seq: u64, note: &str) -> Result<()>;
+    /// A credit account's statement by account number.
+    fn account(&self, account_no: &str) -> Result<AccountStatement>;
+    /// Every credit account number (for HQ staff).
+    fn accounts(&self) -> Result<Vec<String>>;
+}
