@@ -1,0 +1,255 @@
+//! Fixtures: a credit bank router on an in-memory store with the seed catalogue, devices with
+//! real Ed25519 keys, and real site stores whose outbox rows are what gets pushed.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{Duration, TimeZone, Utc};
+use creditbank::store::Store;
+use creditbank::store::sqlite::SqliteStore;
+use creditbank::{AppState, router};
+use ed25519_dalek::{Signer, SigningKey};
+use http_body_util::BodyExt;
+use sha2::{Digest, Sha256};
+use siteline_core::domain::scores::{Component, RubricMark};
+use siteline_core::ids::{CohortId, EnrolmentId, LearnerId};
+use siteline_core::store::assessments::{self, Marks, NewAttempt};
+use siteline_core::store::attendance::{self, Mark};
+use siteline_core::store::cohorts::{self, NewCohort, NewSession};
+use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
+use siteline_core::store::staff::{self, NewStaff};
+use siteline_core::store::{catalogue, claims, outbox};
+use siteline_core::{Actor, Role, Site, testing};
+use siteline_proto::sync::{headers, pull_signing_string, push_signing_string};
+use siteline_proto::{OutboxRow, PushBatch};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub const TOKEN: &str = "test-admin-token";
+
+pub struct Hq {
+    pub store: Arc<SqliteStore>,
+    pub state: AppState,
+}
+
+impl Hq {
+    pub fn new() -> Hq {
+        let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+        store.publish_catalogue(&catalogue::seed_document().unwrap()).unwrap();
+        let state = AppState::new(store.clone(), TOKEN);
+        Hq { store, state }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, serde_json::Value) {
+        let resp = router(self.state.clone()).oneshot(req).await.unwrap();
+        json(resp).await
+    }
+
+    pub fn site(&self, code: &str) -> String {
+        self.store.create_site(code, &format!("{code} 培训站"), "44").unwrap();
+        self.store.issue_enrolment_code(code, Duration::days(7)).unwrap().code
+    }
+
+    /// Rows that any write could touch, to prove a refusal wrote nothing.
+    pub fn written(&self) -> (i64, i64, i64, i64) {
+        let q = |sql| self.store.query_i64(sql).unwrap();
+        (
+            q("SELECT count(*) FROM record"),
+            q("SELECT count(*) FROM change_log"),
+            q("SELECT coalesce(sum(high_water), 0) FROM device_epoch"),
+            q("SELECT count(*) FROM credit_posting"),
+        )
+    }
+
+    pub async fn enrol(&self, code: &str, device: &Device) -> (StatusCode, serde_json::Value) {
+        let body = serde_json::json!({
+            "code": code, "device_id": device.id,
+            "public_key": B64.encode(device.key.verifying_key().to_bytes()), "label": "教室电脑",
+        });
+        self.send(
+            Request::post("/v1/enrol")
+                .header(headers::PROTOCOL, "1")
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+pub async fn json(resp: Response<Body>) -> (StatusCode, serde_json::Value) {
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, value)
+}
+
+pub struct Device {
+    pub id: Uuid,
+    pub key: SigningKey,
+}
+
+impl Device {
+    pub fn new(id: Uuid) -> Device {
+        Device { id, key: SigningKey::generate(&mut rand_core::OsRng) }
+    }
+
+    /// A signed push of raw bytes that claim the given range.
+    pub fn push_raw(&self, epoch: u32, from: u64, to: u64, body: Vec<u8>, ts_ms: i64) -> Request<Body> {
+        let digest: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+        let sig = self.key.sign(push_signing_string(self.id, epoch, from, to, ts_ms, &digest).as_bytes());
+        Request::post("/v1/push")
+            .header(headers::PROTOCOL, "1")
+            .header(headers::DEVICE, self.id.to_string())
+            .header(headers::TIMESTAMP, ts_ms.to_string())
+            .header(headers::SEQ_RANGE, format!("{epoch}:{from}-{to}"))
+            .header(headers::SIGNATURE, B64.encode(sig.to_bytes()))
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    pub fn push(&self, rows: &[OutboxRow]) -> Request<Body> {
+        let batch = batch(rows);
+        self.push_raw(batch.epoch, batch.from_seq, batch.to_seq, serde_json::to_vec(&batch).unwrap(), Utc::now().timestamp_millis())
+    }
+
+    pub fn pull(&self, since: u64) -> Request<Body> {
+        let ts = Utc::now().timestamp_millis();
+        let max = 1_000_000;
+        let sig = self.key.sign(pull_signing_string(self.id, since, max, ts).as_bytes());
+        Request::get(format!("/v1/pull?since={since}&max_bytes={max}"))
+            .header(headers::PROTOCOL, "1")
+            .header(headers::DEVICE, self.id.to_string())
+            .header(headers::TIMESTAMP, ts.to_string())
+            .header(headers::SIGNATURE, B64.encode(sig.to_bytes()))
+            .body(Body::empty())
+            .unwrap()
+    }
+}
+
+pub fn batch(rows: &[OutboxRow]) -> PushBatch {
+    PushBatch {
+        device_id: rows[0].device_id,
+        epoch: rows[0].epoch,
+        from_seq: rows[0].seq,
+        to_seq: rows[rows.len() - 1].seq,
+        rows: rows.to_vec(),
+    }
+}
+
+/// A real site store with a manager and instructor.
+pub struct SiteApp {
+    pub site: Site,
+    pub manager: Actor,
+    pub instructor: Actor,
+}
+
+impl SiteApp {
+    pub fn new() -> SiteApp {
+        let mut site = Site::open_in_memory().unwrap();
+        let manager = staff::create_first_manager(
+            &mut site,
+            &NewStaff { username: "m".into(), display_name: "站长".into(), role: Role::SiteManager, password: "12345678".into() },
+        )
+        .unwrap();
+        let instructor = staff::create_staff(
+            &mut site,
+            &manager,
+            &NewStaff { username: "t".into(), display_name: "老师".into(), role: Role::Instructor, password: "12345678".into() },
+        )
+        .unwrap();
+        SiteApp { site, manager, instructor }
+    }
+
+    pub fn device_id(&self) -> Uuid {
+        outbox::device(self.site.conn()).unwrap().device_id
+    }
+
+    pub fn rows(&self) -> Vec<OutboxRow> {
+        outbox::pending_for_hq(&self.site, 100_000).unwrap()
+    }
+
+    pub fn learner(&mut self, n: u64) -> LearnerId {
+        learners::register(
+            &mut self.site,
+            &self.manager,
+            &NewLearner {
+                name: testing::name(n),
+                id_type: IdType::ResidentId,
+                id_number: testing::resident_id(n),
+                phone: None,
+                consents: vec![ConsentInput { purpose: ConsentPurpose::CreditBank, granted: true }],
+            },
+        )
+        .unwrap()
+    }
+
+    /// A cohort of `pv` whose learners attend every hour, pass both components (theory
+    /// `theory`, practical full marks) with locked attempts, and are claimed.
+    pub fn completed(&mut self, pv: &str, learners: &[LearnerId], theory: i64) -> (CohortId, Vec<EnrolmentId>) {
+        let programme = catalogue::programme_version(self.site.conn(), pv).unwrap();
+        let cohort = cohorts::create(
+            &mut self.site,
+            &self.manager,
+            &NewCohort {
+                programme_version_id: pv.into(),
+                name: format!("{}班", programme.name_zh),
+                start_date: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+                end_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+                capacity: 40,
+                instructors: vec![self.instructor.id],
+            },
+        )
+        .unwrap();
+        let enrolments: Vec<EnrolmentId> =
+            learners.iter().map(|l| cohorts::enrol(&mut self.site, &self.manager, cohort, *l).unwrap()).collect();
+        let sessions = programme.total_hours.div_ceil(8);
+        for i in 0..sessions {
+            let start = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap() + Duration::days(i64::from(i));
+            let s = cohorts::schedule_session(
+                &mut self.site,
+                &self.instructor,
+                cohort,
+                &NewSession { unit_id: None, starts_at: start, ends_at: start + Duration::hours(8), instructor_id: None },
+            )
+            .unwrap();
+            let marks: Vec<_> = learners.iter().map(|l| (*l, Mark::Present)).collect();
+            attendance::roll_call(&mut self.site, &self.instructor, s, &marks).unwrap();
+            attendance::close_session(&mut self.site, &self.instructor, s).unwrap();
+        }
+        let rubric = catalogue::rubric(self.site.conn(), pv).unwrap();
+        for e in &enrolments {
+            let held_at = Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap();
+            let t = assessments::record(
+                &mut self.site,
+                &self.instructor,
+                &NewAttempt { enrolment_id: *e, component: Component::Theory, held_at, assessors: vec![], marks: Marks::Score { score: theory } },
+            )
+            .unwrap();
+            let marks = Marks::Rubric {
+                items: rubric.iter().map(|i| RubricMark { item_id: i.def.id.clone(), points: i.def.max_points, failed: false }).collect(),
+            };
+            let p = assessments::record(
+                &mut self.site,
+                &self.instructor,
+                &NewAttempt { enrolment_id: *e, component: Component::Practical, held_at, assessors: vec![], marks },
+            )
+            .unwrap();
+            assessments::lock(&mut self.site, &self.instructor, t).unwrap();
+            assessments::lock(&mut self.site, &self.instructor, p).unwrap();
+            if theory >= 60 {
+                claims::submit(&mut self.site, &self.manager, *e).unwrap();
+            }
+        }
+        (cohort, enrolments)
+    }
+}
+
+pub fn admin(req: axum::http::request::Builder) -> axum::http::request::Builder {
+    req.header("authorization", format!("Bearer {TOKEN}"))
+}
