@@ -11,21 +11,43 @@ fn creditbank(dir: &std::path::Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
 fn serve_starts_with_no_configuration_and_the_cli_creates_a_site_and_a_code() {
     let dir = tempfile::tempdir().unwrap();
-    let site = creditbank(dir.path(), &["site", "create", "--code", "GD-SZ-001", "--name", "深圳市家政培训站", "--province", "44"]);
+    let site = creditbank(
+        dir.path(),
+        &[
+            "site",
+            "create",
+            "--code",
+            "GD-SZ-001",
+            "--name",
+            "深圳市家政培训站",
+            "--province",
+            "44",
+        ],
+    );
     assert!(site.contains("\"code\": \"GD-SZ-001\""), "{site}");
     let code = creditbank(dir.path(), &["code", "--site", "GD-SZ-001"]);
     let code: serde_json::Value = serde_json::from_str(&code).unwrap();
     assert_eq!(code["code"].as_str().unwrap().len(), 14);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_creditbank"))
-        .args(["--data-dir", dir.path().to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -34,20 +56,30 @@ fn serve_starts_with_no_configuration_and_the_cli_creates_a_site_and_a_code() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let addr = loop {
-        let line = lines.next().expect("server exited before listening").unwrap();
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
         if let Some(rest) = line.split("addr=").nth(1) {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     use std::io::{Read, Write};
-    write!(stream, "GET /v1/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /v1/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut reply = String::new();
     stream.read_to_string(&mut reply).unwrap();
     assert!(reply.contains("siteline-creditbank"), "{reply}");
     // The seed catalogue was published on first start, and the admin token written.
     assert!(dir.path().join("admin.token").exists());
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
     let catalogue = creditbank(dir.path(), &["publish"]);

@@ -38,7 +38,10 @@ async fn refused(c: &Case, req: Request<Body>, status: StatusCode, code: &str, n
     assert_eq!(got, status, "{body}");
     assert_eq!(body["code"], code, "{body}");
     let message = body["message"].as_str().unwrap();
-    assert!(message.contains(needle), "{message:?} should mention {needle:?}");
+    assert!(
+        message.contains(needle),
+        "{message:?} should mention {needle:?}"
+    );
     assert_eq!(c.hq.written(), before, "a refused request wrote something");
 }
 
@@ -51,29 +54,63 @@ async fn a_tampered_body_fails_the_signature() {
     let mut tampered = b.clone();
     tampered.rows[0].payload["name"] = "冒名".into();
     *req.body_mut() = Body::from(serde_json::to_vec(&tampered).unwrap());
-    refused(&c, req, StatusCode::UNAUTHORIZED, "bad_signature", "signature").await;
+    refused(
+        &c,
+        req,
+        StatusCode::UNAUTHORIZED,
+        "bad_signature",
+        "signature",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_key_that_is_not_the_devices_fails_the_signature() {
     let c = enrolled().await;
-    let impostor = Device { id: c.device.id, key: Device::new(c.device.id).key };
-    refused(&c, impostor.push(&c.site.rows()), StatusCode::UNAUTHORIZED, "bad_signature", "signature").await;
+    let impostor = Device {
+        id: c.device.id,
+        key: Device::new(c.device.id).key,
+    };
+    refused(
+        &c,
+        impostor.push(&c.site.rows()),
+        StatusCode::UNAUTHORIZED,
+        "bad_signature",
+        "signature",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_unknown_device_is_refused() {
     let c = enrolled().await;
     let stranger = Device::new(uuid::Uuid::now_v7());
-    refused(&c, stranger.push(&c.site.rows()), StatusCode::UNAUTHORIZED, "unknown_device", "enrol it").await;
+    refused(
+        &c,
+        stranger.push(&c.site.rows()),
+        StatusCode::UNAUTHORIZED,
+        "unknown_device",
+        "enrol it",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_revoked_device_is_refused_and_its_site_is_told() {
     let c = enrolled().await;
     c.hq.store.revoke_device(c.device.id).unwrap();
-    refused(&c, c.device.push(&c.site.rows()), StatusCode::FORBIDDEN, "device_revoked", "revoked").await;
-    let notices = c.hq.store.query_i64("SELECT count(*) FROM change_log WHERE kind = 'device_revoked'").unwrap();
+    refused(
+        &c,
+        c.device.push(&c.site.rows()),
+        StatusCode::FORBIDDEN,
+        "device_revoked",
+        "revoked",
+    )
+    .await;
+    let notices =
+        c.hq.store
+            .query_i64("SELECT count(*) FROM change_log WHERE kind = 'device_revoked'")
+            .unwrap();
     assert_eq!(notices, 1);
 }
 
@@ -83,8 +120,21 @@ async fn a_timestamp_outside_the_window_is_refused_as_a_replay() {
     let rows = c.site.rows();
     let b = batch(&rows);
     let old = Utc::now().timestamp_millis() - 10 * 60 * 1000;
-    let req = c.device.push_raw(b.epoch, b.from_seq, b.to_seq, serde_json::to_vec(&b).unwrap(), old);
-    refused(&c, req, StatusCode::UNAUTHORIZED, "stale_timestamp", "device clock").await;
+    let req = c.device.push_raw(
+        b.epoch,
+        b.from_seq,
+        b.to_seq,
+        serde_json::to_vec(&b).unwrap(),
+        old,
+    );
+    refused(
+        &c,
+        req,
+        StatusCode::UNAUTHORIZED,
+        "stale_timestamp",
+        "device clock",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -94,9 +144,21 @@ async fn the_same_signed_request_twice_is_refused_the_second_time() {
     let b = batch(&rows);
     let ts = Utc::now().timestamp_millis();
     let body = serde_json::to_vec(&b).unwrap();
-    let (status, _) = c.hq.send(c.device.push_raw(b.epoch, b.from_seq, b.to_seq, body.clone(), ts)).await;
+    let (status, _) =
+        c.hq.send(
+            c.device
+                .push_raw(b.epoch, b.from_seq, b.to_seq, body.clone(), ts),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    refused(&c, c.device.push_raw(b.epoch, b.from_seq, b.to_seq, body, ts), StatusCode::CONFLICT, "replayed_request", "already received").await;
+    refused(
+        &c,
+        c.device.push_raw(b.epoch, b.from_seq, b.to_seq, body, ts),
+        StatusCode::CONFLICT,
+        "replayed_request",
+        "already received",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -112,13 +174,21 @@ async fn a_record_of_another_site_is_refused() {
     c.hq.enrol(&code_b, &other_device).await;
     other.learner(9);
     let mut other_rows = other.rows();
-    let learner = rows.iter().find(|r| r.entity == siteline_proto::Entity::Learner).unwrap();
+    let learner = rows
+        .iter()
+        .find(|r| r.entity == siteline_proto::Entity::Learner)
+        .unwrap();
     other_rows[1].record_id = learner.record_id;
     let before = c.hq.written();
     let (status, body) = c.hq.send(other_device.push(&other_rows)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["code"], "foreign_record");
-    assert!(body["message"].as_str().unwrap().contains(&learner.record_id.to_string()));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&learner.record_id.to_string())
+    );
     assert_eq!(c.hq.written(), before);
 }
 
@@ -126,8 +196,16 @@ async fn a_record_of_another_site_is_refused() {
 async fn an_unsupported_protocol_version_is_refused() {
     let c = enrolled().await;
     let mut req = c.device.push(&c.site.rows());
-    req.headers_mut().insert(headers::PROTOCOL, "99".parse().unwrap());
-    refused(&c, req, StatusCode::UPGRADE_REQUIRED, "unsupported_protocol", "update Siteline").await;
+    req.headers_mut()
+        .insert(headers::PROTOCOL, "99".parse().unwrap());
+    refused(
+        &c,
+        req,
+        StatusCode::UPGRADE_REQUIRED,
+        "unsupported_protocol",
+        "update Siteline",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -139,14 +217,34 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     for n in 2..10 {
         c.site.learner(n);
     }
-    refused(&c, c.device.push(&c.site.rows()), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "smaller batches").await;
+    refused(
+        &c,
+        c.device.push(&c.site.rows()),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        "smaller batches",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_signed_body_that_is_not_json_is_refused_as_malformed() {
     let c = enrolled().await;
-    let req = c.device.push_raw(1, 1, 2, b"{not json".to_vec(), Utc::now().timestamp_millis());
-    refused(&c, req, StatusCode::BAD_REQUEST, "malformed_body", "not valid").await;
+    let req = c.device.push_raw(
+        1,
+        1,
+        2,
+        b"{not json".to_vec(),
+        Utc::now().timestamp_millis(),
+    );
+    refused(
+        &c,
+        req,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+        "not valid",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -154,8 +252,21 @@ async fn a_batch_that_disagrees_with_its_signed_range_is_refused() {
     let c = enrolled().await;
     let rows = c.site.rows();
     let b = batch(&rows);
-    let req = c.device.push_raw(b.epoch, b.from_seq, b.to_seq + 1, serde_json::to_vec(&b).unwrap(), Utc::now().timestamp_millis());
-    refused(&c, req, StatusCode::BAD_REQUEST, "malformed_body", "does not match").await;
+    let req = c.device.push_raw(
+        b.epoch,
+        b.from_seq,
+        b.to_seq + 1,
+        serde_json::to_vec(&b).unwrap(),
+        Utc::now().timestamp_millis(),
+    );
+    refused(
+        &c,
+        req,
+        StatusCode::BAD_REQUEST,
+        "malformed_body",
+        "does not match",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -176,10 +287,23 @@ async fn enrolment_codes_work_once() {
 #[tokio::test]
 async fn admin_endpoints_need_the_token() {
     let hq = Hq::new();
-    let app = creditbank::router(AppState::new(Arc::new(creditbank::store::sqlite::SqliteStore::open_in_memory().unwrap()), "t"));
-    let resp = app.oneshot(Request::get("/admin/sites").body(Body::empty()).unwrap()).await.unwrap();
+    let app = creditbank::router(AppState::new(
+        Arc::new(creditbank::store::sqlite::SqliteStore::open_in_memory().unwrap()),
+        "t",
+    ));
+    let resp = app
+        .oneshot(Request::get("/admin/sites").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let (status, body) = hq.send(Request::get("/admin/sites").header("authorization", "Bearer wrong").body(Body::empty()).unwrap()).await;
+    let (status, body) = hq
+        .send(
+            Request::get("/admin/sites")
+                .header("authorization", "Bearer wrong")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "unauthorized");
 }

@@ -27,9 +27,19 @@ async fn a_site_reaches_the_real_server_pushes_gzip_and_reads_zstd() {
     let hq = Hq::new();
     let base = spawn(&hq).await;
     let http = client();
-    let hello: Hello = http.get(format!("{base}/v1/hello")).send().await.unwrap().json().await.unwrap();
+    let hello: Hello = http
+        .get(format!("{base}/v1/hello"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(hello.service, siteline_proto::sync::SERVICE_NAME);
-    assert_eq!(hello.protocol_versions, vec![siteline_proto::PROTOCOL_VERSION]);
+    assert_eq!(
+        hello.protocol_versions,
+        vec![siteline_proto::PROTOCOL_VERSION]
+    );
 
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
@@ -42,13 +52,34 @@ async fn a_site_reaches_the_real_server_pushes_gzip_and_reads_zstd() {
     let rows = site.rows();
     let b = batch(&rows);
     let json = serde_json::to_vec(&b).unwrap();
-    let signed = device.push_raw(b.epoch, b.from_seq, b.to_seq, json.clone(), chrono::Utc::now().timestamp_millis());
+    let signed = device.push_raw(
+        b.epoch,
+        b.from_seq,
+        b.to_seq,
+        json.clone(),
+        chrono::Utc::now().timestamp_millis(),
+    );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&json).unwrap();
     let compressed = gz.finish().unwrap();
-    assert!(compressed.len() * 3 < json.len(), "{} vs {}", compressed.len(), json.len());
-    let mut req = http.post(format!("{base}/v1/push")).header("content-encoding", "gzip").body(compressed);
-    for name in [headers::PROTOCOL, headers::DEVICE, headers::TIMESTAMP, headers::SEQ_RANGE, headers::SIGNATURE, "content-type"] {
+    assert!(
+        compressed.len() * 3 < json.len(),
+        "{} vs {}",
+        compressed.len(),
+        json.len()
+    );
+    let mut req = http
+        .post(format!("{base}/v1/push"))
+        .header("content-encoding", "gzip")
+        .body(compressed);
+    for name in [
+        headers::PROTOCOL,
+        headers::DEVICE,
+        headers::TIMESTAMP,
+        headers::SEQ_RANGE,
+        headers::SIGNATURE,
+        "content-type",
+    ] {
         req = req.header(name, signed.headers()[name].to_str().unwrap());
     }
     let resp = req.send().await.unwrap();
@@ -58,7 +89,9 @@ async fn a_site_reaches_the_real_server_pushes_gzip_and_reads_zstd() {
 
     // A pull asked for with zstd comes back compressed.
     let pull = device.pull(0);
-    let mut req = http.get(format!("{base}{}", pull.uri())).header("accept-encoding", "zstd");
+    let mut req = http
+        .get(format!("{base}{}", pull.uri()))
+        .header("accept-encoding", "zstd");
     for (k, v) in pull.headers() {
         req = req.header(k, v);
     }
@@ -66,9 +99,19 @@ async fn a_site_reaches_the_real_server_pushes_gzip_and_reads_zstd() {
     assert_eq!(resp.headers()["content-encoding"], "zstd");
 
     // OpenAPI generated from the code.
-    let doc: serde_json::Value = http.get(format!("{base}/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value = http
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     for path in ["/v1/hello", "/v1/enrol", "/v1/push", "/v1/pull"] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from OpenAPI");
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from OpenAPI"
+        );
     }
     assert!(doc["components"]["schemas"]["PushAck"].is_object());
 
@@ -104,7 +147,9 @@ async fn a_compressed_body_that_expands_past_the_limit_is_refused() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&json).unwrap();
     let (mut parts, _) = signed.into_parts();
-    parts.headers.insert("content-encoding", "gzip".parse().unwrap());
+    parts
+        .headers
+        .insert("content-encoding", "gzip".parse().unwrap());
     let req = axum::http::Request::from_parts(parts, axum::body::Body::from(gz.finish().unwrap()));
     let (status, body) = hq.send(req).await;
     assert_eq!(status, 413);

@@ -32,15 +32,21 @@ async fn a_completed_cohort_is_accredited_and_its_credits_and_certificates_come_
     let (status, page) = hq.send(device.pull(0)).await;
     assert_eq!(status, StatusCode::OK);
     let changes = page["changes"].as_array().unwrap();
-    let kinds: Vec<&str> = changes.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = changes
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds.iter().filter(|k| **k == "catalogue").count(), 1);
     assert_eq!(kinds.iter().filter(|k| **k == "decision").count(), 3);
     assert_eq!(kinds.iter().filter(|k| **k == "credit").count(), 3);
     let decision = changes.iter().find(|c| c["kind"] == "decision").unwrap();
     assert_eq!(decision["payload"]["status"], "accredited");
     assert_eq!(decision["payload"]["credits_tenths"], 80);
-    let certs: Vec<&str> =
-        changes.iter().filter(|c| c["kind"] == "certificate").map(|c| c["payload"]["number"].as_str().unwrap()).collect();
+    let certs: Vec<&str> = changes
+        .iter()
+        .filter(|c| c["kind"] == "certificate")
+        .map(|c| c["payload"]["number"].as_str().unwrap())
+        .collect();
     assert_eq!(certs.len(), 3);
     for n in &certs {
         let parsed = CertificateNumber::parse(n).unwrap();
@@ -50,7 +56,9 @@ async fn a_completed_cohort_is_accredited_and_its_credits_and_certificates_come_
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(page["next_cursor"].as_u64(), seqs.last().copied());
     // Nothing new after the cursor.
-    let (_, again) = hq.send(device.pull(page["next_cursor"].as_u64().unwrap())).await;
+    let (_, again) = hq
+        .send(device.pull(page["next_cursor"].as_u64().unwrap()))
+        .await;
     assert!(again["changes"].as_array().unwrap().is_empty());
     assert_eq!(again["next_cursor"], page["next_cursor"]);
 
@@ -59,7 +67,12 @@ async fn a_completed_cohort_is_accredited_and_its_credits_and_certificates_come_
     let other = Device::new(SiteApp::new().device_id());
     hq.enrol(&code_b, &other).await;
     let (_, page_b) = hq.send(other.pull(0)).await;
-    let kinds_b: Vec<&str> = page_b["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    let kinds_b: Vec<&str> = page_b["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds_b, ["catalogue"]);
 }
 
@@ -82,15 +95,26 @@ async fn a_retried_or_overlapping_batch_is_applied_only_past_the_high_water_mark
     // The response was lost; the site retries the same batch (signed anew).
     let (status, ack) = hq.send(device.push(first)).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((ack["applied"].as_u64(), ack["already_had"].as_u64()), (Some(0), Some(5)));
+    assert_eq!(
+        (ack["applied"].as_u64(), ack["already_had"].as_u64()),
+        (Some(0), Some(5))
+    );
     assert_eq!(hq.written().0, after_first.0);
     // An overlapping batch: rows 3..=end; only 6.. are new.
     let (status, ack) = hq.send(device.push(&rows[2..])).await;
     assert_eq!(status, StatusCode::OK, "{ack}");
     assert_eq!(ack["applied"].as_u64().unwrap() as usize, rows.len() - 5);
     assert_eq!(ack["already_had"], 3);
-    assert_eq!(hq.store.query_i64("SELECT count(*) FROM record").unwrap() as usize, rows.len());
-    assert_eq!(hq.store.query_i64("SELECT count(DISTINCT record_id) FROM learner").unwrap(), 4);
+    assert_eq!(
+        hq.store.query_i64("SELECT count(*) FROM record").unwrap() as usize,
+        rows.len()
+    );
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT count(DISTINCT record_id) FROM learner")
+            .unwrap(),
+        4
+    );
 }
 
 #[tokio::test]
@@ -107,7 +131,10 @@ async fn a_gap_is_refused_naming_the_expected_seq_and_writes_nothing() {
     let (status, err) = hq.send(device.push(&rows[3..])).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(err["code"], "sequence_gap");
-    assert!(err["message"].as_str().unwrap().contains("expects 1"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("expects 1"),
+        "{err}"
+    );
     assert_eq!(hq.written(), before);
 }
 
@@ -123,8 +150,14 @@ async fn invalid_rows_are_quarantined_with_a_reason_acknowledged_and_do_not_bloc
     let mut rows = site.rows();
     // A learner row whose ID checksum was damaged on the way, and a cohort of a programme
     // version HQ never published.
-    let learner_row = rows.iter_mut().find(|r| r.payload["name"].is_string()).unwrap();
-    let id = learner_row.payload["id_number"].as_str().unwrap().to_string();
+    let learner_row = rows
+        .iter_mut()
+        .find(|r| r.payload["name"].is_string())
+        .unwrap();
+    let id = learner_row.payload["id_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let damaged = format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' });
     learner_row.payload["id_number"] = damaged.into();
     let (status, ack) = hq.send(device.push(&rows)).await;
@@ -132,22 +165,53 @@ async fn invalid_rows_are_quarantined_with_a_reason_acknowledged_and_do_not_bloc
     let q = ack["quarantined"].as_array().unwrap();
     assert_eq!(q.len(), 1);
     assert!(q[0]["reason"].as_str().unwrap().contains("checksum"));
-    assert_eq!(ack["acked_through"].as_u64().unwrap(), rows.last().unwrap().seq);
+    assert_eq!(
+        ack["acked_through"].as_u64().unwrap(),
+        rows.last().unwrap().seq
+    );
     assert_eq!(ack["applied"].as_u64().unwrap() as usize, rows.len() - 1);
 
-    let (status, list) = hq.send(admin(Request::get("/admin/quarantine")).body(Body::empty()).unwrap()).await;
+    let (status, list) = hq
+        .send(
+            admin(Request::get("/admin/quarantine"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["site_code"], "GD-SZ-001");
     // The site hears of it by pull too, so a bundle-only site sees the reason.
     let (_, page) = hq.send(device.pull(0)).await;
-    assert!(page["changes"].as_array().unwrap().iter().any(|c| c["kind"] == "quarantine"));
-    let path = format!("/admin/quarantine/{}/{}/{}/resolve", list[0]["device_id"].as_str().unwrap(), list[0]["epoch"], list[0]["seq"]);
+    assert!(
+        page["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "quarantine")
+    );
+    let path = format!(
+        "/admin/quarantine/{}/{}/{}/resolve",
+        list[0]["device_id"].as_str().unwrap(),
+        list[0]["epoch"],
+        list[0]["seq"]
+    );
     let (status, _) = hq
-        .send(admin(Request::post(&path)).header("content-type", "application/json").body(Body::from(r#"{"note":"site re-sent the corrected ID"}"#)).unwrap())
+        .send(
+            admin(Request::post(&path))
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"note":"site re-sent the corrected ID"}"#))
+                .unwrap(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, list) = hq.send(admin(Request::get("/admin/quarantine")).body(Body::empty()).unwrap()).await;
+    let (_, list) = hq
+        .send(
+            admin(Request::get("/admin/quarantine"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert!(list.as_array().unwrap().is_empty());
 }
 
@@ -155,7 +219,10 @@ async fn invalid_rows_are_quarantined_with_a_reason_acknowledged_and_do_not_bloc
 async fn the_same_person_trained_at_two_sites_has_one_account_holding_both_sites_credits() {
     let hq = Hq::new();
     let mut accounts = Vec::new();
-    for (code, pv) in [("GD-SZ-001", "maternity-L5-v1"), ("GD-GZ-002", "infant_care-L5-v1")] {
+    for (code, pv) in [
+        ("GD-SZ-001", "maternity-L5-v1"),
+        ("GD-GZ-002", "infant_care-L5-v1"),
+    ] {
         let enrol_code = hq.site(code);
         let mut site = SiteApp::new();
         let device = Device::new(site.device_id());
@@ -165,18 +232,42 @@ async fn the_same_person_trained_at_two_sites_has_one_account_holding_both_sites
         let (status, ack) = hq.send(device.push(&site.rows())).await;
         assert_eq!(status, StatusCode::OK, "{ack}");
         let (_, page) = hq.send(device.pull(0)).await;
-        let credit = page["changes"].as_array().unwrap().iter().find(|c| c["kind"] == "credit").unwrap().clone();
-        accounts.push(credit["payload"]["account_no"].as_str().unwrap().to_string());
+        let credit = page["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "credit")
+            .unwrap()
+            .clone();
+        accounts.push(
+            credit["payload"]["account_no"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     assert_eq!(accounts[0], accounts[1]);
-    let (status, statement) =
-        hq.send(admin(Request::get(format!("/admin/accounts/{}", accounts[0]))).body(Body::empty()).unwrap()).await;
+    let (status, statement) = hq
+        .send(
+            admin(Request::get(format!("/admin/accounts/{}", accounts[0])))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     // 8.0 (maternity L5) + 8.0 (infant care L5).
     assert_eq!(statement["balance_tenths"], 160);
-    assert_eq!(statement["sites"], serde_json::json!(["GD-GZ-002", "GD-SZ-001"]));
+    assert_eq!(
+        statement["sites"],
+        serde_json::json!(["GD-GZ-002", "GD-SZ-001"])
+    );
     assert_eq!(statement["certificates"].as_array().unwrap().len(), 2);
-    assert_eq!(hq.store.query_i64("SELECT count(*) FROM credit_account").unwrap(), 1);
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT count(*) FROM credit_account")
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -190,15 +281,40 @@ async fn hq_applies_its_own_rules_to_a_claim_whatever_the_site_says() {
     site.completed("housekeeping-L5-v1", &[l], 60);
     let mut rows = site.rows();
     // The claim says 89.9% of 96 h (5178 of 5760 minutes), below the 90% HQ requires.
-    let claim = rows.iter_mut().find(|r| r.entity == siteline_proto::Entity::OutcomeClaim).unwrap();
+    let claim = rows
+        .iter_mut()
+        .find(|r| r.entity == siteline_proto::Entity::OutcomeClaim)
+        .unwrap();
     claim.payload["attended_minutes"] = 5178.into();
     hq.send(device.push(&rows)).await;
     let (_, page) = hq.send(device.pull(0)).await;
-    let decision = page["changes"].as_array().unwrap().iter().find(|c| c["kind"] == "decision").unwrap().clone();
+    let decision = page["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "decision")
+        .unwrap()
+        .clone();
     assert_eq!(decision["payload"]["status"], "rejected");
-    assert!(decision["payload"]["reason"].as_str().unwrap().contains("86.3 h of 96 h"), "{decision}");
-    assert_eq!(hq.store.query_i64("SELECT count(*) FROM credit_posting").unwrap(), 0);
-    assert_eq!(hq.store.query_i64("SELECT count(*) FROM certificate").unwrap(), 0);
+    assert!(
+        decision["payload"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("86.3 h of 96 h"),
+        "{decision}"
+    );
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT count(*) FROM credit_posting")
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT count(*) FROM certificate")
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -211,7 +327,20 @@ async fn postings_are_append_only() {
     let l = site.learner(3);
     site.completed("family_care-L5-v1", &[l], 90);
     hq.send(device.push(&site.rows())).await;
-    assert_eq!(hq.store.query_i64("SELECT sum(credits_tenths) FROM credit_posting").unwrap(), 60);
-    assert!(hq.store.query_i64("UPDATE credit_posting SET credits_tenths = 0 RETURNING 1").is_err());
-    assert!(hq.store.query_i64("DELETE FROM credit_posting RETURNING 1").is_err());
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT sum(credits_tenths) FROM credit_posting")
+            .unwrap(),
+        60
+    );
+    assert!(
+        hq.store
+            .query_i64("UPDATE credit_posting SET credits_tenths = 0 RETURNING 1")
+            .is_err()
+    );
+    assert!(
+        hq.store
+            .query_i64("DELETE FROM credit_posting RETURNING 1")
+            .is_err()
+    );
 }

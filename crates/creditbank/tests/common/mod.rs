@@ -39,7 +39,9 @@ pub struct Hq {
 impl Hq {
     pub fn new() -> Hq {
         let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-        store.publish_catalogue(&catalogue::seed_document().unwrap()).unwrap();
+        store
+            .publish_catalogue(&catalogue::seed_document().unwrap())
+            .unwrap();
         let state = AppState::new(store.clone(), TOKEN);
         Hq { store, state }
     }
@@ -50,8 +52,13 @@ impl Hq {
     }
 
     pub fn site(&self, code: &str) -> String {
-        self.store.create_site(code, &format!("{code} 培训站"), "44").unwrap();
-        self.store.issue_enrolment_code(code, Duration::days(7)).unwrap().code
+        self.store
+            .create_site(code, &format!("{code} 培训站"), "44")
+            .unwrap();
+        self.store
+            .issue_enrolment_code(code, Duration::days(7))
+            .unwrap()
+            .code
     }
 
     /// Rows that any write could touch, to prove a refusal wrote nothing.
@@ -95,13 +102,28 @@ pub struct Device {
 
 impl Device {
     pub fn new(id: Uuid) -> Device {
-        Device { id, key: SigningKey::generate(&mut rand_core::OsRng) }
+        Device {
+            id,
+            key: SigningKey::generate(&mut rand_core::OsRng),
+        }
     }
 
     /// A signed push of raw bytes that claim the given range.
-    pub fn push_raw(&self, epoch: u32, from: u64, to: u64, body: Vec<u8>, ts_ms: i64) -> Request<Body> {
-        let digest: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
-        let sig = self.key.sign(push_signing_string(self.id, epoch, from, to, ts_ms, &digest).as_bytes());
+    pub fn push_raw(
+        &self,
+        epoch: u32,
+        from: u64,
+        to: u64,
+        body: Vec<u8>,
+        ts_ms: i64,
+    ) -> Request<Body> {
+        let digest: String = Sha256::digest(&body)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let sig = self
+            .key
+            .sign(push_signing_string(self.id, epoch, from, to, ts_ms, &digest).as_bytes());
         Request::post("/v1/push")
             .header(headers::PROTOCOL, "1")
             .header(headers::DEVICE, self.id.to_string())
@@ -115,13 +137,21 @@ impl Device {
 
     pub fn push(&self, rows: &[OutboxRow]) -> Request<Body> {
         let batch = batch(rows);
-        self.push_raw(batch.epoch, batch.from_seq, batch.to_seq, serde_json::to_vec(&batch).unwrap(), Utc::now().timestamp_millis())
+        self.push_raw(
+            batch.epoch,
+            batch.from_seq,
+            batch.to_seq,
+            serde_json::to_vec(&batch).unwrap(),
+            Utc::now().timestamp_millis(),
+        )
     }
 
     pub fn pull(&self, since: u64) -> Request<Body> {
         let ts = Utc::now().timestamp_millis();
         let max = 1_000_000;
-        let sig = self.key.sign(pull_signing_string(self.id, since, max, ts).as_bytes());
+        let sig = self
+            .key
+            .sign(pull_signing_string(self.id, since, max, ts).as_bytes());
         Request::get(format!("/v1/pull?since={since}&max_bytes={max}"))
             .header(headers::PROTOCOL, "1")
             .header(headers::DEVICE, self.id.to_string())
@@ -154,16 +184,30 @@ impl SiteApp {
         let mut site = Site::open_in_memory().unwrap();
         let manager = staff::create_first_manager(
             &mut site,
-            &NewStaff { username: "m".into(), display_name: "站长".into(), role: Role::SiteManager, password: "12345678".into() },
+            &NewStaff {
+                username: "m".into(),
+                display_name: "站长".into(),
+                role: Role::SiteManager,
+                password: "12345678".into(),
+            },
         )
         .unwrap();
         let instructor = staff::create_staff(
             &mut site,
             &manager,
-            &NewStaff { username: "t".into(), display_name: "老师".into(), role: Role::Instructor, password: "12345678".into() },
+            &NewStaff {
+                username: "t".into(),
+                display_name: "老师".into(),
+                role: Role::Instructor,
+                password: "12345678".into(),
+            },
         )
         .unwrap();
-        SiteApp { site, manager, instructor }
+        SiteApp {
+            site,
+            manager,
+            instructor,
+        }
     }
 
     pub fn device_id(&self) -> Uuid {
@@ -183,7 +227,10 @@ impl SiteApp {
                 id_type: IdType::ResidentId,
                 id_number: testing::resident_id(n),
                 phone: None,
-                consents: vec![ConsentInput { purpose: ConsentPurpose::CreditBank, granted: true }],
+                consents: vec![ConsentInput {
+                    purpose: ConsentPurpose::CreditBank,
+                    granted: true,
+                }],
             },
         )
         .unwrap()
@@ -191,7 +238,12 @@ impl SiteApp {
 
     /// A cohort of `pv` whose learners attend every hour, pass both components (theory
     /// `theory`, practical full marks) with locked attempts, and are claimed.
-    pub fn completed(&mut self, pv: &str, learners: &[LearnerId], theory: i64) -> (CohortId, Vec<EnrolmentId>) {
+    pub fn completed(
+        &mut self,
+        pv: &str,
+        learners: &[LearnerId],
+        theory: i64,
+    ) -> (CohortId, Vec<EnrolmentId>) {
         let programme = catalogue::programme_version(self.site.conn(), pv).unwrap();
         let cohort = cohorts::create(
             &mut self.site,
@@ -206,16 +258,24 @@ impl SiteApp {
             },
         )
         .unwrap();
-        let enrolments: Vec<EnrolmentId> =
-            learners.iter().map(|l| cohorts::enrol(&mut self.site, &self.manager, cohort, *l).unwrap()).collect();
+        let enrolments: Vec<EnrolmentId> = learners
+            .iter()
+            .map(|l| cohorts::enrol(&mut self.site, &self.manager, cohort, *l).unwrap())
+            .collect();
         let sessions = programme.total_hours.div_ceil(8);
         for i in 0..sessions {
-            let start = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap() + Duration::days(i64::from(i));
+            let start =
+                Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap() + Duration::days(i64::from(i));
             let s = cohorts::schedule_session(
                 &mut self.site,
                 &self.instructor,
                 cohort,
-                &NewSession { unit_id: None, starts_at: start, ends_at: start + Duration::hours(8), instructor_id: None },
+                &NewSession {
+                    unit_id: None,
+                    starts_at: start,
+                    ends_at: start + Duration::hours(8),
+                    instructor_id: None,
+                },
             )
             .unwrap();
             let marks: Vec<_> = learners.iter().map(|l| (*l, Mark::Present)).collect();
@@ -228,16 +288,35 @@ impl SiteApp {
             let t = assessments::record(
                 &mut self.site,
                 &self.instructor,
-                &NewAttempt { enrolment_id: *e, component: Component::Theory, held_at, assessors: vec![], marks: Marks::Score { score: theory } },
+                &NewAttempt {
+                    enrolment_id: *e,
+                    component: Component::Theory,
+                    held_at,
+                    assessors: vec![],
+                    marks: Marks::Score { score: theory },
+                },
             )
             .unwrap();
             let marks = Marks::Rubric {
-                items: rubric.iter().map(|i| RubricMark { item_id: i.def.id.clone(), points: i.def.max_points, failed: false }).collect(),
+                items: rubric
+                    .iter()
+                    .map(|i| RubricMark {
+                        item_id: i.def.id.clone(),
+                        points: i.def.max_points,
+                        failed: false,
+                    })
+                    .collect(),
             };
             let p = assessments::record(
                 &mut self.site,
                 &self.instructor,
-                &NewAttempt { enrolment_id: *e, component: Component::Practical, held_at, assessors: vec![], marks },
+                &NewAttempt {
+                    enrolment_id: *e,
+                    component: Component::Practical,
+                    held_at,
+                    assessors: vec![],
+                    marks,
+                },
             )
             .unwrap();
             assessments::lock(&mut self.site, &self.instructor, t).unwrap();
