@@ -74,6 +74,23 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The credit bank could not be reached (no link, timeout, cut-off answer, 5xx).
+    #[error("cannot reach the credit bank: {0}")]
+    Network(String),
+    /// Something answered that is not the credit bank (e.g. a captive portal).
+    #[error("the address answered but it is not the credit bank ({0}); check the HQ address or sign in to the network first")]
+    NotCreditBank(String),
+    /// The credit bank refused the request.
+    #[error("the credit bank refused ({code}): {message}")]
+    Refused {
+        /// HQ's error code, e.g. `bad_signature`.
+        code: String,
+        /// HQ's explanation.
+        message: String,
+    },
+    /// The device has not been enrolled with the credit bank yet.
+    #[error("this device is not enrolled with the credit bank yet; enrol it with a code from HQ")]
+    NotEnrolled,
     /// SQLite reported an error.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
@@ -95,6 +112,10 @@ impl Error {
             Error::NewerSchema { .. } => "newer_schema",
             Error::StoreClosed => "store_closed",
             Error::Io { .. } => "io",
+            Error::Network(_) => "offline",
+            Error::NotCreditBank(_) => "not_credit_bank",
+            Error::Refused { .. } => "refused",
+            Error::NotEnrolled => "not_enrolled",
             Error::Database(_) => "database",
             Error::Json(_) => "data_format",
         }

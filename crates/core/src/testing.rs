@@ -40,3 +40,129 @@ pub fn name(n: u64) -> String {
     let g = GIVEN[((n / 20) % 25) as usize];
     format!("{s}{g}")
 }
+
+use chrono::{Duration, TimeZone, Utc};
+
+use crate::domain::scores::{Component, RubricMark};
+use crate::ids::{CohortId, EnrolmentId, LearnerId};
+use crate::store::assessments::{self, Marks, NewAttempt};
+use crate::store::attendance::{self, Mark};
+use crate::store::cohorts::{self, NewCohort, NewSession};
+use crate::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
+use crate::store::staff::{self, NewStaff};
+use crate::store::{catalogue, claims};
+use crate::{Actor, Result, Role, Site};
+
+/// A new site's first manager and an instructor.
+pub fn staff(site: &mut Site) -> Result<(Actor, Actor)> {
+    let manager = staff::create_first_manager(
+        site,
+        &NewStaff {
+            username: "manager".into(),
+            display_name: "李站长".into(),
+            role: Role::SiteManager,
+            password: "manager-pass".into(),
+        },
+    )?;
+    let instructor = staff::create_staff(
+        site,
+        &manager,
+        &NewStaff {
+            username: "teacher".into(),
+            display_name: "王老师".into(),
+            role: Role::Instructor,
+            password: "teacher-pass".into(),
+        },
+    )?;
+    Ok((manager, instructor))
+}
+
+/// Registers the `n`th generated person (valid ID, consent to the credit bank).
+pub fn register(site: &mut Site, by: &Actor, n: u64) -> Result<LearnerId> {
+    learners::register(
+        site,
+        by,
+        &NewLearner {
+            name: name(n),
+            id_type: IdType::ResidentId,
+            id_number: resident_id(n),
+            phone: Some(mobile(n)),
+            consents: vec![ConsentInput { purpose: ConsentPurpose::CreditBank, granted: true }],
+        },
+    )
+}
+
+/// Runs a whole cohort of `pv` for `learners`: every hour attended (8-hour sessions, closed),
+/// theory `theory` and full-marks practical, both locked, and a claim for everyone who passed.
+pub fn complete_cohort(
+    site: &mut Site,
+    manager: &Actor,
+    instructor: &Actor,
+    pv: &str,
+    learners: &[LearnerId],
+    theory: i64,
+) -> Result<(CohortId, Vec<EnrolmentId>)> {
+    let programme = catalogue::programme_version(site.conn(), pv)?;
+    let start = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default();
+    let cohort = cohorts::create(
+        site,
+        manager,
+        &NewCohort {
+            programme_version_id: pv.into(),
+            name: format!("2026年{}班", programme.name_zh),
+            start_date: start,
+            end_date: start + chrono::Days::new(90),
+            capacity: 200,
+            instructors: vec![instructor.id],
+        },
+    )?;
+    let enrolments = learners
+        .iter()
+        .map(|l| cohorts::enrol(site, manager, cohort, *l))
+        .collect::<Result<Vec<_>>>()?;
+    let first = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).single().unwrap_or_default();
+    for i in 0..programme.total_hours.div_ceil(8) {
+        let starts_at = first + Duration::days(i64::from(i));
+        let session = cohorts::schedule_session(
+            site,
+            instructor,
+            cohort,
+            &NewSession { unit_id: None, starts_at, ends_at: starts_at + Duration::hours(8), instructor_id: None },
+        )?;
+        let marks: Vec<_> = learners.iter().map(|l| (*l, Mark::Present)).collect();
+        attendance::roll_call(site, instructor, session, &marks)?;
+        attendance::close_session(site, instructor, session)?;
+    }
+    let rubric = catalogue::rubric(site.conn(), pv)?;
+    let held_at = first + Duration::days(85);
+    for e in &enrolments {
+        let t = assessments::record(
+            site,
+            instructor,
+            &NewAttempt {
+                enrolment_id: *e,
+                component: Component::Theory,
+                held_at,
+                assessors: vec![instructor.id],
+                marks: Marks::Score { score: theory },
+            },
+        )?;
+        let marks = Marks::Rubric {
+            items: rubric
+                .iter()
+                .map(|i| RubricMark { item_id: i.def.id.clone(), points: i.def.max_points, failed: false })
+                .collect(),
+        };
+        let p = assessments::record(
+            site,
+            instructor,
+            &NewAttempt { enrolment_id: *e, component: Component::Practical, held_at, assessors: vec![instructor.id], marks },
+        )?;
+        assessments::lock(site, instructor, t)?;
+        assessments::lock(site, instructor, p)?;
+        if theory >= 60 {
+            claims::submit(site, manager, *e)?;
+        }
+    }
+    Ok((cohort, enrolments))
+}

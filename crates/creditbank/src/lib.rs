@@ -7,6 +7,7 @@
 //! [`store`] module's narrow storage interface.
 
 pub mod accreditation;
+pub mod bundle;
 mod error;
 pub mod http;
 pub mod store;

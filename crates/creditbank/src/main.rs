@@ -69,6 +69,14 @@ enum Command {
     /// Quarantined rows.
     #[command(subcommand)]
     Quarantine(QuarantineCmd),
+    /// Import a site's sync bundle file and write HQ's answer file for it.
+    Bundle {
+        /// The bundle file the site exported.
+        file: PathBuf,
+        /// Where to write the answer file for the site to import.
+        #[arg(long)]
+        answer: PathBuf,
+    },
     /// Show a credit account's balance, sites and certificates.
     Account {
         /// Account number, e.g. CB0000000001.
@@ -231,6 +239,16 @@ async fn main() -> anyhow::Result<()> {
         }) => {
             store.resolve_quarantine(device, epoch, seq, &note)?;
             println!("resolved");
+        }
+        Command::Bundle { file, answer } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bundle = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a Siteline sync bundle", file.display()))?;
+            let reply = creditbank::bundle::answer(&store, &bundle)?;
+            std::fs::write(&answer, serde_json::to_vec_pretty(&reply)?)
+                .with_context(|| format!("writing {}", answer.display()))?;
+            let acked = reply.ack.as_ref().map_or(0, |a| a.acked_through);
+            println!("imported; acknowledged through seq {acked}; answer written to {}", answer.display());
         }
         Command::Account { account_no } => print(&store.account(&account_no)?)?,
     }

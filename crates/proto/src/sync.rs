@@ -148,3 +148,43 @@ pub fn push_signing_string(
 pub fn pull_signing_string(device: Uuid, since: u64, max_bytes: u64, timestamp_ms: i64) -> String {
     format!("siteline-pull-v1\n{device}\n{since}\n{max_bytes}\n{timestamp_ms}")
 }
+
+/// Format tag of a sync bundle file.
+pub const BUNDLE_FORMAT: &str = "siteline-bundle-v1";
+/// Format tag of HQ's answer file.
+pub const ANSWER_FORMAT: &str = "siteline-answer-v1";
+
+/// A sync bundle: the same batch a push would send, signed the same way, in a file carried to
+/// a place with a link (or to HQ). Importing it twice changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncBundle {
+    /// Always [`BUNDLE_FORMAT`].
+    pub format: String,
+    /// The device.
+    pub device_id: Uuid,
+    /// Its pull cursor: HQ answers with the changes after it.
+    pub since: u64,
+    /// The batch as signed (exact JSON bytes of a `PushBatch`), if anything was pending.
+    pub batch_json: Option<String>,
+    /// `epoch:from-to` of the batch.
+    pub seq_range: Option<String>,
+    /// When it was signed (device clock, ms).
+    pub signed_at_ms: i64,
+    /// Base64 Ed25519 signature over the push signing string.
+    pub signature: Option<String>,
+}
+
+/// HQ's answer to a bundle: the acknowledgement and the pull pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BundleAnswer {
+    /// Always [`ANSWER_FORMAT`].
+    pub format: String,
+    /// The device it answers.
+    pub device_id: Uuid,
+    /// The acknowledgement, if the bundle carried a batch.
+    pub ack: Option<PushAck>,
+    /// Change-log pages after the bundle's cursor.
+    pub pages: Vec<PullPage>,
+}

@@ -209,6 +209,51 @@ pub fn export(conn: &Connection) -> Result<proto::Catalogue> {
     })
 }
 
+/// Installs a catalogue version HQ published: new programme versions, units and rubric items
+/// are added; published ones never change, so what exists is left as it is.
+pub fn install(tx: &rusqlite::Transaction<'_>, doc: &proto::Catalogue) -> Result<()> {
+    for o in &doc.occupations {
+        tx.execute("INSERT OR IGNORE INTO occupation VALUES (?1, ?2, ?3)", params![o.code, o.name_zh, o.name_en])?;
+    }
+    for p in &doc.programmes {
+        tx.execute(
+            "INSERT OR IGNORE INTO programme VALUES (?1, ?2, ?3, ?4)",
+            params![p.id, p.occupation_code, p.name_zh, p.name_en],
+        )?;
+    }
+    for u in &doc.units {
+        tx.execute(
+            "INSERT OR IGNORE INTO competency_unit VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![u.id, u.code, u.version, u.programme_id, u.level, u.name_zh, u.name_en, u.theory_hours, u.practice_hours, u.credits_tenths],
+        )?;
+    }
+    for pv in &doc.programme_versions {
+        let added = tx.execute(
+            "INSERT OR IGNORE INTO programme_version (id, programme_id, level, version, total_hours,
+                 min_attendance_permille, credits_tenths, published_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![pv.id, pv.programme_id, pv.level, pv.version, pv.total_hours, pv.min_attendance_permille, pv.credits_tenths, super::now()],
+        )?;
+        if added == 0 {
+            continue;
+        }
+        for (i, unit) in pv.unit_ids.iter().enumerate() {
+            tx.execute("INSERT INTO programme_unit VALUES (?1, ?2, ?3)", params![pv.id, i, unit])?;
+        }
+        for (i, r) in pv.rubric.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO rubric_item VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![r.id, pv.id, i, r.name_zh, r.name_en, r.max_points, r.critical],
+            )?;
+        }
+    }
+    tx.execute(
+        "UPDATE catalogue_meta SET version = ?1, source = 'hq', installed_at = ?2",
+        params![doc.version, super::now()],
+    )?;
+    Ok(())
+}
+
 fn query<T>(
     conn: &Connection,
     sql: &str,

@@ -5,7 +5,10 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_site_store.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_site_store.sql"),
+    include_str!("../../migrations/0002_sync.sql"),
+];
 
 /// The schema version this build brings a database to.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

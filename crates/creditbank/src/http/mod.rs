@@ -21,7 +21,7 @@ use crate::AppState;
         title = "Siteline credit bank",
         description = "Sync API between training sites and the credit bank (学分银行)."
     ),
-    paths(sync::hello, sync::enrol, sync::push, sync::pull),
+    paths(sync::hello, sync::enrol, sync::push, sync::pull, sync::bundle),
     components(schemas(
         siteline_proto::ApiError,
         siteline_proto::PushBatch,
@@ -36,6 +36,8 @@ use crate::AppState;
         siteline_proto::sync::PullPage,
         siteline_proto::sync::Change,
         siteline_proto::sync::ChangeKind,
+        siteline_proto::sync::SyncBundle,
+        siteline_proto::sync::BundleAnswer,
     ))
 )]
 pub struct ApiDoc;
@@ -51,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/enrol", post(sync::enrol))
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", get(sync::pull))
+        .route("/v1/bundle", post(sync::bundle))
         .route("/openapi.json", get(openapi))
         .nest("/admin", admin::routes())
         .layer(RequestDecompressionLayer::new())

@@ -143,3 +143,16 @@ pub(crate) async fn pull(
             .await?,
     ))
 }
+
+/// Imports a sync bundle file (signed by its device) and answers with acks and pull pages.
+#[utoipa::path(post, path = "/v1/bundle", request_body = siteline_proto::sync::SyncBundle,
+    responses((status = 200, body = siteline_proto::sync::BundleAnswer), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub(crate) async fn bundle(
+    State(state): State<AppState>,
+    body: Body,
+) -> Result<Json<siteline_proto::sync::BundleAnswer>> {
+    let bytes = read_body(body, state.max_body).await?;
+    let bundle: siteline_proto::sync::SyncBundle =
+        serde_json::from_slice(&bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    Ok(Json(state.store(move |s| crate::bundle::answer(s, &bundle)).await?))
+}

@@ -8,22 +8,16 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use creditbank::store::Store;
 use creditbank::store::sqlite::SqliteStore;
 use creditbank::{AppState, router};
 use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
-use siteline_core::domain::scores::{Component, RubricMark};
 use siteline_core::ids::{CohortId, EnrolmentId, LearnerId};
-use siteline_core::store::assessments::{self, Marks, NewAttempt};
-use siteline_core::store::attendance::{self, Mark};
-use siteline_core::store::cohorts::{self, NewCohort, NewSession};
-use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
-use siteline_core::store::staff::{self, NewStaff};
-use siteline_core::store::{catalogue, claims, outbox};
-use siteline_core::{Actor, Role, Site, testing};
+use siteline_core::store::{catalogue, outbox};
+use siteline_core::{Actor, Site, testing};
 use siteline_proto::sync::{headers, pull_signing_string, push_signing_string};
 use siteline_proto::{OutboxRow, PushBatch};
 use tower::ServiceExt;
@@ -182,32 +176,8 @@ pub struct SiteApp {
 impl SiteApp {
     pub fn new() -> SiteApp {
         let mut site = Site::open_in_memory().unwrap();
-        let manager = staff::create_first_manager(
-            &mut site,
-            &NewStaff {
-                username: "m".into(),
-                display_name: "站长".into(),
-                role: Role::SiteManager,
-                password: "12345678".into(),
-            },
-        )
-        .unwrap();
-        let instructor = staff::create_staff(
-            &mut site,
-            &manager,
-            &NewStaff {
-                username: "t".into(),
-                display_name: "老师".into(),
-                role: Role::Instructor,
-                password: "12345678".into(),
-            },
-        )
-        .unwrap();
-        SiteApp {
-            site,
-            manager,
-            instructor,
-        }
+        let (manager, instructor) = testing::staff(&mut site).unwrap();
+        SiteApp { site, manager, instructor }
     }
 
     pub fn device_id(&self) -> Uuid {
@@ -219,113 +189,12 @@ impl SiteApp {
     }
 
     pub fn learner(&mut self, n: u64) -> LearnerId {
-        learners::register(
-            &mut self.site,
-            &self.manager,
-            &NewLearner {
-                name: testing::name(n),
-                id_type: IdType::ResidentId,
-                id_number: testing::resident_id(n),
-                phone: None,
-                consents: vec![ConsentInput {
-                    purpose: ConsentPurpose::CreditBank,
-                    granted: true,
-                }],
-            },
-        )
-        .unwrap()
+        testing::register(&mut self.site, &self.manager, n).unwrap()
     }
 
-    /// A cohort of `pv` whose learners attend every hour, pass both components (theory
-    /// `theory`, practical full marks) with locked attempts, and are claimed.
-    pub fn completed(
-        &mut self,
-        pv: &str,
-        learners: &[LearnerId],
-        theory: i64,
-    ) -> (CohortId, Vec<EnrolmentId>) {
-        let programme = catalogue::programme_version(self.site.conn(), pv).unwrap();
-        let cohort = cohorts::create(
-            &mut self.site,
-            &self.manager,
-            &NewCohort {
-                programme_version_id: pv.into(),
-                name: format!("{}班", programme.name_zh),
-                start_date: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
-                end_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-                capacity: 40,
-                instructors: vec![self.instructor.id],
-            },
-        )
-        .unwrap();
-        let enrolments: Vec<EnrolmentId> = learners
-            .iter()
-            .map(|l| cohorts::enrol(&mut self.site, &self.manager, cohort, *l).unwrap())
-            .collect();
-        let sessions = programme.total_hours.div_ceil(8);
-        for i in 0..sessions {
-            let start =
-                Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap() + Duration::days(i64::from(i));
-            let s = cohorts::schedule_session(
-                &mut self.site,
-                &self.instructor,
-                cohort,
-                &NewSession {
-                    unit_id: None,
-                    starts_at: start,
-                    ends_at: start + Duration::hours(8),
-                    instructor_id: None,
-                },
-            )
-            .unwrap();
-            let marks: Vec<_> = learners.iter().map(|l| (*l, Mark::Present)).collect();
-            attendance::roll_call(&mut self.site, &self.instructor, s, &marks).unwrap();
-            attendance::close_session(&mut self.site, &self.instructor, s).unwrap();
-        }
-        let rubric = catalogue::rubric(self.site.conn(), pv).unwrap();
-        for e in &enrolments {
-            let held_at = Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap();
-            let t = assessments::record(
-                &mut self.site,
-                &self.instructor,
-                &NewAttempt {
-                    enrolment_id: *e,
-                    component: Component::Theory,
-                    held_at,
-                    assessors: vec![],
-                    marks: Marks::Score { score: theory },
-                },
-            )
-            .unwrap();
-            let marks = Marks::Rubric {
-                items: rubric
-                    .iter()
-                    .map(|i| RubricMark {
-                        item_id: i.def.id.clone(),
-                        points: i.def.max_points,
-                        failed: false,
-                    })
-                    .collect(),
-            };
-            let p = assessments::record(
-                &mut self.site,
-                &self.instructor,
-                &NewAttempt {
-                    enrolment_id: *e,
-                    component: Component::Practical,
-                    held_at,
-                    assessors: vec![],
-                    marks,
-                },
-            )
-            .unwrap();
-            assessments::lock(&mut self.site, &self.instructor, t).unwrap();
-            assessments::lock(&mut self.site, &self.instructor, p).unwrap();
-            if theory >= 60 {
-                claims::submit(&mut self.site, &self.manager, *e).unwrap();
-            }
-        }
-        (cohort, enrolments)
+    /// A cohort of `pv` run to the end and claimed (see `testing::complete_cohort`).
+    pub fn completed(&mut self, pv: &str, learners: &[LearnerId], theory: i64) -> (CohortId, Vec<EnrolmentId>) {
+        testing::complete_cohort(&mut self.site, &self.manager, &self.instructor, pv, learners, theory).unwrap()
     }
 }
 

@@ -1,0 +1,386 @@
+//! One sync pass: push the outbox in batches sized by bytes, then pull the change log page by
+//! page. Each acknowledgement prunes the outbox in one transaction; each page is applied
+//! together with its cursor in one transaction. A pass that breaks off anywhere leaves the
+//! site consistent and resumes where it stopped: HQ's high-water mark makes a re-sent batch
+//! harmless, and a page whose cursor was not stored is simply fetched again.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+use serde_json::Value;
+use siteline_proto::sync::{ChangeKind, PullPage, PushAck};
+use siteline_proto::{OutboxRow, PushBatch};
+use uuid::Uuid;
+
+use super::client::HqClient;
+use crate::store::db::Db;
+use crate::store::{Site, catalogue, outbox};
+use crate::{Error, Result};
+
+/// Batch sizes by bytes: start small, grow while requests finish quickly, shrink on failure.
+pub const MIN_BATCH_BYTES: usize = 4 * 1024;
+/// Start size.
+pub const START_BATCH_BYTES: usize = 64 * 1024;
+/// Largest batch.
+pub const MAX_BATCH_BYTES: usize = 2 * 1024 * 1024;
+/// A request quicker than this lets the next batch double.
+const FAST: Duration = Duration::from_secs(3);
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Operations HQ acknowledged.
+    pub pushed: u64,
+    /// Changes pulled and applied.
+    pub pulled: u64,
+    /// HTTP requests made.
+    pub round_trips: u32,
+    /// Compressed request bytes sent.
+    pub bytes_sent: u64,
+    /// Rows HQ quarantined in this pass.
+    pub quarantined: u32,
+}
+
+/// The sync engine for one site database and one HQ.
+pub struct Engine {
+    db: Db,
+    client: HqClient,
+    batch_bytes: AtomicUsize,
+    /// HQ was verified (hello) since the last failure; skip the extra round trip until then.
+    verified: AtomicBool,
+    /// Largest pull page to ask for.
+    pub pull_max_bytes: u64,
+}
+
+impl Engine {
+    /// An engine over an open database and a client.
+    pub fn new(db: Db, client: HqClient) -> Arc<Self> {
+        Arc::new(Engine {
+            db,
+            client,
+            batch_bytes: AtomicUsize::new(START_BATCH_BYTES),
+            verified: AtomicBool::new(false),
+            pull_max_bytes: 256 * 1024,
+        })
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The client.
+    pub fn client(&self) -> &HqClient {
+        &self.client
+    }
+
+    /// Current push batch size in bytes.
+    pub fn batch_bytes(&self) -> usize {
+        self.batch_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Runs one pass; on failure records the error for the status screen and returns it.
+    pub async fn sync_once(&self) -> Result<SyncReport> {
+        let result = self.pass().await;
+        let error = result.as_ref().err().map(|e| (e.kind().to_string(), e.to_string()));
+        if error.is_some() {
+            self.verified.store(false, Ordering::Relaxed);
+        }
+        let offset = self.client.clock_offset_ms();
+        self.db
+            .call(move |site| {
+                let now = crate::store::now();
+                match error {
+                    None => site.conn().execute(
+                        "UPDATE sync_state SET last_success_at = ?1, last_error = NULL, last_error_at = NULL,
+                             clock_offset_ms = ?2",
+                        params![now, offset],
+                    )?,
+                    Some((kind, message)) => site.conn().execute(
+                        "UPDATE sync_state SET last_error = ?1, last_error_at = ?2",
+                        params![format!("{kind}\n{message}"), now],
+                    )?,
+                };
+                Ok(())
+            })
+            .await?;
+        result
+    }
+
+    async fn pass(&self) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        let enrolled = self
+            .db
+            .call(|site| Ok(site.conn().query_row("SELECT site_id IS NOT NULL FROM sync_state", [], |r| r.get::<_, bool>(0))?))
+            .await?;
+        if !enrolled {
+            return Err(Error::NotEnrolled);
+        }
+        if !self.verified.load(Ordering::Relaxed) {
+            self.client.hello().await?;
+            report.round_trips += 1;
+            self.verified.store(true, Ordering::Relaxed);
+        }
+        self.push_all(&mut report).await?;
+        self.pull_all(&mut report).await?;
+        Ok(report)
+    }
+
+    async fn push_all(&self, report: &mut SyncReport) -> Result<()> {
+        loop {
+            let budget = self.batch_bytes();
+            let Some(batch) = self.db.call(move |site| next_batch(site, budget)).await? else { return Ok(()) };
+            let started = Instant::now();
+            report.round_trips += 1;
+            let (ack, sent) = match self.client.push(&batch).await {
+                Ok(answer) => answer,
+                Err(e) => {
+                    if matches!(e, Error::Network(_)) {
+                        self.shrink();
+                    }
+                    return Err(e);
+                }
+            };
+            if started.elapsed() < FAST {
+                self.grow();
+            }
+            report.bytes_sent += sent as u64;
+            report.pushed += ack.acked_through.saturating_sub(batch.from_seq - 1).min(batch.rows.len() as u64);
+            report.quarantined += ack.quarantined.len() as u32;
+            self.db.call(move |site| apply_ack(site, &ack)).await?;
+        }
+    }
+
+    async fn pull_all(&self, report: &mut SyncReport) -> Result<()> {
+        let max = self.pull_max_bytes;
+        loop {
+            let cursor = self.db.call(|site| cursor(site)).await?;
+            report.round_trips += 1;
+            let page = self.client.pull(cursor, max).await?;
+            let more = page.more;
+            report.pulled += page.changes.len() as u64;
+            let device = self.client.device();
+            self.db.call(move |site| apply_page(site, device, &page)).await?;
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    fn grow(&self) {
+        let b = self.batch_bytes();
+        self.batch_bytes.store((b * 2).min(MAX_BATCH_BYTES), Ordering::Relaxed);
+    }
+
+    fn shrink(&self) {
+        let b = self.batch_bytes();
+        self.batch_bytes.store((b / 2).max(MIN_BATCH_BYTES), Ordering::Relaxed);
+    }
+}
+
+/// The oldest pending rows that fit in `budget` bytes of JSON (always at least one).
+pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
+    let rows = outbox::pending_for_hq(site, 5_000)?;
+    let mut taken: Vec<OutboxRow> = Vec::new();
+    let mut size = 0usize;
+    for row in rows {
+        let len = serde_json::to_vec(&row)?.len();
+        if !taken.is_empty() && size + len > budget {
+            break;
+        }
+        size += len;
+        taken.push(row);
+    }
+    let (Some(first), Some(last)) = (taken.first(), taken.last()) else { return Ok(None) };
+    Ok(Some(PushBatch {
+        device_id: first.device_id,
+        epoch: first.epoch,
+        from_seq: first.seq,
+        to_seq: last.seq,
+        rows: taken,
+    }))
+}
+
+/// Prunes what HQ acknowledged and keeps HQ's quarantine reasons, in one transaction.
+pub fn apply_ack(site: &mut Site, ack: &PushAck) -> Result<()> {
+    let (tx, _) = site.write()?;
+    outbox::prune_through(&tx, ack.acked_through)?;
+    for q in &ack.quarantined {
+        note_quarantine(&tx, q.record_id, q.seq, &q.reason)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn note_quarantine(tx: &Transaction<'_>, record: Uuid, seq: u64, reason: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO record_quarantine (record_id, seq, reason, received_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (record_id) DO UPDATE SET seq = excluded.seq, reason = excluded.reason",
+    )?
+    .execute(params![record, seq, reason, crate::store::now()])?;
+    Ok(())
+}
+
+/// The stored pull cursor.
+pub fn cursor(site: &Site) -> Result<u64> {
+    Ok(site.conn().query_row("SELECT pull_cursor FROM sync_state", [], |r| r.get(0))?)
+}
+
+fn text(p: &Value, key: &str) -> Option<String> {
+    p.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+fn uuid(p: &Value, key: &str) -> Option<Uuid> {
+    p.get(key).and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok())
+}
+
+/// Applies one pull page and stores its cursor, in one transaction. A page at or behind the
+/// stored cursor changes nothing.
+pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> {
+    let (tx, _) = site.write()?;
+    let current: u64 = tx.query_row("SELECT pull_cursor FROM sync_state", [], |r| r.get(0))?;
+    for change in page.changes.iter().filter(|c| c.seq > current) {
+        let p = &change.payload;
+        match change.kind {
+            ChangeKind::Catalogue => {
+                let doc: siteline_proto::catalogue::Catalogue = serde_json::from_value(p.clone())?;
+                catalogue::install(&tx, &doc)?;
+            }
+            ChangeKind::Decision => {
+                tx.execute(
+                    "INSERT INTO hq_decision (claim_id, learner_id, status, reason, credits_tenths, account_no,
+                         programme_version_id, hq_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (claim_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+                         credits_tenths = excluded.credits_tenths, account_no = excluded.account_no,
+                         hq_seq = excluded.hq_seq",
+                    params![
+                        uuid(p, "claim_id"),
+                        uuid(p, "learner_id"),
+                        text(p, "status").unwrap_or_default(),
+                        text(p, "reason").unwrap_or_default(),
+                        p.get("credits_tenths").and_then(Value::as_i64).unwrap_or(0),
+                        text(p, "account_no"),
+                        text(p, "programme_version_id"),
+                        change.seq
+                    ],
+                )?;
+            }
+            ChangeKind::Credit => {
+                tx.execute(
+                    "INSERT OR IGNORE INTO hq_credit (posting_id, claim_id, learner_id, account_no, credits_tenths, hq_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        p.get("posting_id").and_then(Value::as_i64),
+                        uuid(p, "claim_id"),
+                        uuid(p, "learner_id"),
+                        text(p, "account_no"),
+                        p.get("credits_tenths").and_then(Value::as_i64).unwrap_or(0),
+                        change.seq
+                    ],
+                )?;
+            }
+            ChangeKind::Certificate => {
+                tx.execute(
+                    "INSERT INTO hq_certificate (number, learner_id, account_no, programme_version_id, status, hq_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (number) DO UPDATE SET status = excluded.status, hq_seq = excluded.hq_seq",
+                    params![
+                        text(p, "number"),
+                        uuid(p, "learner_id"),
+                        text(p, "account_no"),
+                        text(p, "programme_version_id"),
+                        text(p, "status").unwrap_or_else(|| "valid".into()),
+                        change.seq
+                    ],
+                )?;
+            }
+            ChangeKind::Quarantine => {
+                if let (Some(record), Some(reason)) = (uuid(p, "record_id"), text(p, "reason"))
+                    && uuid(p, "device_id") == Some(device)
+                {
+                    note_quarantine(&tx, record, p.get("seq").and_then(Value::as_u64).unwrap_or(0), &reason)?;
+                }
+            }
+            ChangeKind::DeviceRevoked => {
+                if uuid(p, "device_id") == Some(device) {
+                    tx.execute("UPDATE sync_state SET revoked_at = ?1", [crate::store::now()])?;
+                }
+            }
+        }
+    }
+    if page.next_cursor > current {
+        tx.execute("UPDATE sync_state SET pull_cursor = ?1", [page.next_cursor])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records that this device is enrolled with a site at HQ.
+pub fn record_enrolment(site: &mut Site, hq_url: &str, e: &siteline_proto::sync::EnrolResponse) -> Result<()> {
+    let (tx, _) = site.write()?;
+    tx.execute(
+        "UPDATE sync_state SET hq_url = ?1, site_id = ?2, site_code = ?3, site_name = ?4, enrolled_at = ?5,
+             revoked_at = NULL",
+        params![hq_url, e.site_id, e.site_code, e.site_name, crate::store::now()],
+    )?;
+    tx.execute("UPDATE device SET site_code = ?1", [&e.site_code])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Enrols this device: registers its key with the code, then remembers the site.
+pub async fn enrol(db: &Db, client: &HqClient, hq_url: &str, code: &str, label: &str) -> Result<siteline_proto::sync::EnrolResponse> {
+    client.hello().await?;
+    let answer = client.enrol(code, label).await?;
+    let (url, a) = (hq_url.to_string(), answer.clone());
+    db.call(move |site| record_enrolment(site, &url, &a)).await?;
+    Ok(answer)
+}
+
+/// HQ's decision on each of the site's claims, by learner, for the profile screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LearnerCredits {
+    /// Credit bank account, once HQ matched one.
+    pub account_no: Option<String>,
+    /// Decisions: (claim, status, reason, credits in tenths).
+    pub decisions: Vec<(Uuid, String, String, i64)>,
+    /// Sum of credit postings received, in tenths.
+    pub credits_tenths: i64,
+    /// Certificate numbers.
+    pub certificates: Vec<String>,
+}
+
+/// What HQ sent back about one learner.
+pub fn learner_credits(site: &Site, learner: Uuid) -> Result<LearnerCredits> {
+    let conn = site.conn();
+    let mut stmt = conn.prepare_cached(
+        "SELECT claim_id, status, reason, credits_tenths, account_no FROM hq_decision WHERE learner_id = ?1 ORDER BY hq_seq",
+    )?;
+    let mut account_no = None;
+    let mut decisions = Vec::new();
+    let mut rows = stmt.query([learner])?;
+    while let Some(r) = rows.next()? {
+        decisions.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+        account_no = account_no.or(r.get(4)?);
+    }
+    let credits_tenths: i64 = conn.query_row(
+        "SELECT coalesce(sum(credits_tenths), 0) FROM hq_credit WHERE learner_id = ?1",
+        [learner],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached("SELECT number FROM hq_certificate WHERE learner_id = ?1 ORDER BY hq_seq")?;
+    let certificates = stmt.query_map([learner], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(LearnerCredits { account_no, decisions, credits_tenths, certificates })
+}
+
+/// The HQ address and site this device is enrolled with, if any.
+pub fn enrolment(site: &Site) -> Result<Option<(String, String)>> {
+    Ok(site
+        .conn()
+        .query_row("SELECT hq_url, site_code FROM sync_state WHERE site_id IS NOT NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}

@@ -1,0 +1,17 @@
+//! The sync client: reaches the credit bank over whatever link exists, exactly once and
+//! resumably, or carries the same batches in a signed bundle file. Protocol:
+//! `docs/adr/0002-sync-protocol.md`.
+//!
+//! - [`identity`]: the device's Ed25519 key, kept on the device.
+//! - [`client`]: one HTTP request each for hello, enrol, push and pull.
+//! - [`engine`]: one sync pass (push the outbox, pull the change log), and what is stored.
+//! - [`worker`]: the background task with backoff, watchdog and "sync now".
+//! - [`status`]: what the UI shows.
+//! - [`bundle`]: sync by file.
+
+pub mod bundle;
+pub mod client;
+pub mod engine;
+pub mod identity;
+pub mod status;
+pub mod worker;

@@ -1,0 +1,143 @@
+//! What the UI shows about sync: the state, how much waits and since when, the last success,
+//! the last error in plain Chinese and English with what to do, and each record's standing.
+
+use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::Result;
+use crate::store::{Site, outbox};
+
+/// The sync state as the badge shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Nothing to do, or waiting for the next interval.
+    Idle,
+    /// A pass is running.
+    Syncing,
+    /// No link: waiting for the network.
+    Offline,
+    /// The last pass failed for a reason other than the link.
+    Error,
+}
+
+/// An error as a site manager reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Machine kind (`offline`, `refused`, …).
+    pub kind: String,
+    /// 中文说明与处理办法.
+    pub zh: String,
+    /// English explanation and what to do.
+    pub en: String,
+    /// The technical detail.
+    pub detail: String,
+    /// When it happened.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Everything the sync centre shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    /// State.
+    pub state: SyncState,
+    /// Operations waiting for HQ.
+    pub pending: u64,
+    /// When the oldest waiting operation was recorded.
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+    /// Last successful pass.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Last error, if the last pass failed.
+    pub last_error: Option<Problem>,
+    /// Site code this device is enrolled with.
+    pub site_code: Option<String>,
+    /// HQ revoked this device.
+    pub revoked: bool,
+}
+
+/// Turns an error kind and detail into words for a site manager.
+pub fn explain(kind: &str, detail: &str, at: Option<DateTime<Utc>>) -> Problem {
+    let (zh, en) = match kind {
+        "offline" => (
+            "暂时连不上学分银行。数据已安全保存在本机,联网后会自动同步;也可导出同步文件用U盘带到总部。",
+            "The credit bank cannot be reached right now. Everything is saved on this computer and will sync when the link returns; or export a sync file and carry it on a USB stick.",
+        ),
+        "not_credit_bank" => (
+            "连到的不是学分银行(可能需要先登录网络,或总部地址有误)。请检查网络登录页或设置中的总部地址。",
+            "The address answered but it is not the credit bank (perhaps a network sign-in page, or a wrong HQ address). Sign in to the network or check the HQ address in settings.",
+        ),
+        "not_enrolled" => (
+            "本机尚未在学分银行登记。请向总部索取登记码,在同步中心完成登记。",
+            "This device is not enrolled with the credit bank. Ask HQ for an enrolment code and enrol it in the sync centre.",
+        ),
+        "refused" if detail.contains("device_revoked") || detail.contains("revoked") => (
+            "总部已停用本机。请联系总部获取新的登记码。",
+            "HQ has revoked this device. Contact HQ for a new enrolment code.",
+        ),
+        "refused" if detail.contains("clock") => (
+            "本机时间与总部相差过大。请校正电脑时间后再同步。",
+            "This computer's clock is too far from HQ's. Correct the clock and sync again.",
+        ),
+        "refused" => (
+            "学分银行拒绝了这次同步。请把下面的说明告诉总部。",
+            "The credit bank refused this sync. Pass the detail below to HQ.",
+        ),
+        _ => (
+            "同步出错,稍后会自动重试。如果一直出现,请把下面的说明告诉总部。",
+            "Sync failed and will be retried. If it keeps happening, pass the detail below to HQ.",
+        ),
+    };
+    Problem { kind: kind.into(), zh: zh.into(), en: en.into(), detail: detail.into(), at }
+}
+
+/// Reads the stored status; `running` says whether a pass is under way right now.
+pub fn status(site: &Site, running: bool) -> Result<SyncStatus> {
+    let (pending, oldest_pending_at) = outbox::pending_summary(site.conn())?;
+    type Row = (Option<DateTime<Utc>>, Option<String>, Option<DateTime<Utc>>, Option<String>, bool);
+    let (last_success_at, last_error, last_error_at, site_code, revoked): Row = site.conn().query_row(
+        "SELECT last_success_at, last_error, last_error_at, site_code, revoked_at IS NOT NULL FROM sync_state",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let last_error = last_error.map(|e| {
+        let (kind, detail) = e.split_once('\n').unwrap_or(("error", e.as_str()));
+        explain(kind, detail, last_error_at)
+    });
+    let state = match (&last_error, running) {
+        (_, true) => SyncState::Syncing,
+        (Some(p), false) if p.kind == "offline" => SyncState::Offline,
+        (Some(_), false) => SyncState::Error,
+        (None, false) => SyncState::Idle,
+    };
+    Ok(SyncStatus { state, pending, oldest_pending_at, last_success_at, last_error, site_code, revoked })
+}
+
+/// A record's standing with HQ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RecordSync {
+    /// HQ has it.
+    Synced,
+    /// Waiting in the outbox.
+    Pending,
+    /// HQ stored it but quarantined it.
+    Quarantined {
+        /// HQ's reason.
+        reason: String,
+    },
+}
+
+/// One record's standing.
+pub fn record_status(site: &Site, record: Uuid) -> Result<RecordSync> {
+    let reason: Option<String> = site
+        .conn()
+        .prepare_cached("SELECT reason FROM record_quarantine WHERE record_id = ?1")?
+        .query_row([record], |r| r.get(0))
+        .optional()?;
+    if let Some(reason) = reason {
+        return Ok(RecordSync::Quarantined { reason });
+    }
+    if outbox::is_pending(site.conn(), record)? { Ok(RecordSync::Pending) } else { Ok(RecordSync::Synced) }
+}
