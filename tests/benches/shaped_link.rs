@@ -1,0 +1,2 @@
+//! Shaped-link benchmark (below).
+fn main() {}
