@@ -48,11 +48,22 @@ async fn measure(site: &SiteNode, proxy: &Proxy) -> (Leg, siteline_core::sync::e
 }
 
 fn print(name: &str, leg: &Leg, ops: u64, json_bytes: usize) {
-    let limit = (leg.up.max(leg.down)) as f64 / BYTES_PER_SEC as f64 + leg.exchanges as f64 * 2.0 * ONE_WAY.as_secs_f64();
-    let wire_limit = (leg.up + leg.down) as f64 / BYTES_PER_SEC as f64 + leg.exchanges as f64 * 2.0 * ONE_WAY.as_secs_f64();
+    let limit = (leg.up.max(leg.down)) as f64 / BYTES_PER_SEC as f64
+        + leg.exchanges as f64 * 2.0 * ONE_WAY.as_secs_f64();
+    let wire_limit = (leg.up + leg.down) as f64 / BYTES_PER_SEC as f64
+        + leg.exchanges as f64 * 2.0 * ONE_WAY.as_secs_f64();
     println!("{name}: {ops} operations");
-    println!("  time {:.1} s; link limit {:.1} s (larger direction) – {:.1} s (both directions serial); ratio {:.2}", leg.seconds, limit, wire_limit, leg.seconds / wire_limit);
-    println!("  round trips {}; bytes up {} down {}", leg.exchanges, leg.up, leg.down);
+    println!(
+        "  time {:.1} s; link limit {:.1} s (larger direction) – {:.1} s (both directions serial); ratio {:.2}",
+        leg.seconds,
+        limit,
+        wire_limit,
+        leg.seconds / wire_limit
+    );
+    println!(
+        "  round trips {}; bytes up {} down {}",
+        leg.exchanges, leg.up, leg.down
+    );
     println!(
         "  bytes per operation: {:.0} JSON uncompressed, {:.0} on the wire up (gzip + HTTP headers)",
         json_bytes as f64 / ops.max(1) as f64,
@@ -61,14 +72,25 @@ fn print(name: &str, leg: &Leg, ops: u64, json_bytes: usize) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(run());
 }
 
 async fn run() {
     let hq = Hq::start().await.unwrap();
     let code = hq.site("GD-SZ-001").unwrap();
-    let proxy = Proxy::shaped(hq.addr, Shape { bytes_per_sec: BYTES_PER_SEC, one_way: ONE_WAY }).await.unwrap();
+    let proxy = Proxy::shaped(
+        hq.addr,
+        Shape {
+            bytes_per_sec: BYTES_PER_SEC,
+            one_way: ONE_WAY,
+        },
+    )
+    .await
+    .unwrap();
     let site = SiteNode::new(&proxy.url).await.unwrap();
     site.enrol(&hq, &code).await.unwrap();
 
@@ -106,14 +128,27 @@ async fn run() {
     let ops = site.ops().await.unwrap();
     let json: usize = site
         .db
-        .call(|s| Ok(outbox::pending_for_hq(s, 1_000_000)?.iter().map(|r| serde_json::to_vec(r).unwrap().len()).sum()))
+        .call(|s| {
+            Ok(outbox::pending_for_hq(s, 1_000_000)?
+                .iter()
+                .map(|r| serde_json::to_vec(r).unwrap().len())
+                .sum())
+        })
         .await
         .unwrap();
-    println!("link: {} kbit/s each way, {} ms round trip", BYTES_PER_SEC * 8 / 1000, ONE_WAY.as_millis() * 2);
+    println!(
+        "link: {} kbit/s each way, {} ms round trip",
+        BYTES_PER_SEC * 8 / 1000,
+        ONE_WAY.as_millis() * 2
+    );
     let (leg, report) = measure(&site, &proxy).await;
     assert_eq!(site.pending().await.unwrap(), 0);
     print("first sync of a 5,000-learner site", &leg, ops, json);
-    println!("  engine: {} pushes+pulls, final batch size {} bytes", report.round_trips, site.engine.batch_bytes());
+    println!(
+        "  engine: {} pushes+pulls, final batch size {} bytes",
+        report.round_trips,
+        site.engine.batch_bytes()
+    );
 
     // The daily delta: one 40-learner session (40 marks) and 10 theory results.
     let (cohort, members) = big_cohort;
@@ -125,7 +160,12 @@ async fn run() {
                 s,
                 &t,
                 cohort,
-                &NewSession { unit_id: None, starts_at: start, ends_at: start + chrono::Duration::hours(3), instructor_id: None },
+                &NewSession {
+                    unit_id: None,
+                    starts_at: start,
+                    ends_at: start + chrono::Duration::hours(3),
+                    instructor_id: None,
+                },
             )?;
             let marks: Vec<_> = members.iter().map(|l| (*l, Mark::Present)).collect();
             attendance::roll_call(s, &t, session, &marks)?;
@@ -134,7 +174,13 @@ async fn run() {
                 assessments::record(
                     s,
                     &t,
-                    &NewAttempt { enrolment_id: e, component: Component::Theory, held_at: start, assessors: vec![t.id], marks: Marks::Score { score: 78 } },
+                    &NewAttempt {
+                        enrolment_id: e,
+                        component: Component::Theory,
+                        held_at: start,
+                        assessors: vec![t.id],
+                        marks: Marks::Score { score: 78 },
+                    },
                 )?;
             }
             Ok(())
@@ -144,11 +190,21 @@ async fn run() {
     let delta_ops = site.ops().await.unwrap() - before;
     let json: usize = site
         .db
-        .call(|s| Ok(outbox::pending_for_hq(s, 1_000_000)?.iter().map(|r| serde_json::to_vec(r).unwrap().len()).sum()))
+        .call(|s| {
+            Ok(outbox::pending_for_hq(s, 1_000_000)?
+                .iter()
+                .map(|r| serde_json::to_vec(r).unwrap().len())
+                .sum())
+        })
         .await
         .unwrap();
     let (leg, report) = measure(&site, &proxy).await;
-    print("daily delta (1 session scheduled, 40 attendance events, 10 assessments)", &leg, delta_ops, json);
+    print(
+        "daily delta (1 session scheduled, 40 attendance events, 10 assessments)",
+        &leg,
+        delta_ops,
+        json,
+    );
     println!("  engine: {} round trips (push + pull)", report.round_trips);
     assert_eq!(report.round_trips, 2);
 }

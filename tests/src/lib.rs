@@ -31,25 +31,42 @@ pub struct Hq {
 impl Hq {
     /// Starts a credit bank with the seed catalogue on a free port (bound before serving).
     pub async fn start() -> anyhow::Result<Hq> {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Starts a credit bank on a given address (a link that "comes back").
+    pub async fn start_on(addr: &str) -> anyhow::Result<Hq> {
         let dir = tempfile::tempdir()?;
         let store = Arc::new(SqliteStore::open(dir.path())?);
         store.publish_catalogue(&catalogue::seed_document()?)?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let app = creditbank::router(creditbank::AppState::new(store.clone(), "e2e-admin"));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Ok(Hq { url: format!("http://{addr}"), addr, store, _dir: dir })
+        Ok(Hq {
+            url: format!("http://{addr}"),
+            addr,
+            store,
+            _dir: dir,
+        })
     }
 
     /// Creates a site and returns a one-time enrolment code for it.
     pub fn site(&self, code: &str) -> anyhow::Result<String> {
-        self.store.create_site(code, &format!("{code} 家政培训站"), "44")?;
-        Ok(self.store.issue_enrolment_code(code, chrono::Duration::days(7))?.code)
+        self.store
+            .create_site(code, &format!("{code} 家政培训站"), "44")?;
+        Ok(self
+            .store
+            .issue_enrolment_code(code, chrono::Duration::days(7))?
+            .code)
     }
 
     /// (rows, distinct seqs, max seq) HQ holds for a device.
     pub fn received(&self, device: uuid::Uuid) -> anyhow::Result<(i64, i64, i64)> {
-        let q = |sql: &str| self.store.query_i64(&sql.replace("?D", &format!("x'{}'", device.simple())));
+        let q = |sql: &str| {
+            self.store
+                .query_i64(&sql.replace("?D", &format!("x'{}'", device.simple())))
+        };
         Ok((
             q("SELECT count(*) FROM record WHERE device_id = ?D")?,
             q("SELECT count(DISTINCT seq) FROM record WHERE device_id = ?D")?,
@@ -75,7 +92,12 @@ pub struct SiteNode {
 }
 
 /// Opens (or creates) a site database in `dir` and builds its sync engine for `url`.
-pub async fn open_site(dir: &Path, url: &str, timeout: Duration, reuse: bool) -> anyhow::Result<(Db, Arc<Engine>, uuid::Uuid)> {
+pub async fn open_site(
+    dir: &Path,
+    url: &str,
+    timeout: Duration,
+    reuse: bool,
+) -> anyhow::Result<(Db, Arc<Engine>, uuid::Uuid)> {
     let site = Site::open(&dir.join("site.db"))?;
     let device = outbox::device(site.conn())?.device_id;
     let identity = Arc::new(Identity::load_or_create(&dir.join("device.key"))?);
@@ -95,7 +117,11 @@ impl SiteNode {
     }
 
     /// A new site with a given watchdog and connection reuse.
-    pub async fn with_timeout(url: &str, timeout: Duration, reuse: bool) -> anyhow::Result<SiteNode> {
+    pub async fn with_timeout(
+        url: &str,
+        timeout: Duration,
+        reuse: bool,
+    ) -> anyhow::Result<SiteNode> {
         let dir = tempfile::tempdir()?;
         {
             let mut site = Site::open(&dir.path().join("site.db"))?;
@@ -104,46 +130,80 @@ impl SiteNode {
         let (db, engine, device) = open_site(dir.path(), url, timeout, reuse).await?;
         let (manager, instructor) = db
             .call(|site| {
-                let m = siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass")?;
-                let t = siteline_core::store::staff::sign_in(site.conn(), "teacher", "teacher-pass")?;
+                let m =
+                    siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass")?;
+                let t =
+                    siteline_core::store::staff::sign_in(site.conn(), "teacher", "teacher-pass")?;
                 Ok((m, t))
             })
             .await?;
-        Ok(SiteNode { dir, db, engine, manager, instructor, device })
+        Ok(SiteNode {
+            dir,
+            db,
+            engine,
+            manager,
+            instructor,
+            device,
+        })
     }
 
     /// Enrols this device with HQ directly (not through any proxy).
     pub async fn enrol(&self, hq: &Hq, code: &str) -> anyhow::Result<()> {
-        let identity = Arc::new(Identity::load_or_create(&self.dir.path().join("device.key"))?);
+        let identity = Arc::new(Identity::load_or_create(
+            &self.dir.path().join("device.key"),
+        )?);
         let client = HqClient::new(&ClientConfig::new(&hq.url), self.device, identity)?;
         engine::enrol(&self.db, &client, &hq.url, code, "e2e").await?;
         Ok(())
     }
 
     /// Registers people `from..from+n`.
-    pub async fn learners(&self, from: u64, n: u64) -> anyhow::Result<Vec<siteline_core::ids::LearnerId>> {
+    pub async fn learners(
+        &self,
+        from: u64,
+        n: u64,
+    ) -> anyhow::Result<Vec<siteline_core::ids::LearnerId>> {
         let m = self.manager;
         Ok(self
             .db
-            .call(move |site| (from..from + n).map(|i| testing::register(site, &m, i)).collect())
+            .call(move |site| {
+                (from..from + n)
+                    .map(|i| testing::register(site, &m, i))
+                    .collect()
+            })
             .await?)
     }
 
     /// Runs a whole cohort and claims it (see `testing::complete_cohort`).
-    pub async fn complete(&self, pv: &'static str, learners: Vec<siteline_core::ids::LearnerId>, theory: i64) -> anyhow::Result<()> {
+    pub async fn complete(
+        &self,
+        pv: &'static str,
+        learners: Vec<siteline_core::ids::LearnerId>,
+        theory: i64,
+    ) -> anyhow::Result<()> {
         let (m, t) = (self.manager, self.instructor);
-        self.db.call(move |site| testing::complete_cohort(site, &m, &t, pv, &learners, theory).map(|_| ())).await?;
+        self.db
+            .call(move |site| {
+                testing::complete_cohort(site, &m, &t, pv, &learners, theory).map(|_| ())
+            })
+            .await?;
         Ok(())
     }
 
     /// Operations recorded so far (the last seq used).
     pub async fn ops(&self) -> anyhow::Result<u64> {
-        Ok(self.db.call(|site| Ok(outbox::device(site.conn())?.next_seq - 1)).await?)
+        Ok(self
+            .db
+            .call(|site| Ok(outbox::device(site.conn())?.next_seq - 1))
+            .await?)
     }
 
     /// Operations still waiting.
     pub async fn pending(&self) -> anyhow::Result<u64> {
-        Ok(self.db.call(|site| Ok(outbox::pending_summary(site.conn())?.0)).await?)
+        Ok(self
+            .db
+            .call(|site| Ok(outbox::pending_summary(site.conn())?.0))
+            .await?)
     }
 
     /// The stored pull cursor.
@@ -155,7 +215,11 @@ impl SiteNode {
     pub async fn count(&self, table: &'static str) -> anyhow::Result<i64> {
         Ok(self
             .db
-            .call(move |site| Ok(site.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?))
+            .call(move |site| {
+                Ok(site
+                    .conn()
+                    .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+            })
             .await?)
     }
 }

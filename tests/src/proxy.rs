@@ -111,7 +111,10 @@ impl Proxy {
                     Mode::Shaped(shape) => (Fault::Pass, Some(*shape)),
                 };
                 s.exchanges.fetch_add(1, Ordering::Relaxed);
-                s.faults.lock().unwrap_or_else(|p| p.into_inner()).push(fault);
+                s.faults
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(fault);
                 let s = s.clone();
                 tokio::spawn(async move {
                     let _ = exchange(client, upstream, fault, shape, &s).await;
@@ -130,7 +133,10 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
             let len = head
                 .lines()
-                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                .find_map(|l| {
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
                 .unwrap_or(0);
             if buf.len() >= end + 4 + len {
                 return Ok(buf);
@@ -197,7 +203,9 @@ async fn exchange(
         return Ok(());
     }
     send(&mut up, &req, shape).await?;
-    stats.bytes_up.fetch_add(req.len() as u64, Ordering::Relaxed);
+    stats
+        .bytes_up
+        .fetch_add(req.len() as u64, Ordering::Relaxed);
     let mut resp = Vec::new();
     up.read_to_end(&mut resp).await?;
     match fault {
@@ -210,6 +218,8 @@ async fn exchange(
         _ => {}
     }
     send(&mut client, &resp, shape).await?;
-    stats.bytes_down.fetch_add(resp.len() as u64, Ordering::Relaxed);
+    stats
+        .bytes_down
+        .fetch_add(resp.len() as u64, Ordering::Relaxed);
     client.shutdown().await
 }

@@ -8,28 +8,44 @@ use siteline_core::store::set_device_clock_skew;
 use siteline_core::sync::engine;
 use siteline_e2e::{Hq, SiteNode};
 
-async fn outcome(hq: &Hq, code: &str, skew_before: Duration, skew_after: Duration) -> (Vec<(String, i64)>, i64, u64) {
+async fn outcome(
+    hq: &Hq,
+    code: &str,
+    skew_before: Duration,
+    skew_after: Duration,
+) -> (Vec<(String, i64)>, i64, u64) {
     set_device_clock_skew(skew_before);
     let enrol_code = hq.site(code).unwrap();
     let site = SiteNode::new(&hq.url).await.unwrap();
     site.enrol(hq, &enrol_code).await.unwrap();
     let people = site.learners(500, 3).await.unwrap();
-    site.complete("maternity-L4-v1", people.clone(), 75).await.unwrap();
+    site.complete("maternity-L4-v1", people.clone(), 75)
+        .await
+        .unwrap();
     // The clock jumps (e.g. a dead CMOS battery, or someone corrects it) before the sync.
     set_device_clock_skew(skew_after);
     let more = site.learners(600, 1).await.unwrap();
-    site.complete("infant_care-L3-v1", more.clone(), 50).await.unwrap();
+    site.complete("infant_care-L3-v1", more.clone(), 50)
+        .await
+        .unwrap();
     site.engine.sync_once().await.unwrap();
     let mut decisions = Vec::new();
     let mut credits = 0;
     for p in people.iter().chain(more.iter()) {
         let id = p.0;
-        let c = site.db.call(move |s| engine::learner_credits(s, id)).await.unwrap();
+        let c = site
+            .db
+            .call(move |s| engine::learner_credits(s, id))
+            .await
+            .unwrap();
         credits += c.credits_tenths;
         decisions.extend(c.decisions.into_iter().map(|d| (d.1, d.3)));
     }
     let ops = site.ops().await.unwrap();
-    assert_eq!(hq.received(site.device).unwrap(), (ops as i64, ops as i64, ops as i64));
+    assert_eq!(
+        hq.received(site.device).unwrap(),
+        (ops as i64, ops as i64, ops as i64)
+    );
     set_device_clock_skew(Duration::zero());
     (decisions, credits, ops)
 }
@@ -38,7 +54,11 @@ async fn outcome(hq: &Hq, code: &str, skew_before: Duration, skew_after: Duratio
 async fn a_year_of_clock_skew_either_way_or_a_backward_jump_changes_no_outcome() {
     let hq = Hq::start().await.unwrap();
     let truth = outcome(&hq, "TRUE-CLOCK", Duration::zero(), Duration::zero()).await;
-    assert_eq!(truth.0.len(), 3, "three passed learners are claimed; the failed one is not");
+    assert_eq!(
+        truth.0.len(),
+        3,
+        "three passed learners are claimed; the failed one is not"
+    );
     assert!(truth.0.iter().all(|(s, c)| s == "accredited" && *c == 70));
     let year = Duration::days(365);
     for (code, before, after) in [

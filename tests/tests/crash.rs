@@ -15,7 +15,10 @@ const KILLS: u64 = 24;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_sync_process_at_random_points_never_corrupts_or_duplicates() {
-    let seed: u64 = std::env::var("SITELINE_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(2026);
+    let seed: u64 = std::env::var("SITELINE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2026);
     println!("crash seed {seed} (replay: SITELINE_CRASH_SEED={seed})");
     let mut rng = Rng::new(seed);
     let hq = Hq::start().await.unwrap();
@@ -43,7 +46,10 @@ async fn killing_the_sync_process_at_random_points_never_corrupts_or_duplicates(
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let site = Site::open(&dir.join("site.db")).unwrap();
-        let check: String = site.conn().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let check: String = site
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(check, "ok", "kill {kill} after {after:?}");
         let dev = outbox::device(site.conn()).unwrap();
         let pending = outbox::pending(site.conn(), 1_000_000).unwrap();
@@ -53,7 +59,10 @@ async fn killing_the_sync_process_at_random_points_never_corrupts_or_duplicates(
             assert_eq!(seqs, (*a..=*b).collect::<Vec<_>>(), "kill {kill}");
             assert_eq!(*b, dev.next_seq - 1, "kill {kill}");
         }
-        let learners: i64 = site.conn().query_row("SELECT count(*) FROM learner", [], |r| r.get(0)).unwrap();
+        let learners: i64 = site
+            .conn()
+            .query_row("SELECT count(*) FROM learner", [], |r| r.get(0))
+            .unwrap();
         if learners > known {
             progressed += 1;
         }
@@ -61,14 +70,31 @@ async fn killing_the_sync_process_at_random_points_never_corrupts_or_duplicates(
         // Each child registers people from its own range, so ID numbers never clash.
         first = 100_000 * (kill + 1);
     }
-    assert!(progressed >= KILLS / 2, "the child rarely got anything done before being killed ({progressed})");
-    let (db, engine, _) = siteline_e2e::open_site(&dir, &hq.url, Duration::from_secs(30), true).await.unwrap();
+    assert!(
+        progressed >= KILLS / 2,
+        "the child rarely got anything done before being killed ({progressed})"
+    );
+    let (db, engine, _) = siteline_e2e::open_site(&dir, &hq.url, Duration::from_secs(30), true)
+        .await
+        .unwrap();
     engine.sync_once().await.unwrap();
-    let ops = db.call(|s| Ok(outbox::device(s.conn())?.next_seq - 1)).await.unwrap() as i64;
-    let pending = db.call(|s| Ok(outbox::pending_summary(s.conn())?.0)).await.unwrap();
+    let ops = db
+        .call(|s| Ok(outbox::device(s.conn())?.next_seq - 1))
+        .await
+        .unwrap() as i64;
+    let pending = db
+        .call(|s| Ok(outbox::pending_summary(s.conn())?.0))
+        .await
+        .unwrap();
     assert_eq!(pending, 0);
     assert_eq!(hq.received(device).unwrap(), (ops, ops, ops));
-    let site_learners = db.call(|s| Ok(s.conn().query_row("SELECT count(*) FROM learner", [], |r| r.get::<_, i64>(0))?)).await.unwrap();
+    let site_learners = db
+        .call(|s| {
+            Ok(s.conn()
+                .query_row("SELECT count(*) FROM learner", [], |r| r.get::<_, i64>(0))?)
+        })
+        .await
+        .unwrap();
     let hq_learners = hq.store.query_i64("SELECT count(*) FROM learner").unwrap();
     assert_eq!(site_learners, hq_learners);
     println!("{KILLS} kills, {ops} operations, {site_learners} learners, all at HQ exactly once");

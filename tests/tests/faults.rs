@@ -38,16 +38,23 @@ async fn run_seed(hq: &Hq, seed: u64) -> anyhow::Result<(usize, usize)> {
         let n = 1 + rng.below(4);
         let people = site.learners(next, n).await?;
         next += n;
-        if round == 0 && seed % 4 == 0 {
-            site.complete("housekeeping-L3-v1", people, 60 + rng.below(40) as i64).await?;
+        if round == 0 && seed.is_multiple_of(4) {
+            site.complete("housekeeping-L3-v1", people, 60 + rng.below(40) as i64)
+                .await?;
         }
         // Sync until a pass succeeds with nothing left (bounded).
         loop {
             passes += 1;
-            anyhow::ensure!(passes < MAX_PASSES, "seed {seed}: no clean pass in {MAX_PASSES} tries");
+            anyhow::ensure!(
+                passes < MAX_PASSES,
+                "seed {seed}: no clean pass in {MAX_PASSES} tries"
+            );
             let ok = site.engine.sync_once().await.is_ok();
             let c = site.cursor().await?;
-            anyhow::ensure!(c >= *cursors.last().unwrap_or(&0), "seed {seed}: cursor went back");
+            anyhow::ensure!(
+                c >= *cursors.last().unwrap_or(&0),
+                "seed {seed}: cursor went back"
+            );
             cursors.push(c);
             if ok && site.pending().await? == 0 {
                 break;
@@ -56,17 +63,33 @@ async fn run_seed(hq: &Hq, seed: u64) -> anyhow::Result<(usize, usize)> {
     }
     let ops = site.ops().await? as i64;
     let (rows, distinct, max) = hq.received(site.device)?;
-    anyhow::ensure!((rows, distinct, max) == (ops, ops, ops), "seed {seed}: HQ holds {rows} rows ({distinct} distinct, max {max}) of {ops}");
+    anyhow::ensure!(
+        (rows, distinct, max) == (ops, ops, ops),
+        "seed {seed}: HQ holds {rows} rows ({distinct} distinct, max {max}) of {ops}"
+    );
     // Views agree: every decision HQ made for this site is at the site.
     let hq_decisions = hq.store.query_i64(&format!(
         "SELECT count(*) FROM decision d JOIN claim c ON c.record_id = d.claim_id
          JOIN site s ON s.id = c.site_id WHERE s.code = 'SEED-{seed:04}'"
     ))?;
     let site_decisions = site.count("hq_decision").await?;
-    anyhow::ensure!(hq_decisions == site_decisions, "seed {seed}: HQ made {hq_decisions} decisions, site has {site_decisions}");
+    anyhow::ensure!(
+        hq_decisions == site_decisions,
+        "seed {seed}: HQ made {hq_decisions} decisions, site has {site_decisions}"
+    );
     let site_claims = site.count("outcome_claim").await?;
-    anyhow::ensure!(hq_decisions == site_claims, "seed {seed}: {site_claims} claims but {hq_decisions} decisions");
-    let faults = proxy.stats.faults.lock().unwrap().iter().filter(|f| **f != Fault::Pass).count();
+    anyhow::ensure!(
+        hq_decisions == site_claims,
+        "seed {seed}: {site_claims} claims but {hq_decisions} decisions"
+    );
+    let faults = proxy
+        .stats
+        .faults
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|f| **f != Fault::Pass)
+        .count();
     Ok((passes, faults))
 }
 
@@ -93,12 +116,21 @@ async fn every_operation_reaches_hq_exactly_once_whatever_the_link_does() {
                 faults += f;
             }
             (seed, Err(e)) => {
-                println!("FAILED seed {seed}: {e:#} (replay: SITELINE_FAULT_SEEDS={seed}..{})", seed + 1);
+                println!(
+                    "FAILED seed {seed}: {e:#} (replay: SITELINE_FAULT_SEEDS={seed}..{})",
+                    seed + 1
+                );
                 failed.push(seed);
             }
         }
     }
-    println!("{} seeds, {passes} sync passes, {faults} injected faults", seeds.end - seeds.start);
+    println!(
+        "{} seeds, {passes} sync passes, {faults} injected faults",
+        seeds.end - seeds.start
+    );
     assert!(failed.is_empty(), "failing seeds: {failed:?}");
-    assert!(faults > (seeds.end - seeds.start) as usize, "the proxy injected too few faults to prove anything");
+    assert!(
+        faults > (seeds.end - seeds.start) as usize,
+        "the proxy injected too few faults to prove anything"
+    );
 }

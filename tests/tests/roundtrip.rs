@@ -13,7 +13,9 @@ async fn offline_work_reaches_hq_exactly_once_and_decisions_credits_and_certific
     let site = SiteNode::new(&hq.url).await.unwrap();
     // A whole cohort recorded with no link: enrolments, attendance, assessments, claims.
     let people = site.learners(0, 5).await.unwrap();
-    site.complete("maternity-L5-v1", people.clone(), 82).await.unwrap();
+    site.complete("maternity-L5-v1", people.clone(), 82)
+        .await
+        .unwrap();
     let ops = site.ops().await.unwrap();
     assert!(ops > 100, "{ops}");
     let before = site.db.call(|s| status::status(s, false)).await.unwrap();
@@ -24,7 +26,10 @@ async fn offline_work_reaches_hq_exactly_once_and_decisions_credits_and_certific
     site.enrol(&hq, &code).await.unwrap();
     let report = site.engine.sync_once().await.unwrap();
     assert_eq!(report.pushed, ops);
-    assert_eq!(hq.received(site.device).unwrap(), (ops as i64, ops as i64, ops as i64));
+    assert_eq!(
+        hq.received(site.device).unwrap(),
+        (ops as i64, ops as i64, ops as i64)
+    );
     assert_eq!(site.pending().await.unwrap(), 0);
     let after = site.db.call(|s| status::status(s, false)).await.unwrap();
     assert_eq!(after.state, status::SyncState::Idle);
@@ -32,21 +37,36 @@ async fn offline_work_reaches_hq_exactly_once_and_decisions_credits_and_certific
     assert_eq!(after.site_code.as_deref(), Some("GD-SZ-001"));
 
     let first = people[0];
-    let credits = site.db.call(move |s| engine::learner_credits(s, first.0)).await.unwrap();
+    let credits = site
+        .db
+        .call(move |s| engine::learner_credits(s, first.0))
+        .await
+        .unwrap();
     assert_eq!(credits.credits_tenths, 80);
     assert_eq!(credits.decisions.len(), 1);
     assert_eq!(credits.decisions[0].1, "accredited");
     assert!(credits.account_no.as_deref().unwrap().starts_with("CB"));
     assert_eq!(credits.certificates.len(), 1);
-    let record = site.db.call(move |s| status::record_status(s, first.0)).await.unwrap();
+    let record = site
+        .db
+        .call(move |s| status::record_status(s, first.0))
+        .await
+        .unwrap();
     assert_eq!(record, status::RecordSync::Synced);
     // The catalogue now comes from HQ.
-    let (_, source) = site.db.call(|s| siteline_core::store::catalogue::installed_version(s.conn())).await.unwrap();
+    let (_, source) = site
+        .db
+        .call(|s| siteline_core::store::catalogue::installed_version(s.conn()))
+        .await
+        .unwrap();
     assert_eq!(source, "hq");
 
     // A daily delta afterwards: one push and one pull.
     let m = site.manager;
-    site.db.call(move |s| siteline_core::testing::register(s, &m, 99)).await.unwrap();
+    site.db
+        .call(move |s| siteline_core::testing::register(s, &m, 99))
+        .await
+        .unwrap();
     let report = site.engine.sync_once().await.unwrap();
     assert_eq!((report.pushed, report.round_trips), (2, 2));
     // Nothing new: pushing nothing, one pull.
@@ -58,7 +78,10 @@ async fn offline_work_reaches_hq_exactly_once_and_decisions_credits_and_certific
 async fn the_same_person_at_two_sites_has_one_account_holding_both_sites_credits() {
     let hq = Hq::start().await.unwrap();
     let mut accounts = Vec::new();
-    for (code, pv) in [("GD-SZ-001", "elderly_care-L5-v1"), ("GD-FS-003", "housekeeping-L5-v1")] {
+    for (code, pv) in [
+        ("GD-SZ-001", "elderly_care-L5-v1"),
+        ("GD-FS-003", "housekeeping-L5-v1"),
+    ] {
         let enrol_code = hq.site(code).unwrap();
         let site = SiteNode::new(&hq.url).await.unwrap();
         site.enrol(&hq, &enrol_code).await.unwrap();
@@ -66,14 +89,21 @@ async fn the_same_person_at_two_sites_has_one_account_holding_both_sites_credits
         site.complete(pv, person.clone(), 70).await.unwrap();
         site.engine.sync_once().await.unwrap();
         let p = person[0];
-        let c = site.db.call(move |s| engine::learner_credits(s, p.0)).await.unwrap();
+        let c = site
+            .db
+            .call(move |s| engine::learner_credits(s, p.0))
+            .await
+            .unwrap();
         accounts.push((c.account_no.unwrap(), c.credits_tenths));
     }
     assert_eq!(accounts[0].0, accounts[1].0);
     assert_eq!((accounts[0].1, accounts[1].1), (110, 60));
     let statement = creditbank::store::Store::account(hq.store.as_ref(), &accounts[0].0).unwrap();
     assert_eq!(statement.balance_tenths, 170);
-    assert_eq!(statement.sites, vec!["GD-FS-003".to_string(), "GD-SZ-001".to_string()]);
+    assert_eq!(
+        statement.sites,
+        vec!["GD-FS-003".to_string(), "GD-SZ-001".to_string()]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +114,9 @@ async fn a_bundle_file_round_trip_with_no_network_and_importing_twice_changes_no
     let site = SiteNode::new("http://127.0.0.1:9").await.unwrap();
     site.enrol(&hq, &code).await.unwrap();
     let people = site.learners(0, 3).await.unwrap();
-    site.complete("infant_care-L5-v1", people.clone(), 90).await.unwrap();
+    site.complete("infant_care-L5-v1", people.clone(), 90)
+        .await
+        .unwrap();
     let err = site.engine.sync_once().await.unwrap_err();
     assert_eq!(err.kind(), "offline");
     let status = site.db.call(|s| status::status(s, false)).await.unwrap();
@@ -108,31 +140,64 @@ async fn a_bundle_file_round_trip_with_no_network_and_importing_twice_changes_no
         .unwrap();
 
     // At HQ: import twice; the second changes nothing.
-    let file: siteline_proto::sync::SyncBundle = serde_json::from_slice(&std::fs::read(&bundle_path).unwrap()).unwrap();
+    let file: siteline_proto::sync::SyncBundle =
+        serde_json::from_slice(&std::fs::read(&bundle_path).unwrap()).unwrap();
     let answer = creditbank::bundle::answer(hq.store.as_ref(), &file).unwrap();
     assert_eq!(answer.ack.as_ref().unwrap().acked_through, ops);
-    let changes_before = hq.store.query_i64("SELECT count(*) FROM change_log").unwrap();
+    let changes_before = hq
+        .store
+        .query_i64("SELECT count(*) FROM change_log")
+        .unwrap();
     let again = creditbank::bundle::answer(hq.store.as_ref(), &file).unwrap();
     assert_eq!(again.ack.as_ref().unwrap().already_had as u64, ops);
     assert_eq!(hq.received(site.device).unwrap().0 as u64, ops);
-    assert_eq!(hq.store.query_i64("SELECT count(*) FROM change_log").unwrap(), changes_before);
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT count(*) FROM change_log")
+            .unwrap(),
+        changes_before
+    );
     let answer_path = usb.path().join("site.answer.json");
     bundle::write_file(&answer_path, &answer).unwrap();
 
     // Back at the site: import the answer twice.
     let p = answer_path.clone();
-    site.db.call(move |s| bundle::import_answer(s, &bundle::read_answer(&p)?)).await.unwrap();
+    site.db
+        .call(move |s| bundle::import_answer(s, &bundle::read_answer(&p)?))
+        .await
+        .unwrap();
     assert_eq!(site.pending().await.unwrap(), 0);
-    let snapshot = (site.cursor().await.unwrap(), site.count("hq_decision").await.unwrap(), site.count("hq_credit").await.unwrap());
+    let snapshot = (
+        site.cursor().await.unwrap(),
+        site.count("hq_decision").await.unwrap(),
+        site.count("hq_credit").await.unwrap(),
+    );
     assert_eq!(snapshot.1, 3);
     let p = answer_path.clone();
-    site.db.call(move |s| bundle::import_answer(s, &bundle::read_answer(&p)?)).await.unwrap();
-    assert_eq!((site.cursor().await.unwrap(), site.count("hq_decision").await.unwrap(), site.count("hq_credit").await.unwrap()), snapshot);
+    site.db
+        .call(move |s| bundle::import_answer(s, &bundle::read_answer(&p)?))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            site.cursor().await.unwrap(),
+            site.count("hq_decision").await.unwrap(),
+            site.count("hq_credit").await.unwrap()
+        ),
+        snapshot
+    );
     let first = people[0];
-    let credits = site.db.call(move |s| engine::learner_credits(s, first.0)).await.unwrap();
+    let credits = site
+        .db
+        .call(move |s| engine::learner_credits(s, first.0))
+        .await
+        .unwrap();
     assert_eq!(credits.credits_tenths, 80);
 
     // A file that is not an answer is refused with a clear message.
     let err = bundle::read_answer(&bundle_path).unwrap_err();
-    assert!(err.to_string().contains("not a credit bank answer file"), "{err}");
+    assert!(
+        err.to_string().contains("not a credit bank answer file"),
+        "{err}"
+    );
 }

@@ -78,7 +78,9 @@ pub enum Error {
     #[error("cannot reach the credit bank: {0}")]
     Network(String),
     /// Something answered that is not the credit bank (e.g. a captive portal).
-    #[error("the address answered but it is not the credit bank ({0}); check the HQ address or sign in to the network first")]
+    #[error(
+        "the address answered but it is not the credit bank ({0}); check the HQ address or sign in to the network first"
+    )]
     NotCreditBank(String),
     /// The credit bank refused the request.
     #[error("the credit bank refused ({code}): {message}")]

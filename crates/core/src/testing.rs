@@ -87,7 +87,10 @@ pub fn register(site: &mut Site, by: &Actor, n: u64) -> Result<LearnerId> {
             id_type: IdType::ResidentId,
             id_number: resident_id(n),
             phone: Some(mobile(n)),
-            consents: vec![ConsentInput { purpose: ConsentPurpose::CreditBank, granted: true }],
+            consents: vec![ConsentInput {
+                purpose: ConsentPurpose::CreditBank,
+                granted: true,
+            }],
         },
     )
 }
@@ -120,14 +123,22 @@ pub fn complete_cohort(
         .iter()
         .map(|l| cohorts::enrol(site, manager, cohort, *l))
         .collect::<Result<Vec<_>>>()?;
-    let first = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).single().unwrap_or_default();
+    let first = Utc
+        .with_ymd_and_hms(2026, 9, 1, 1, 0, 0)
+        .single()
+        .unwrap_or_default();
     for i in 0..programme.total_hours.div_ceil(8) {
         let starts_at = first + Duration::days(i64::from(i));
         let session = cohorts::schedule_session(
             site,
             instructor,
             cohort,
-            &NewSession { unit_id: None, starts_at, ends_at: starts_at + Duration::hours(8), instructor_id: None },
+            &NewSession {
+                unit_id: None,
+                starts_at,
+                ends_at: starts_at + Duration::hours(8),
+                instructor_id: None,
+            },
         )?;
         let marks: Vec<_> = learners.iter().map(|l| (*l, Mark::Present)).collect();
         attendance::roll_call(site, instructor, session, &marks)?;
@@ -150,13 +161,23 @@ pub fn complete_cohort(
         let marks = Marks::Rubric {
             items: rubric
                 .iter()
-                .map(|i| RubricMark { item_id: i.def.id.clone(), points: i.def.max_points, failed: false })
+                .map(|i| RubricMark {
+                    item_id: i.def.id.clone(),
+                    points: i.def.max_points,
+                    failed: false,
+                })
                 .collect(),
         };
         let p = assessments::record(
             site,
             instructor,
-            &NewAttempt { enrolment_id: *e, component: Component::Practical, held_at, assessors: vec![instructor.id], marks },
+            &NewAttempt {
+                enrolment_id: *e,
+                component: Component::Practical,
+                held_at,
+                assessors: vec![instructor.id],
+                marks,
+            },
         )?;
         assessments::lock(site, instructor, t)?;
         assessments::lock(site, instructor, p)?;

@@ -241,14 +241,18 @@ async fn main() -> anyhow::Result<()> {
             println!("resolved");
         }
         Command::Bundle { file, answer } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let bundle = serde_json::from_slice(&bytes)
                 .with_context(|| format!("{} is not a Siteline sync bundle", file.display()))?;
             let reply = creditbank::bundle::answer(&store, &bundle)?;
             std::fs::write(&answer, serde_json::to_vec_pretty(&reply)?)
                 .with_context(|| format!("writing {}", answer.display()))?;
             let acked = reply.ack.as_ref().map_or(0, |a| a.acked_through);
-            println!("imported; acknowledged through seq {acked}; answer written to {}", answer.display());
+            println!(
+                "imported; acknowledged through seq {acked}; answer written to {}",
+                answer.display()
+            );
         }
         Command::Account { account_no } => print(&store.account(&account_no)?)?,
     }

@@ -11,15 +11,21 @@ async fn main() -> anyhow::Result<()> {
     let mut n: u64 = args.next().expect("first learner number").parse()?;
     let url: String = {
         let site = siteline_core::Site::open(&dir.join("site.db"))?;
-        siteline_core::sync::engine::enrolment(&site)?.map(|e| e.0).expect("enrolled")
+        siteline_core::sync::engine::enrolment(&site)?
+            .map(|e| e.0)
+            .expect("enrolled")
     };
-    let (db, engine, _) = siteline_e2e::open_site(&dir, &url, Duration::from_secs(10), true).await?;
-    let manager = db.call(|site| siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass")).await?;
+    let (db, engine, _) =
+        siteline_e2e::open_site(&dir, &url, Duration::from_secs(10), true).await?;
+    let manager = db
+        .call(|site| siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass"))
+        .await?;
     loop {
         for _ in 0..3 {
             let m = manager;
             let i = n;
-            db.call(move |site| siteline_core::testing::register(site, &m, i)).await?;
+            db.call(move |site| siteline_core::testing::register(site, &m, i))
+                .await?;
             n += 1;
         }
         let _ = engine.sync_once().await;

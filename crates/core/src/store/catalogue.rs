@@ -213,7 +213,10 @@ pub fn export(conn: &Connection) -> Result<proto::Catalogue> {
 /// are added; published ones never change, so what exists is left as it is.
 pub fn install(tx: &rusqlite::Transaction<'_>, doc: &proto::Catalogue) -> Result<()> {
     for o in &doc.occupations {
-        tx.execute("INSERT OR IGNORE INTO occupation VALUES (?1, ?2, ?3)", params![o.code, o.name_zh, o.name_en])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO occupation VALUES (?1, ?2, ?3)",
+            params![o.code, o.name_zh, o.name_en],
+        )?;
     }
     for p in &doc.programmes {
         tx.execute(
@@ -238,12 +241,23 @@ pub fn install(tx: &rusqlite::Transaction<'_>, doc: &proto::Catalogue) -> Result
             continue;
         }
         for (i, unit) in pv.unit_ids.iter().enumerate() {
-            tx.execute("INSERT INTO programme_unit VALUES (?1, ?2, ?3)", params![pv.id, i, unit])?;
+            tx.execute(
+                "INSERT INTO programme_unit VALUES (?1, ?2, ?3)",
+                params![pv.id, i, unit],
+            )?;
         }
         for (i, r) in pv.rubric.iter().enumerate() {
             tx.execute(
                 "INSERT INTO rubric_item VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![r.id, pv.id, i, r.name_zh, r.name_en, r.max_points, r.critical],
+                params![
+                    r.id,
+                    pv.id,
+                    i,
+                    r.name_zh,
+                    r.name_en,
+                    r.max_points,
+                    r.critical
+                ],
             )?;
         }
     }

@@ -93,13 +93,18 @@ static DEVICE_CLOCK_SKEW_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::A
 /// and audit only; nothing orders or decides by it.
 pub fn now() -> DateTime<Utc> {
     Utc::now()
-        + chrono::Duration::milliseconds(DEVICE_CLOCK_SKEW_MS.load(std::sync::atomic::Ordering::Relaxed))
+        + chrono::Duration::milliseconds(
+            DEVICE_CLOCK_SKEW_MS.load(std::sync::atomic::Ordering::Relaxed),
+        )
 }
 
 /// Makes this process's device clock run `skew` away from true time, to prove (in tests and
 /// drills) that a site whose clock is wrong by a year still syncs to the same outcomes.
 pub fn set_device_clock_skew(skew: chrono::Duration) {
-    DEVICE_CLOCK_SKEW_MS.store(skew.num_milliseconds(), std::sync::atomic::Ordering::Relaxed);
+    DEVICE_CLOCK_SKEW_MS.store(
+        skew.num_milliseconds(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
 }
 
 /// Maps SQLite's trigger refusals (`RAISE(ABORT, 'locked: …')`) to typed errors.

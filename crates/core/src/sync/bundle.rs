@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use siteline_proto::sync::{ANSWER_FORMAT, BUNDLE_FORMAT, BundleAnswer, SyncBundle, push_signing_string};
+use siteline_proto::sync::{
+    ANSWER_FORMAT, BUNDLE_FORMAT, BundleAnswer, SyncBundle, push_signing_string,
+};
 use uuid::Uuid;
 
 use super::client::hex;
@@ -33,7 +35,11 @@ pub fn export(site: &Site, identity: &Identity) -> Result<SyncBundle> {
                 signed_at_ms,
                 &digest,
             ));
-            (Some(json), Some(format!("{}:{}-{}", b.epoch, b.from_seq, b.to_seq)), Some(signature))
+            (
+                Some(json),
+                Some(format!("{}:{}-{}", b.epoch, b.from_seq, b.to_seq)),
+                Some(signature),
+            )
         }
     };
     Ok(SyncBundle {
@@ -50,7 +56,10 @@ pub fn export(site: &Site, identity: &Identity) -> Result<SyncBundle> {
 /// Writes a bundle or answer file (owner-only: a bundle holds personal data).
 pub fn write_file<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(value)?;
-    let io = |source| Error::Io { path: path.display().to_string(), source };
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
     if path.exists() {
         std::fs::remove_file(path).map_err(io)?;
     }
@@ -59,12 +68,21 @@ pub fn write_file<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
 
 /// Reads HQ's answer file.
 pub fn read_answer(path: &Path) -> Result<BundleAnswer> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
     let answer: BundleAnswer = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::invalid("sync.answer_file", format!("this is not a credit bank answer file ({e}); choose the file HQ returned"))
+        Error::invalid(
+            "sync.answer_file",
+            format!("this is not a credit bank answer file ({e}); choose the file HQ returned"),
+        )
     })?;
     if answer.format != ANSWER_FORMAT {
-        return Err(Error::invalid("sync.answer_file", "this is not a credit bank answer file; choose the file HQ returned"));
+        return Err(Error::invalid(
+            "sync.answer_file",
+            "this is not a credit bank answer file; choose the file HQ returned",
+        ));
     }
     Ok(answer)
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use siteline_proto::sync::{
-    EnrolRequest, EnrolResponse, Hello, PullPage, PushAck, SERVICE_NAME, headers, pull_signing_string,
-    push_signing_string,
+    EnrolRequest, EnrolResponse, Hello, PullPage, PushAck, SERVICE_NAME, headers,
+    pull_signing_string, push_signing_string,
 };
 use siteline_proto::{ApiError, PROTOCOL_VERSION, PushBatch};
 use uuid::Uuid;
@@ -34,7 +34,11 @@ pub struct ClientConfig {
 impl ClientConfig {
     /// Defaults for a poor link: a minute's watchdog, connection reuse on.
     pub fn new(hq_url: impl Into<String>) -> Self {
-        ClientConfig { hq_url: hq_url.into(), request_timeout: Duration::from_secs(60), reuse_connections: true }
+        ClientConfig {
+            hq_url: hq_url.into(),
+            request_timeout: Duration::from_secs(60),
+            reuse_connections: true,
+        }
     }
 }
 
@@ -60,12 +64,23 @@ impl HqClient {
         if !config.reuse_connections {
             builder = builder.pool_max_idle_per_host(0);
         }
-        let http = builder.build().map_err(|e| Error::Network(format!("setting up HTTP failed: {e}")))?;
+        let http = builder
+            .build()
+            .map_err(|e| Error::Network(format!("setting up HTTP failed: {e}")))?;
         let base = config.hq_url.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::invalid("sync.hq_url", "the HQ address starts with https:// (or http:// for a test server)"));
+            return Err(Error::invalid(
+                "sync.hq_url",
+                "the HQ address starts with https:// (or http:// for a test server)",
+            ));
         }
-        Ok(HqClient { http, base, device, identity, offset_ms: Arc::new(AtomicI64::new(0)) })
+        Ok(HqClient {
+            http,
+            base,
+            device,
+            identity,
+            offset_ms: Arc::new(AtomicI64::new(0)),
+        })
     }
 
     /// The device id this client signs for.
@@ -86,13 +101,23 @@ impl HqClient {
     /// Checks that the other end is the credit bank and learns its clock.
     pub async fn hello(&self) -> Result<Hello> {
         let sent = crate::store::now();
-        let resp = self.http.get(format!("{}/v1/hello", self.base)).send().await.map_err(network)?;
+        let resp = self
+            .http
+            .get(format!("{}/v1/hello", self.base))
+            .send()
+            .await
+            .map_err(network)?;
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(network)?;
         let hello: Hello = serde_json::from_slice(&bytes)
             .ok()
             .filter(|h: &Hello| h.service == SERVICE_NAME)
-            .ok_or_else(|| Error::NotCreditBank(format!("HTTP {status}, {} bytes that are not a credit bank greeting", bytes.len())))?;
+            .ok_or_else(|| {
+                Error::NotCreditBank(format!(
+                    "HTTP {status}, {} bytes that are not a credit bank greeting",
+                    bytes.len()
+                ))
+            })?;
         if !hello.protocol_versions.contains(&PROTOCOL_VERSION) {
             return Err(Error::Refused {
                 code: "unsupported_protocol".into(),
@@ -104,7 +129,10 @@ impl HqClient {
         }
         let received = crate::store::now();
         let midpoint = sent + (received - sent) / 2;
-        self.offset_ms.store((hello.server_time - midpoint).num_milliseconds(), Ordering::Relaxed);
+        self.offset_ms.store(
+            (hello.server_time - midpoint).num_milliseconds(),
+            Ordering::Relaxed,
+        );
         Ok(hello)
     }
 
@@ -148,7 +176,10 @@ impl HqClient {
             .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
             .header(headers::DEVICE, self.device.to_string())
             .header(headers::TIMESTAMP, ts.to_string())
-            .header(headers::SEQ_RANGE, format!("{}:{}-{}", batch.epoch, batch.from_seq, batch.to_seq))
+            .header(
+                headers::SEQ_RANGE,
+                format!("{}:{}-{}", batch.epoch, batch.from_seq, batch.to_seq),
+            )
             .header(headers::SIGNATURE, signature)
             .header("content-type", "application/json")
             .header("content-encoding", "gzip")
@@ -163,10 +194,15 @@ impl HqClient {
     /// Pulls one page of the change log after `since`.
     pub async fn pull(&self, since: u64, max_bytes: u64) -> Result<PullPage> {
         let ts = self.hq_now_ms();
-        let signature = self.identity.sign(&pull_signing_string(self.device, since, max_bytes, ts));
+        let signature = self
+            .identity
+            .sign(&pull_signing_string(self.device, since, max_bytes, ts));
         let resp = self
             .http
-            .get(format!("{}/v1/pull?since={since}&max_bytes={max_bytes}", self.base))
+            .get(format!(
+                "{}/v1/pull?since={since}&max_bytes={max_bytes}",
+                self.base
+            ))
             .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
             .header(headers::DEVICE, self.device.to_string())
             .header(headers::TIMESTAMP, ts.to_string())
@@ -181,8 +217,10 @@ impl HqClient {
 
 pub(crate) fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(bytes).map_err(|e| Error::Network(format!("compressing failed: {e}")))?;
-    gz.finish().map_err(|e| Error::Network(format!("compressing failed: {e}")))
+    gz.write_all(bytes)
+        .map_err(|e| Error::Network(format!("compressing failed: {e}")))?;
+    gz.finish()
+        .map_err(|e| Error::Network(format!("compressing failed: {e}")))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -206,14 +244,25 @@ async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
     // A cut-off body fails here or in parsing: both are "try again", never half-applied.
     let bytes = resp.bytes().await.map_err(network)?;
     if status.is_success() {
-        return serde_json::from_slice(&bytes)
-            .map_err(|_| Error::NotCreditBank(format!("an unreadable answer ({} bytes) to a sync request", bytes.len())));
+        return serde_json::from_slice(&bytes).map_err(|_| {
+            Error::NotCreditBank(format!(
+                "an unreadable answer ({} bytes) to a sync request",
+                bytes.len()
+            ))
+        });
     }
     if status.is_server_error() {
-        return Err(Error::Network(format!("the credit bank had a problem (HTTP {status}); it will be retried")));
+        return Err(Error::Network(format!(
+            "the credit bank had a problem (HTTP {status}); it will be retried"
+        )));
     }
     match serde_json::from_slice::<ApiError>(&bytes) {
-        Ok(e) => Err(Error::Refused { code: e.code, message: e.message }),
-        Err(_) => Err(Error::NotCreditBank(format!("HTTP {status} without the credit bank's error format"))),
+        Ok(e) => Err(Error::Refused {
+            code: e.code,
+            message: e.message,
+        }),
+        Err(_) => Err(Error::NotCreditBank(format!(
+            "HTTP {status} without the credit bank's error format"
+        ))),
     }
 }

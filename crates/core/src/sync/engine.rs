@@ -85,7 +85,10 @@ impl Engine {
     /// Runs one pass; on failure records the error for the status screen and returns it.
     pub async fn sync_once(&self) -> Result<SyncReport> {
         let result = self.pass().await;
-        let error = result.as_ref().err().map(|e| (e.kind().to_string(), e.to_string()));
+        let error = result
+            .as_ref()
+            .err()
+            .map(|e| (e.kind().to_string(), e.to_string()));
         if error.is_some() {
             self.verified.store(false, Ordering::Relaxed);
         }
@@ -114,7 +117,13 @@ impl Engine {
         let mut report = SyncReport::default();
         let enrolled = self
             .db
-            .call(|site| Ok(site.conn().query_row("SELECT site_id IS NOT NULL FROM sync_state", [], |r| r.get::<_, bool>(0))?))
+            .call(|site| {
+                Ok(site.conn().query_row(
+                    "SELECT site_id IS NOT NULL FROM sync_state",
+                    [],
+                    |r| r.get::<_, bool>(0),
+                )?)
+            })
             .await?;
         if !enrolled {
             return Err(Error::NotEnrolled);
@@ -132,7 +141,9 @@ impl Engine {
     async fn push_all(&self, report: &mut SyncReport) -> Result<()> {
         loop {
             let budget = self.batch_bytes();
-            let Some(batch) = self.db.call(move |site| next_batch(site, budget)).await? else { return Ok(()) };
+            let Some(batch) = self.db.call(move |site| next_batch(site, budget)).await? else {
+                return Ok(());
+            };
             let started = Instant::now();
             report.round_trips += 1;
             let (ack, sent) = match self.client.push(&batch).await {
@@ -148,7 +159,10 @@ impl Engine {
                 self.grow();
             }
             report.bytes_sent += sent as u64;
-            report.pushed += ack.acked_through.saturating_sub(batch.from_seq - 1).min(batch.rows.len() as u64);
+            report.pushed += ack
+                .acked_through
+                .saturating_sub(batch.from_seq - 1)
+                .min(batch.rows.len() as u64);
             report.quarantined += ack.quarantined.len() as u32;
             self.db.call(move |site| apply_ack(site, &ack)).await?;
         }
@@ -163,7 +177,9 @@ impl Engine {
             let more = page.more;
             report.pulled += page.changes.len() as u64;
             let device = self.client.device();
-            self.db.call(move |site| apply_page(site, device, &page)).await?;
+            self.db
+                .call(move |site| apply_page(site, device, &page))
+                .await?;
             if !more {
                 return Ok(());
             }
@@ -172,12 +188,14 @@ impl Engine {
 
     fn grow(&self) {
         let b = self.batch_bytes();
-        self.batch_bytes.store((b * 2).min(MAX_BATCH_BYTES), Ordering::Relaxed);
+        self.batch_bytes
+            .store((b * 2).min(MAX_BATCH_BYTES), Ordering::Relaxed);
     }
 
     fn shrink(&self) {
         let b = self.batch_bytes();
-        self.batch_bytes.store((b / 2).max(MIN_BATCH_BYTES), Ordering::Relaxed);
+        self.batch_bytes
+            .store((b / 2).max(MIN_BATCH_BYTES), Ordering::Relaxed);
     }
 }
 
@@ -194,7 +212,9 @@ pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
         size += len;
         taken.push(row);
     }
-    let (Some(first), Some(last)) = (taken.first(), taken.last()) else { return Ok(None) };
+    let (Some(first), Some(last)) = (taken.first(), taken.last()) else {
+        return Ok(None);
+    };
     Ok(Some(PushBatch {
         device_id: first.device_id,
         epoch: first.epoch,
@@ -226,7 +246,9 @@ fn note_quarantine(tx: &Transaction<'_>, record: Uuid, seq: u64, reason: &str) -
 
 /// The stored pull cursor.
 pub fn cursor(site: &Site) -> Result<u64> {
-    Ok(site.conn().query_row("SELECT pull_cursor FROM sync_state", [], |r| r.get(0))?)
+    Ok(site
+        .conn()
+        .query_row("SELECT pull_cursor FROM sync_state", [], |r| r.get(0))?)
 }
 
 fn text(p: &Value, key: &str) -> Option<String> {
@@ -234,7 +256,9 @@ fn text(p: &Value, key: &str) -> Option<String> {
 }
 
 fn uuid(p: &Value, key: &str) -> Option<Uuid> {
-    p.get(key).and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok())
+    p.get(key)
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
 }
 
 /// Applies one pull page and stores its cursor, in one transaction. A page at or behind the
@@ -302,12 +326,20 @@ pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> 
                 if let (Some(record), Some(reason)) = (uuid(p, "record_id"), text(p, "reason"))
                     && uuid(p, "device_id") == Some(device)
                 {
-                    note_quarantine(&tx, record, p.get("seq").and_then(Value::as_u64).unwrap_or(0), &reason)?;
+                    note_quarantine(
+                        &tx,
+                        record,
+                        p.get("seq").and_then(Value::as_u64).unwrap_or(0),
+                        &reason,
+                    )?;
                 }
             }
             ChangeKind::DeviceRevoked => {
                 if uuid(p, "device_id") == Some(device) {
-                    tx.execute("UPDATE sync_state SET revoked_at = ?1", [crate::store::now()])?;
+                    tx.execute(
+                        "UPDATE sync_state SET revoked_at = ?1",
+                        [crate::store::now()],
+                    )?;
                 }
             }
         }
@@ -320,7 +352,11 @@ pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> 
 }
 
 /// Records that this device is enrolled with a site at HQ.
-pub fn record_enrolment(site: &mut Site, hq_url: &str, e: &siteline_proto::sync::EnrolResponse) -> Result<()> {
+pub fn record_enrolment(
+    site: &mut Site,
+    hq_url: &str,
+    e: &siteline_proto::sync::EnrolResponse,
+) -> Result<()> {
     let (tx, _) = site.write()?;
     tx.execute(
         "UPDATE sync_state SET hq_url = ?1, site_id = ?2, site_code = ?3, site_name = ?4, enrolled_at = ?5,
@@ -333,11 +369,18 @@ pub fn record_enrolment(site: &mut Site, hq_url: &str, e: &siteline_proto::sync:
 }
 
 /// Enrols this device: registers its key with the code, then remembers the site.
-pub async fn enrol(db: &Db, client: &HqClient, hq_url: &str, code: &str, label: &str) -> Result<siteline_proto::sync::EnrolResponse> {
+pub async fn enrol(
+    db: &Db,
+    client: &HqClient,
+    hq_url: &str,
+    code: &str,
+    label: &str,
+) -> Result<siteline_proto::sync::EnrolResponse> {
     client.hello().await?;
     let answer = client.enrol(code, label).await?;
     let (url, a) = (hq_url.to_string(), answer.clone());
-    db.call(move |site| record_enrolment(site, &url, &a)).await?;
+    db.call(move |site| record_enrolment(site, &url, &a))
+        .await?;
     Ok(answer)
 }
 
@@ -372,15 +415,113 @@ pub fn learner_credits(site: &Site, learner: Uuid) -> Result<LearnerCredits> {
         [learner],
         |r| r.get(0),
     )?;
-    let mut stmt = conn.prepare_cached("SELECT number FROM hq_certificate WHERE learner_id = ?1 ORDER BY hq_seq")?;
-    let certificates = stmt.query_map([learner], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-    Ok(LearnerCredits { account_no, decisions, credits_tenths, certificates })
+    let mut stmt = conn.prepare_cached(
+        "SELECT number FROM hq_certificate WHERE learner_id = ?1 ORDER BY hq_seq",
+    )?;
+    let certificates = stmt
+        .query_map([learner], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(LearnerCredits {
+        account_no,
+        decisions,
+        credits_tenths,
+        certificates,
+    })
 }
 
 /// The HQ address and site this device is enrolled with, if any.
 pub fn enrolment(site: &Site) -> Result<Option<(String, String)>> {
     Ok(site
         .conn()
-        .query_row("SELECT hq_url, site_code FROM sync_state WHERE site_id IS NOT NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT hq_url, site_code FROM sync_state WHERE site_id IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::status::{RecordSync, record_status};
+    use siteline_proto::sync::{Change, QuarantinedRow};
+
+    #[test]
+    fn an_ack_prunes_through_its_seq_and_keeps_quarantine_reasons_on_the_record() {
+        let mut site = Site::open_in_memory().unwrap();
+        let (m, _) = crate::testing::staff(&mut site).unwrap();
+        let learner = crate::testing::register(&mut site, &m, 1).unwrap();
+        let other = crate::testing::register(&mut site, &m, 2).unwrap();
+        let rows = outbox::pending(site.conn(), 100).unwrap();
+        let learner_seq = rows.iter().find(|r| r.record_id == learner.0).unwrap().seq;
+        let ack = PushAck {
+            acked_through: learner_seq + 1,
+            applied: 0,
+            already_had: 0,
+            quarantined: vec![QuarantinedRow {
+                seq: learner_seq,
+                record_id: learner.0,
+                reason: "校验位错误".into(),
+            }],
+        };
+        apply_ack(&mut site, &ack).unwrap();
+        assert_eq!(
+            record_status(&site, learner.0).unwrap(),
+            RecordSync::Quarantined {
+                reason: "校验位错误".into()
+            }
+        );
+        assert_eq!(record_status(&site, other.0).unwrap(), RecordSync::Pending);
+        assert!(
+            outbox::pending(site.conn(), 100)
+                .unwrap()
+                .iter()
+                .all(|r| r.seq > learner_seq + 1)
+        );
+    }
+
+    #[test]
+    fn a_page_behind_the_cursor_changes_nothing_and_the_cursor_never_goes_back() {
+        let mut site = Site::open_in_memory().unwrap();
+        let device = outbox::device(site.conn()).unwrap().device_id;
+        let decision = |seq: u64, status: &str| Change {
+            seq,
+            kind: ChangeKind::Decision,
+            payload: serde_json::json!({ "claim_id": Uuid::nil(), "learner_id": Uuid::nil(), "status": status,
+                "reason": "", "credits_tenths": 80 }),
+        };
+        apply_page(
+            &mut site,
+            device,
+            &PullPage {
+                changes: vec![decision(5, "accredited")],
+                next_cursor: 5,
+                more: false,
+            },
+        )
+        .unwrap();
+        // A stale page (replayed or reordered) arrives later.
+        apply_page(
+            &mut site,
+            device,
+            &PullPage {
+                changes: vec![decision(3, "needs_info")],
+                next_cursor: 3,
+                more: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(cursor(&site).unwrap(), 5);
+        let status: String = site
+            .conn()
+            .query_row("SELECT status FROM hq_decision", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(status, "accredited");
+        assert!(
+            site.conn()
+                .execute("UPDATE sync_state SET pull_cursor = 1", [])
+                .is_err()
+        );
+    }
 }

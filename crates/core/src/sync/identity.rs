@@ -23,12 +23,17 @@ impl std::fmt::Debug for Identity {
 impl Identity {
     /// A fresh key pair (kept in memory only).
     pub fn generate() -> Self {
-        Identity { key: SigningKey::generate(&mut rand_core::OsRng) }
+        Identity {
+            key: SigningKey::generate(&mut rand_core::OsRng),
+        }
     }
 
     /// Reads the key file, or makes a key pair and writes it (owner-only) if there is none.
     pub fn load_or_create(path: &Path) -> Result<Self> {
-        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let io = |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
         match std::fs::read(path) {
             Ok(bytes) => {
                 let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
@@ -37,7 +42,9 @@ impl Identity {
                         path.display()
                     ))
                 })?;
-                Ok(Identity { key: SigningKey::from_bytes(&secret) })
+                Ok(Identity {
+                    key: SigningKey::from_bytes(&secret),
+                })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let id = Self::generate();
@@ -74,7 +81,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 }

@@ -89,13 +89,25 @@ pub fn explain(kind: &str, detail: &str, at: Option<DateTime<Utc>>) -> Problem {
             "Sync failed and will be retried. If it keeps happening, pass the detail below to HQ.",
         ),
     };
-    Problem { kind: kind.into(), zh: zh.into(), en: en.into(), detail: detail.into(), at }
+    Problem {
+        kind: kind.into(),
+        zh: zh.into(),
+        en: en.into(),
+        detail: detail.into(),
+        at,
+    }
 }
 
 /// Reads the stored status; `running` says whether a pass is under way right now.
 pub fn status(site: &Site, running: bool) -> Result<SyncStatus> {
     let (pending, oldest_pending_at) = outbox::pending_summary(site.conn())?;
-    type Row = (Option<DateTime<Utc>>, Option<String>, Option<DateTime<Utc>>, Option<String>, bool);
+    type Row = (
+        Option<DateTime<Utc>>,
+        Option<String>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        bool,
+    );
     let (last_success_at, last_error, last_error_at, site_code, revoked): Row = site.conn().query_row(
         "SELECT last_success_at, last_error, last_error_at, site_code, revoked_at IS NOT NULL FROM sync_state",
         [],
@@ -111,7 +123,15 @@ pub fn status(site: &Site, running: bool) -> Result<SyncStatus> {
         (Some(_), false) => SyncState::Error,
         (None, false) => SyncState::Idle,
     };
-    Ok(SyncStatus { state, pending, oldest_pending_at, last_success_at, last_error, site_code, revoked })
+    Ok(SyncStatus {
+        state,
+        pending,
+        oldest_pending_at,
+        last_success_at,
+        last_error,
+        site_code,
+        revoked,
+    })
 }
 
 /// A record's standing with HQ.
@@ -139,5 +159,9 @@ pub fn record_status(site: &Site, record: Uuid) -> Result<RecordSync> {
     if let Some(reason) = reason {
         return Ok(RecordSync::Quarantined { reason });
     }
-    if outbox::is_pending(site.conn(), record)? { Ok(RecordSync::Pending) } else { Ok(RecordSync::Synced) }
+    if outbox::is_pending(site.conn(), record)? {
+        Ok(RecordSync::Pending)
+    } else {
+        Ok(RecordSync::Synced)
+    }
 }

@@ -24,6 +24,9 @@ pub struct WorkerConfig {
     pub backoff_cap: Duration,
     /// How often to probe the link while backing off after a network failure.
     pub probe_every: Duration,
+    /// Spread retries with full jitter (on in the field so sites do not retry in step; off
+    /// only where a test needs the wait exactly).
+    pub jitter: bool,
 }
 
 impl Default for WorkerConfig {
@@ -33,13 +36,20 @@ impl Default for WorkerConfig {
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(8 * 60),
             probe_every: Duration::from_secs(20),
+            jitter: true,
         }
     }
 }
 
 /// Full jitter: a random wait between zero and `min(cap, base × 2^failures)`.
 pub fn backoff(cfg: &WorkerConfig, failures: u32) -> Duration {
-    let ceiling = cfg.backoff_base.saturating_mul(1u32 << failures.min(16)).min(cfg.backoff_cap);
+    let ceiling = cfg
+        .backoff_base
+        .saturating_mul(1u32 << failures.min(16))
+        .min(cfg.backoff_cap);
+    if !cfg.jitter {
+        return ceiling;
+    }
     let ms = ceiling.as_millis().max(1) as u64;
     Duration::from_millis(rand_core::OsRng.next_u64() % (ms + 1))
 }
@@ -79,7 +89,10 @@ pub fn spawn(engine: Arc<Engine>, cfg: WorkerConfig) -> SyncHandle {
             r.store(true, Ordering::Relaxed);
             let result = engine.sync_once().await;
             r.store(false, Ordering::Relaxed);
-            let offline = matches!(result, Err(Error::Network(_)) | Err(Error::NotCreditBank(_)));
+            let offline = matches!(
+                result,
+                Err(Error::Network(_)) | Err(Error::NotCreditBank(_))
+            );
             let wait = match &result {
                 Ok(_) | Err(Error::NotEnrolled) => {
                     failures = 0;
@@ -98,15 +111,26 @@ pub fn spawn(engine: Arc<Engine>, cfg: WorkerConfig) -> SyncHandle {
 }
 
 fn tracing_like_log(e: &Error) {
+    // The status screen shows the error; this line is for whoever reads the app's log.
     eprintln!("siteline sync: {e}");
 }
 
 /// Waits `wait`, or less: "sync now" ends it, and while offline a successful probe of the
 /// link ends it too.
-async fn wait_for_next(engine: &Engine, cfg: &WorkerConfig, now: &Notify, wait: Duration, offline: bool) {
+async fn wait_for_next(
+    engine: &Engine,
+    cfg: &WorkerConfig,
+    now: &Notify,
+    wait: Duration,
+    offline: bool,
+) {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let step = if offline { cfg.probe_every.min(wait) } else { wait };
+        let step = if offline {
+            cfg.probe_every.min(wait)
+        } else {
+            wait
+        };
         tokio::select! {
             _ = now.notified() => return,
             _ = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + step)) => {}
@@ -128,7 +152,10 @@ mod tests {
     fn backoff_stays_under_its_growing_ceiling_and_the_cap() {
         let cfg = WorkerConfig::default();
         for failures in 0..30 {
-            let ceiling = cfg.backoff_base.saturating_mul(1u32 << failures.min(16)).min(cfg.backoff_cap);
+            let ceiling = cfg
+                .backoff_base
+                .saturating_mul(1u32 << failures.min(16))
+                .min(cfg.backoff_cap);
             for _ in 0..20 {
                 assert!(backoff(&cfg, failures) <= ceiling);
             }

@@ -154,5 +154,9 @@ pub(crate) async fn bundle(
     let bytes = read_body(body, state.max_body).await?;
     let bundle: siteline_proto::sync::SyncBundle =
         serde_json::from_slice(&bytes).map_err(|e| Error::Malformed(e.to_string()))?;
-    Ok(Json(state.store(move |s| crate::bundle::answer(s, &bundle)).await?))
+    Ok(Json(
+        state
+            .store(move |s| crate::bundle::answer(s, &bundle))
+            .await?,
+    ))
 }

@@ -177,7 +177,11 @@ impl SiteApp {
     pub fn new() -> SiteApp {
         let mut site = Site::open_in_memory().unwrap();
         let (manager, instructor) = testing::staff(&mut site).unwrap();
-        SiteApp { site, manager, instructor }
+        SiteApp {
+            site,
+            manager,
+            instructor,
+        }
     }
 
     pub fn device_id(&self) -> Uuid {
@@ -193,8 +197,21 @@ impl SiteApp {
     }
 
     /// A cohort of `pv` run to the end and claimed (see `testing::complete_cohort`).
-    pub fn completed(&mut self, pv: &str, learners: &[LearnerId], theory: i64) -> (CohortId, Vec<EnrolmentId>) {
-        testing::complete_cohort(&mut self.site, &self.manager, &self.instructor, pv, learners, theory).unwrap()
+    pub fn completed(
+        &mut self,
+        pv: &str,
+        learners: &[LearnerId],
+        theory: i64,
+    ) -> (CohortId, Vec<EnrolmentId>) {
+        testing::complete_cohort(
+            &mut self.site,
+            &self.manager,
+            &self.instructor,
+            pv,
+            learners,
+            theory,
+        )
+        .unwrap()
     }
 }
 
