@@ -4,12 +4,22 @@
 use serde::Serialize;
 
 /// A command's failure as the UI receives it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct CommandError {
-    /// Stable kind from `siteline_core::Error::kind`.
+    /// Stable kind from `siteline_core::Error::kind`, or the shell's own (`signed_out`, `locked`).
     pub kind: &'static str,
     /// What went wrong and what to do.
     pub message: String,
+}
+
+impl CommandError {
+    /// An error of the shell's own.
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        CommandError {
+            kind,
+            message: message.into(),
+        }
+    }
 }
 
 impl From<siteline_core::Error> for CommandError {

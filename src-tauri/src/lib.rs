@@ -1,12 +1,25 @@
 //! The Siteline desktop shell: opens the site database in the OS app-data folder (or the file
 //! named by `SITELINE_DB`, which tests use) and exposes thin commands over `siteline-core`.
 
-mod commands;
-mod error;
+#[cfg(test)]
+mod bindings;
+pub mod commands;
+pub mod error;
+pub mod events;
+pub mod state;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use siteline_core::store::db::Db;
+use siteline_core::sync::client::{ClientConfig, HqClient};
+use siteline_core::sync::engine::{self, Engine};
+use siteline_core::sync::identity::Identity;
+use siteline_core::sync::worker::{self, WorkerConfig};
 use tauri::Manager;
+
+use crate::error::CommandError;
+use crate::state::{Shell, Sync};
 
 /// Where the site database lives.
 fn database_path(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>> {
@@ -18,16 +31,85 @@ fn database_path(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>
     Ok(dir.join("site.db"))
 }
 
+/// Builds the sync engine for this device (its key lives beside the database).
+pub async fn sync_engine(shell: &Shell, hq_url: &str) -> Result<Arc<Engine>, CommandError> {
+    let identity = Arc::new(Identity::load_or_create(
+        &shell.data_dir.join("device.key"),
+    )?);
+    let device = shell
+        .db
+        .call(|s| Ok(siteline_core::store::outbox::device(s.conn())?.device_id))
+        .await?;
+    let client = HqClient::new(&ClientConfig::new(hq_url), device, identity)?;
+    Ok(Engine::new(shell.db.clone(), client))
+}
+
+/// Starts (or restarts) the background sync task; call it inside the async runtime.
+pub fn start_sync(shell: &Shell, engine: Arc<Engine>) {
+    let handle = worker::spawn(engine, WorkerConfig::default());
+    if let Some(old) = shell.sync().replace(Sync { handle }) {
+        old.handle.stop();
+    }
+}
+
+fn data_dir(db_path: &Path) -> PathBuf {
+    db_path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
 /// Builds and runs the app.
 pub fn run() {
     let result = tauri::Builder::default()
         .setup(|app| {
             let path = database_path(app)?;
-            let db = tauri::async_runtime::block_on(siteline_core::store::db::Db::open(path))?;
-            app.manage(db);
+            let db = tauri::async_runtime::block_on(Db::open(path.clone()))?;
+            let changes = events::start(app.handle().clone());
+            let shell = Shell::new(db.clone(), data_dir(&path), changes);
+            tauri::async_runtime::block_on(async {
+                if let Ok(Some((url, _))) = db.call(|s| engine::enrolment(s)).await
+                    && let Ok(engine) = sync_engine(&shell, &url).await
+                {
+                    start_sync(&shell, engine);
+                }
+            });
+            app.manage(shell);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::site_overview])
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::create_first_manager,
+            commands::sign_in,
+            commands::sign_out,
+            commands::set_idle_lock,
+            commands::create_staff,
+            commands::list_staff,
+            commands::site_overview,
+            commands::search_learners,
+            commands::check_id_number,
+            commands::register_learner,
+            commands::learner_profile,
+            commands::unmask_learner,
+            commands::programme_versions,
+            commands::rubric,
+            commands::list_cohorts,
+            commands::create_cohort,
+            commands::set_cohort_status,
+            commands::enrol_learner,
+            commands::schedule_session,
+            commands::cohort_sessions,
+            commands::sessions_between,
+            commands::roll,
+            commands::mark,
+            commands::close_session,
+            commands::cohort_progress,
+            commands::attempts,
+            commands::record_attempt,
+            commands::lock_attempt,
+            commands::correct_attempt,
+            commands::sync_status,
+            commands::enrol_device,
+            commands::sync_now,
+            commands::load_demo,
+        ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("Siteline could not start: {e}");

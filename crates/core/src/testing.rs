@@ -187,3 +187,45 @@ pub fn complete_cohort(
     }
     Ok((cohort, enrolments))
 }
+
+/// Demo data for a first look: a maternity-care cohort of 40 learners with today's session
+/// and the next nine days scheduled, taught by `instructor`.
+pub fn demo(
+    site: &mut Site,
+    manager: &Actor,
+    instructor: &Actor,
+    today_start: chrono::DateTime<Utc>,
+) -> Result<CohortId> {
+    let start = today_start.date_naive();
+    let cohort = cohorts::create(
+        site,
+        manager,
+        &NewCohort {
+            programme_version_id: "maternity-L5-v1".into(),
+            name: "2026年第4期母婴护理员(五级)示范班".into(),
+            start_date: start,
+            end_date: start + chrono::Days::new(30),
+            capacity: 40,
+            instructors: vec![instructor.id],
+        },
+    )?;
+    for n in 0..40 {
+        let l = register(site, manager, 700_000 + n)?;
+        cohorts::enrol(site, manager, cohort, l)?;
+    }
+    for d in 0..10 {
+        let starts_at = today_start + Duration::days(d) + Duration::hours(1);
+        cohorts::schedule_session(
+            site,
+            instructor,
+            cohort,
+            &NewSession {
+                unit_id: None,
+                starts_at,
+                ends_at: starts_at + Duration::hours(6),
+                instructor_id: Some(instructor.id),
+            },
+        )?;
+    }
+    Ok(cohort)
+}

@@ -55,6 +55,7 @@ impl AttendanceKind {
 /// A learner's standing in one session after all its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SessionStatus {
     /// Arrived by the start.
     Present,

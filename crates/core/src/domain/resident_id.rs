@@ -12,6 +12,7 @@ const FIELD: &str = "learner.id_number";
 /// Sex as encoded in the 17th digit (odd = male).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Sex {
     /// 女
     Female,

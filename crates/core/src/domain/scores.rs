@@ -12,6 +12,7 @@ pub const PASS_MARK: u8 = 60;
 /// A whole-point score from 0 to 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Score(u8);
 
 impl Score {
@@ -45,6 +46,7 @@ impl Score {
 /// Skill level (五级 L5 entry … 一级 L1 highest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Level(u8);
 
 impl Level {
@@ -73,6 +75,7 @@ impl Level {
 /// The parts of an assessment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Component {
     /// 理论知识考试
     Theory,
@@ -108,6 +111,7 @@ impl Component {
 
 /// One rubric item as defined in the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RubricItemDef {
     /// Catalogue id.
     pub id: String,
@@ -119,6 +123,7 @@ pub struct RubricItemDef {
 
 /// One item's mark in an attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RubricMark {
     /// Which item.
     pub item_id: String,
@@ -200,6 +205,7 @@ pub fn score_rubric(items: &[RubricItemDef], marks: &[RubricMark]) -> Result<Pra
 
 /// The best result so far for each component of one enrolment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ComponentResults {
     /// Theory score, if sat.
     pub theory: Option<Score>,
@@ -212,6 +218,7 @@ pub struct ComponentResults {
 /// Where an enrolment stands against the pass rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PassStatus {
     /// Every required component sat and passed.
     Passed,

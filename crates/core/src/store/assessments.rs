@@ -17,10 +17,12 @@ use crate::{Error, Result};
 /// The marks of an attempt: a score, or the practical's rubric.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Marks {
     /// Theory or review: one score out of 100.
     Score {
         /// 0–100.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         score: i64,
     },
     /// Practical: every rubric item marked.
@@ -32,6 +34,7 @@ pub enum Marks {
 
 /// An attempt to record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewAttempt {
     /// Whose.
     pub enrolment_id: EnrolmentId,
@@ -47,6 +50,7 @@ pub struct NewAttempt {
 
 /// An attempt as views show it (the corrected value if corrected).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attempt {
     /// The row shown (a correction's own id when corrected).
     pub id: AttemptId,

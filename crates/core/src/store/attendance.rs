@@ -19,6 +19,7 @@ const SLACK: chrono::Duration = chrono::Duration::hours(2);
 /// What the instructor marks on the roll-call screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mark", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Mark {
     /// There from the start.
     Present,
@@ -40,6 +41,7 @@ pub enum Mark {
 
 /// A learner's line on the roll-call screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RollLine {
     /// Learner.
     pub learner_id: LearnerId,
@@ -48,6 +50,7 @@ pub struct RollLine {
     /// Standing after all marks.
     pub status: SessionStatus,
     /// Attended minutes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub minutes: i64,
 }
 

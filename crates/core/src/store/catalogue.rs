@@ -15,6 +15,7 @@ pub const SEED_VERSION: &str = "seed-2026.1";
 
 /// A programme version as the site uses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProgrammeVersion {
     /// Catalogue id, e.g. `maternity-L5-v1`.
     pub id: String,
@@ -35,11 +36,13 @@ pub struct ProgrammeVersion {
     /// Minimum attendance to sit the assessment, in permille (900 = 90%).
     pub min_attendance_permille: u32,
     /// Credits on accreditation, in tenths.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub credits_tenths: i64,
 }
 
 /// A rubric item with its display names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RubricItem {
     /// The scoring definition.
     #[serde(flatten)]

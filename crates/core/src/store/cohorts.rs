@@ -15,6 +15,7 @@ use crate::{Error, Result};
 /// A cohort's lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CohortStatus {
     /// Being set up.
     Draft,
@@ -45,6 +46,7 @@ impl CohortStatus {
 
 /// A cohort to open.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewCohort {
     /// Catalogue programme version.
     pub programme_version_id: String,
@@ -62,6 +64,7 @@ pub struct NewCohort {
 
 /// A cohort as lists show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Cohort {
     /// Id.
     pub id: CohortId,
@@ -83,6 +86,7 @@ pub struct Cohort {
 
 /// A session to schedule.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewSession {
     /// Unit taught, if one.
     pub unit_id: Option<String>,
@@ -96,6 +100,7 @@ pub struct NewSession {
 
 /// A scheduled session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Session {
     /// Id.
     pub id: SessionId,
@@ -414,5 +419,43 @@ pub fn roster(
          WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
     )?;
     let rows = stmt.query_map([cohort], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A session on the Today screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DaySession {
+    /// The session.
+    pub session: Session,
+    /// Its cohort's name.
+    pub cohort_name: String,
+    /// Learners enrolled.
+    pub enrolled: u32,
+    /// Learners with a mark.
+    pub marked: u32,
+}
+
+/// Sessions starting in `[from, to)`, by start time.
+pub fn sessions_between(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<DaySession>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.cohort_id, s.unit_id, s.starts_at, s.ends_at, s.instructor_id, s.closed_at, c.name,
+                (SELECT count(*) FROM enrolment e WHERE e.cohort_id = c.id),
+                (SELECT count(*) FROM session_attendance sa WHERE sa.session_id = s.id)
+         FROM session s JOIN cohort c ON c.id = s.cohort_id
+         WHERE s.starts_at >= ?1 AND s.starts_at < ?2 ORDER BY s.starts_at",
+    )?;
+    let rows = stmt.query_map(params![from, to], |r| {
+        Ok(DaySession {
+            session: session_from_row(r)?,
+            cohort_name: r.get(7)?,
+            enrolled: r.get(8)?,
+            marked: r.get(9)?,
+        })
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

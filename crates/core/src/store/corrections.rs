@@ -14,6 +14,7 @@ use crate::{Error, Result};
 /// Why a locked record is corrected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ReasonCode {
     /// Typed or clicked wrongly.
     EntryError,
@@ -38,6 +39,7 @@ impl ReasonCode {
 
 /// Why and by whose approval a correction is made.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reason {
     /// Category.
     pub code: ReasonCode,

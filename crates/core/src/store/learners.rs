@@ -22,6 +22,7 @@ pub const TAIL_LEN: usize = 4;
 /// The kind of identity document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum IdType {
     /// 居民身份证 (checked by GB 11643 checksum).
     ResidentId,
@@ -44,6 +45,7 @@ impl IdType {
 /// Purposes a learner consents to separately (PIPL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ConsentPurpose {
     /// Send records to the credit bank for accreditation.
     CreditBank,
@@ -62,6 +64,7 @@ impl ConsentPurpose {
 
 /// A consent given or refused at enrolment.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConsentInput {
     /// For what.
     pub purpose: ConsentPurpose,
@@ -74,6 +77,7 @@ pub const NOTICE_VERSION: &str = "2026-01";
 
 /// A learner to register.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewLearner {
     /// Name as on the ID card.
     pub name: String,
@@ -89,6 +93,7 @@ pub struct NewLearner {
 
 /// A learner as lists and search results show them (masked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LearnerSummary {
     /// Id.
     pub id: LearnerId,
@@ -180,6 +185,51 @@ pub fn find_by_id_number(
         .query_row([index], summary_from_row)
         .optional()?;
     Ok(found)
+}
+
+/// What the enrolment form shows while an ID number is typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IdCheck {
+    /// The number passes its checks.
+    pub valid: bool,
+    /// What is wrong, if not.
+    pub problem: Option<String>,
+    /// Birth date from the number.
+    pub birth_date: Option<NaiveDate>,
+    /// Sex from the number.
+    pub sex: Option<Sex>,
+    /// Under 18 today.
+    pub minor: bool,
+    /// A learner already registered with this number.
+    pub duplicate: Option<LearnerSummary>,
+}
+
+/// Checks an ID number as it is typed: checksum, data it encodes, duplicates.
+pub fn check_id_number(site: &Site, id_type: IdType, input: &str) -> Result<IdCheck> {
+    match check_id(id_type, input) {
+        Err(e) => Ok(IdCheck {
+            valid: false,
+            problem: Some(match e {
+                Error::Invalid { problem, .. } => problem,
+                other => other.to_string(),
+            }),
+            birth_date: None,
+            sex: None,
+            minor: false,
+            duplicate: None,
+        }),
+        Ok(c) => Ok(IdCheck {
+            valid: true,
+            problem: None,
+            birth_date: c.birth_date,
+            sex: c.sex,
+            minor: c
+                .birth_date
+                .is_some_and(|b| is_minor(b, crate::store::now().date_naive())),
+            duplicate: find_by_id_number(site, id_type, &c.number)?,
+        }),
+    }
 }
 
 /// Registers a learner with their consents, in one transaction with its outbox rows.

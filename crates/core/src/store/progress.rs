@@ -17,6 +17,7 @@ use crate::ids::{CohortId, EnrolmentId, LearnerId};
 
 /// One learner's line in a cohort's progress table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LearnerProgress {
     /// Learner.
     pub learner_id: LearnerId,
@@ -27,10 +28,13 @@ pub struct LearnerProgress {
     /// Masked ID number.
     pub id_masked: String,
     /// Minutes attended, from attendance events.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub attended_minutes: i64,
     /// The programme's hours in minutes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub required_minutes: i64,
     /// attended / required, in permille (may pass 1000).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub attendance_permille: i64,
     /// Attended enough to sit the assessment.
     pub eligible: bool,
@@ -44,6 +48,7 @@ pub struct LearnerProgress {
 
 /// A cohort's progress table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CohortProgress {
     /// The cohort.
     pub cohort: Cohort,
@@ -139,6 +144,7 @@ fn current_results(
 
 /// Counts for one programme version across the site.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProgrammeCounts {
     /// Programme version.
     pub programme_version_id: String,
@@ -232,6 +238,7 @@ pub fn site_summary(conn: &Connection) -> Result<Vec<ProgrammeCounts>> {
 
 /// A programme version as the start screen lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProgrammeOverview {
     /// Programme version id.
     pub programme_version_id: String,
@@ -244,23 +251,29 @@ pub struct ProgrammeOverview {
     /// Required hours.
     pub total_hours: u32,
     /// Credits in tenths.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub credits_tenths: i64,
 }
 
 /// What the start screen shows before anyone signs in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SiteOverview {
     /// Installed catalogue version.
     pub catalogue_version: String,
     /// `seed` (built in) or `hq`.
     pub catalogue_source: String,
     /// Database schema version.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub schema_version: i64,
     /// Learners registered.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub learners: u64,
     /// Cohorts opened.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub cohorts: u64,
     /// Changes waiting for HQ.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub pending_changes: u64,
     /// The catalogue's programme versions.
     pub programmes: Vec<ProgrammeOverview>,
@@ -292,4 +305,47 @@ pub fn site_overview(conn: &Connection) -> Result<SiteOverview> {
         pending_changes: count("outbox")?,
         programmes,
     })
+}
+
+/// One of a learner's enrolments with its progress line, for the profile screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EnrolmentProgress {
+    /// Cohort id.
+    pub cohort_id: CohortId,
+    /// Cohort name.
+    pub cohort_name: String,
+    /// Programme (zh).
+    pub programme_zh: String,
+    /// Programme (en).
+    pub programme_en: String,
+    /// Level.
+    pub level: u8,
+    /// The learner's line in that cohort.
+    pub progress: LearnerProgress,
+}
+
+/// Progress across all of a learner's enrolments.
+pub fn learner_progress(conn: &Connection, learner: LearnerId) -> Result<Vec<EnrolmentProgress>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT cohort_id FROM enrolment WHERE learner_id = ?1 ORDER BY enrolled_at",
+    )?;
+    let cohorts: Vec<CohortId> = stmt
+        .query_map([learner], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for c in cohorts {
+        let table = cohort_progress(conn, c)?;
+        if let Some(line) = table.learners.into_iter().find(|l| l.learner_id == learner) {
+            out.push(EnrolmentProgress {
+                cohort_id: c,
+                cohort_name: table.cohort.name,
+                programme_zh: table.programme.name_zh,
+                programme_en: table.programme.name_en,
+                level: table.programme.level.get(),
+                progress: line,
+            });
+        }
+    }
+    Ok(out)
 }

@@ -18,6 +18,7 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// What a staff member may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
     /// 授课教师: roll call and assessments for their cohorts.
     Instructor,
@@ -59,6 +60,7 @@ impl std::fmt::Display for Role {
 
 /// A signed-in staff member, as read from the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Actor {
     /// Who.
     pub id: StaffId,
@@ -82,6 +84,7 @@ impl Actor {
 
 /// A new staff account.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewStaff {
     /// Sign-in name (unique, case-insensitive).
     pub username: String,
@@ -235,6 +238,58 @@ pub fn actor(conn: &Connection, id: StaffId) -> Result<Actor> {
         Some((_, false)) => Err(Error::invalid("staff", "this account is disabled")),
         None => Err(Error::not_found("staff member", id)),
     }
+}
+
+/// A staff account as the users screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StaffSummary {
+    /// Id.
+    pub id: StaffId,
+    /// Sign-in name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Can sign in.
+    pub active: bool,
+}
+
+/// Every account, by name.
+pub fn list(conn: &Connection) -> Result<Vec<StaffSummary>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, username, display_name, role, active FROM staff_user ORDER BY display_name, username",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let role: String = r.get(3)?;
+        Ok(StaffSummary {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            display_name: r.get(2)?,
+            role: Role::parse(&role).unwrap_or(Role::Instructor),
+            active: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The display name of an account.
+pub fn display_name(conn: &Connection, id: StaffId) -> Result<String> {
+    conn.query_row(
+        "SELECT display_name FROM staff_user WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| Error::not_found("staff member", id))
+}
+
+/// True before the first account exists (the first-run screen).
+pub fn is_first_run(conn: &Connection) -> Result<bool> {
+    Ok(!conn
+        .prepare_cached("SELECT 1 FROM staff_user")?
+        .exists([])?)
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ const FAST: Duration = Duration::from_secs(3);
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// Operations HQ acknowledged.
     pub pushed: u64,
@@ -386,12 +387,15 @@ pub async fn enrol(
 
 /// HQ's decision on each of the site's claims, by learner, for the profile screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LearnerCredits {
     /// Credit bank account, once HQ matched one.
     pub account_no: Option<String>,
     /// Decisions: (claim, status, reason, credits in tenths).
+    #[cfg_attr(feature = "ts", ts(type = "Array<[string, string, string, number]>"))]
     pub decisions: Vec<(Uuid, String, String, i64)>,
     /// Sum of credit postings received, in tenths.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub credits_tenths: i64,
     /// Certificate numbers.
     pub certificates: Vec<String>,

@@ -12,6 +12,7 @@ use crate::store::{Site, outbox};
 /// The sync state as the badge shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SyncState {
     /// Nothing to do, or waiting for the next interval.
     Idle,
@@ -25,6 +26,7 @@ pub enum SyncState {
 
 /// An error as a site manager reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Problem {
     /// Machine kind (`offline`, `refused`, …).
     pub kind: String,
@@ -40,10 +42,12 @@ pub struct Problem {
 
 /// Everything the sync centre shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     /// State.
     pub state: SyncState,
     /// Operations waiting for HQ.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub pending: u64,
     /// When the oldest waiting operation was recorded.
     pub oldest_pending_at: Option<DateTime<Utc>>,
@@ -137,6 +141,7 @@ pub fn status(site: &Site, running: bool) -> Result<SyncStatus> {
 /// A record's standing with HQ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RecordSync {
     /// HQ has it.
     Synced,

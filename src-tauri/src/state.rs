@@ -1,0 +1,86 @@
+//! What the shell keeps between commands: the database thread, who is signed in (with the
+//! idle lock), the sync engine once the device is enrolled, and the batched change events.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use siteline_core::Actor;
+use siteline_core::store::db::Db;
+use siteline_core::sync::worker::SyncHandle;
+
+use crate::error::CommandError;
+use crate::events::Changes;
+
+/// Default idle time before the screen locks.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(10 * 60);
+
+/// The signed-in user.
+pub struct Session {
+    pub(crate) actor: Option<Actor>,
+    pub(crate) name: String,
+    pub(crate) last: Instant,
+    pub(crate) idle: Duration,
+}
+
+/// The background sync task.
+pub struct Sync {
+    pub(crate) handle: SyncHandle,
+}
+
+/// Shared by every command.
+pub struct Shell {
+    pub(crate) db: Db,
+    pub(crate) session: Mutex<Session>,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) sync: Mutex<Option<Sync>>,
+    pub(crate) changes: Changes,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in a command leaves this plain data usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shell {
+    /// A shell over an open database.
+    pub fn new(db: Db, data_dir: PathBuf, changes: Changes) -> Self {
+        Shell {
+            db,
+            session: Mutex::new(Session {
+                actor: None,
+                name: String::new(),
+                last: Instant::now(),
+                idle: DEFAULT_IDLE,
+            }),
+            data_dir,
+            sync: Mutex::new(None),
+            changes,
+        }
+    }
+
+    /// The signed-in actor, if the session has not idled out; touching it keeps it alive.
+    pub fn actor(&self) -> Result<Actor, CommandError> {
+        let mut s = lock(&self.session);
+        let Some(actor) = s.actor else {
+            return Err(CommandError::new("signed_out", "sign in first / 请先登录"));
+        };
+        if s.last.elapsed() > s.idle {
+            s.actor = None;
+            return Err(CommandError::new(
+                "locked",
+                "the screen locked after being idle; sign in again / 长时间未操作已锁屏,请重新登录",
+            ));
+        }
+        s.last = Instant::now();
+        Ok(actor)
+    }
+
+    pub(crate) fn session(&self) -> MutexGuard<'_, Session> {
+        lock(&self.session)
+    }
+
+    pub(crate) fn sync(&self) -> MutexGuard<'_, Option<Sync>> {
+        lock(&self.sync)
+    }
+}
