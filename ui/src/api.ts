@@ -1,6 +1,33 @@
-// The only module that talks to Tauri: every backend call goes through here, so the rest of
-// the UI can be tested without a Tauri runtime.
+// The only module that talks to Tauri: every backend call goes through here, typed with the
+// bindings ts-rs generates from the Rust types (src/bindings/), so nothing is hand-copied.
 import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { AppStatus } from "./bindings/AppStatus";
+import type { Attempt } from "./bindings/Attempt";
+import type { Cohort } from "./bindings/Cohort";
+import type { CohortProgress } from "./bindings/CohortProgress";
+import type { CohortStatus } from "./bindings/CohortStatus";
+import type { DaySession } from "./bindings/DaySession";
+import type { IdCheck } from "./bindings/IdCheck";
+import type { IdType } from "./bindings/IdType";
+import type { LearnerProfile } from "./bindings/LearnerProfile";
+import type { LearnerSummary } from "./bindings/LearnerSummary";
+import type { Mark } from "./bindings/Mark";
+import type { Marks } from "./bindings/Marks";
+import type { Me } from "./bindings/Me";
+import type { NewAttempt } from "./bindings/NewAttempt";
+import type { NewCohort } from "./bindings/NewCohort";
+import type { NewLearner } from "./bindings/NewLearner";
+import type { NewSession } from "./bindings/NewSession";
+import type { NewStaff } from "./bindings/NewStaff";
+import type { ProgrammeVersion } from "./bindings/ProgrammeVersion";
+import type { Reason } from "./bindings/Reason";
+import type { RollLine } from "./bindings/RollLine";
+import type { RubricItem } from "./bindings/RubricItem";
+import type { Session } from "./bindings/Session";
+import type { SiteOverview } from "./bindings/SiteOverview";
+import type { StaffSummary } from "./bindings/StaffSummary";
+import type { SyncStatus } from "./bindings/SyncStatus";
 
 /** An error from the backend: `kind` to branch on, `message` to show. */
 export interface BackendError {
@@ -8,27 +35,48 @@ export interface BackendError {
   message: string;
 }
 
-/** One programme version's counts at this site. */
-export interface ProgrammeOverview {
-  programme_version_id: string;
-  name_zh: string;
-  name_en: string;
-  level: number;
-  total_hours: number;
-  credits_tenths: number;
+export function isBackendError(e: unknown): e is BackendError {
+  return typeof e === "object" && e !== null && "kind" in e && "message" in e;
 }
 
-/** What the start screen shows before anyone signs in. */
-export interface SiteOverview {
-  catalogue_version: string;
-  catalogue_source: string;
-  schema_version: number;
-  learners: number;
-  cohorts: number;
-  pending_changes: number;
-  programmes: ProgrammeOverview[];
-}
+export const api = {
+  appStatus: () => invoke<AppStatus>("app_status"),
+  createFirstManager: (newStaff: NewStaff) => invoke<Me>("create_first_manager", { new: newStaff }),
+  signIn: (username: string, password: string) => invoke<Me>("sign_in", { username, password }),
+  signOut: () => invoke<void>("sign_out"),
+  setIdleLock: (minutes: number) => invoke<void>("set_idle_lock", { minutes }),
+  createStaff: (newStaff: NewStaff) => invoke<StaffSummary>("create_staff", { new: newStaff }),
+  listStaff: () => invoke<StaffSummary[]>("list_staff"),
+  siteOverview: () => invoke<SiteOverview>("site_overview"),
+  searchLearners: (query: string) => invoke<LearnerSummary[]>("search_learners", { query }),
+  checkIdNumber: (idType: IdType, number: string) => invoke<IdCheck>("check_id_number", { idType, number }),
+  registerLearner: (learner: NewLearner) => invoke<LearnerSummary>("register_learner", { new: learner }),
+  learnerProfile: (id: string) => invoke<LearnerProfile>("learner_profile", { id }),
+  unmaskLearner: (id: string) => invoke<[string, string | null]>("unmask_learner", { id }),
+  programmeVersions: () => invoke<ProgrammeVersion[]>("programme_versions"),
+  rubric: (programmeVersionId: string) => invoke<RubricItem[]>("rubric", { programmeVersionId }),
+  listCohorts: () => invoke<Cohort[]>("list_cohorts"),
+  createCohort: (cohort: NewCohort) => invoke<Cohort>("create_cohort", { new: cohort }),
+  setCohortStatus: (cohort: string, status: CohortStatus) => invoke<void>("set_cohort_status", { cohort, status }),
+  enrolLearner: (cohort: string, learner: string) => invoke<string>("enrol_learner", { cohort, learner }),
+  scheduleSession: (cohort: string, session: NewSession) => invoke<Session>("schedule_session", { cohort, new: session }),
+  cohortSessions: (cohort: string) => invoke<Session[]>("cohort_sessions", { cohort }),
+  sessionsBetween: (from: string, to: string) => invoke<DaySession[]>("sessions_between", { from, to }),
+  roll: (session: string) => invoke<RollLine[]>("roll", { session }),
+  mark: (session: string, learner: string, mark: Mark) => invoke<RollLine>("mark", { session, learner, mark }),
+  closeSession: (session: string) => invoke<void>("close_session", { session }),
+  cohortProgress: (cohort: string) => invoke<CohortProgress>("cohort_progress", { cohort }),
+  attempts: (enrolment: string) => invoke<Attempt[]>("attempts", { enrolment }),
+  recordAttempt: (attempt: NewAttempt) => invoke<Attempt>("record_attempt", { new: attempt }),
+  lockAttempt: (id: string) => invoke<void>("lock_attempt", { id }),
+  correctAttempt: (id: string, marks: Marks, reason: Reason) => invoke<Attempt>("correct_attempt", { id, marks, reason }),
+  syncStatus: () => invoke<SyncStatus>("sync_status"),
+  enrolDevice: (hqUrl: string, code: string) => invoke<string>("enrol_device", { hqUrl, code }),
+  syncNow: () => invoke<void>("sync_now"),
+  loadDemo: (todayStart: string) => invoke<string>("load_demo", { todayStart }),
+};
 
-export function siteOverview(): Promise<SiteOverview> {
-  return invoke<SiteOverview>("site_overview");
+/** Calls `callback` with the kinds of data that changed (batched by the backend). */
+export function onDataChanged(callback: (kinds: string[]) => void): Promise<UnlistenFn> {
+  return listen<string[]>("data-changed", (event) => callback(event.payload));
 }

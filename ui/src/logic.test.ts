@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { dayBounds, fullMarks, hours, idChecksumOk, markForKey, rubricResult, shouldLock } from "./logic";
+import type { RubricItem } from "./bindings/RubricItem";
+
+const items: RubricItem[] = [
+  { id: "prep", name_zh: "操作准备", name_en: "Preparation", max_points: 10, critical: false },
+  { id: "proc", name_zh: "操作流程", name_en: "Procedure", max_points: 90, critical: false },
+  { id: "water", name_zh: "未测试水温", name_en: "Water temperature not checked", max_points: 0, critical: true },
+];
+
+describe("rubricResult", () => {
+  it("totals live and passes at 60", () => {
+    const marks = fullMarks(items);
+    expect(rubricResult(items, marks)).toEqual({ total: 100, criticalFailed: false, passed: true, complete: true });
+    marks[1].points = 50;
+    expect(rubricResult(items, marks).passed).toBe(true);
+    marks[1].points = 49;
+    expect(rubricResult(items, marks)).toMatchObject({ total: 59, passed: false });
+  });
+  it("fails a critical item at full points", () => {
+    const marks = fullMarks(items);
+    marks[2].failed = true;
+    expect(rubricResult(items, marks)).toMatchObject({ total: 100, criticalFailed: true, passed: false });
+  });
+  it("is not passed until every item is marked", () => {
+    expect(rubricResult(items, fullMarks(items).slice(0, 2)).passed).toBe(false);
+  });
+});
+
+describe("markForKey", () => {
+  it("maps letters and digits to marks", () => {
+    expect(markForKey("P", "t")).toEqual({ mark: "present" });
+    expect(markForKey("2", "t")).toEqual({ mark: "late", at: "t" });
+    expect(markForKey("a", "t")).toEqual({ mark: "absent" });
+    expect(markForKey("e", "t")).toEqual({ mark: "excused" });
+    expect(markForKey("x", "t")).toBeNull();
+  });
+});
+
+describe("helpers", () => {
+  it("computes local day bounds 24 h apart", () => {
+    const { from, to } = dayBounds(new Date(2026, 10, 28, 15, 30));
+    expect(new Date(to).getTime() - new Date(from).getTime()).toBe(24 * 3600 * 1000);
+    expect(new Date(from).getHours()).toBe(0);
+  });
+  it("locks after the idle time", () => {
+    expect(shouldLock(0, 9 * 60 * 1000, 10)).toBe(false);
+    expect(shouldLock(0, 10 * 60 * 1000, 10)).toBe(true);
+  });
+  it("shows hours with one decimal, never rounding up past the rule", () => {
+    expect(hours(5183)).toBe("86.3");
+    expect(hours(5760)).toBe("96.0");
+  });
+  it("checks the ID checksum", () => {
+    expect(idChecksumOk("11010519491231002X")).toBe(true);
+    expect(idChecksumOk("11010519491231002x")).toBe(true);
+    expect(idChecksumOk("110105194912310021")).toBe(false);
+    expect(idChecksumOk("1101051949")).toBe(false);
+  });
+});

@@ -1,0 +1,74 @@
+// UI logic without Vue or Tauri, so Vitest covers it: rubric totals, roll-call keys, idle
+// lock timing, day bounds. The backend re-checks every rule; this only gives instant feedback.
+import type { Mark } from "./bindings/Mark";
+import type { RubricItem } from "./bindings/RubricItem";
+import type { RubricMark } from "./bindings/RubricMark";
+
+export const PASS_MARK = 60;
+
+/** Live total and pass/fail of a practical rubric as the assessor marks it. */
+export function rubricResult(items: RubricItem[], marks: RubricMark[]): { total: number; criticalFailed: boolean; passed: boolean; complete: boolean } {
+  let total = 0;
+  let criticalFailed = false;
+  for (const item of items) {
+    const m = marks.find((x) => x.item_id === item.id);
+    if (!m) continue;
+    total += Math.min(Math.max(0, m.points), item.max_points);
+    if (item.critical && m.failed) criticalFailed = true;
+  }
+  const complete = items.every((i) => marks.some((m) => m.item_id === i.id));
+  return { total, criticalFailed, passed: complete && total >= PASS_MARK && !criticalFailed, complete };
+}
+
+/** Full marks on every item, nothing failed: the starting point of the rubric form. */
+export function fullMarks(items: RubricItem[]): RubricMark[] {
+  return items.map((i) => ({ item_id: i.id, points: i.max_points, failed: false }));
+}
+
+/** Roll-call keyboard: P present, L late, A absent, E excused (also 1–4). */
+export function markForKey(key: string, lateAt: string): Mark | null {
+  switch (key.toLowerCase()) {
+    case "p":
+    case "1":
+      return { mark: "present" };
+    case "l":
+    case "2":
+      return { mark: "late", at: lateAt };
+    case "a":
+    case "3":
+      return { mark: "absent" };
+    case "e":
+    case "4":
+      return { mark: "excused" };
+    default:
+      return null;
+  }
+}
+
+/** The start and end of the local day containing `now`, as ISO instants. */
+export function dayBounds(now: Date): { from: string; to: string } {
+  const start = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  const end = new Date(start.getTime() + 24 * 3600 * 1000);
+  return { from: start.toISOString(), to: end.toISOString() };
+}
+
+/** True when the screen should lock: no activity for `idleMinutes`. */
+export function shouldLock(lastActivityMs: number, nowMs: number, idleMinutes: number): boolean {
+  return nowMs - lastActivityMs >= idleMinutes * 60 * 1000;
+}
+
+/** Hours with one decimal from minutes: 5183 → "86.3". */
+export function hours(minutes: number): string {
+  return (Math.floor((minutes * 10) / 60) / 10).toFixed(1);
+}
+
+/** A quick client-side GB 11643 checksum, for instant feedback while typing. */
+export function idChecksumOk(id: string): boolean {
+  const s = id.trim().toUpperCase();
+  if (!/^\d{17}[\dX]$/.test(s)) return false;
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const codes = "10X98765432";
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(s[i]) * w[i];
+  return codes[sum % 11] === s[17];
+}
