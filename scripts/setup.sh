@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
+  # The end-to-end UI test: a virtual display, WebKit's WebDriver, CJK fonts for screenshots.
+  xvfb xauth webkit2gtk-driver fonts-noto-cjk
 )
 
 missing=()
@@ -34,4 +36,9 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   echo "setup: npm ci in ui/"
   (cd ui && npm ci --no-audit --no-fund)
+fi
+
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: cargo install tauri-driver"
+  cargo install tauri-driver --version '^2' --locked
 fi

@@ -15,6 +15,11 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== desktop app with its UI embedded, driven through WebDriver under Xvfb"
+(cd ui && TAURI_APP_PATH="$PWD/../src-tauri" npm run tauri -- build --debug --no-bundle)
+cargo build -p siteline-e2e --bin ui_e2e --locked
+xvfb-run -a -s '-screen 0 1280x800x24' target/debug/ui_e2e target/debug/siteline-desktop target/ui-screenshots
+
 echo "== cargo test"
 log=$(mktemp)
 set +e

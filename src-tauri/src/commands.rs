@@ -351,10 +351,7 @@ pub async fn mark(
         .db
         .call(move |s| {
             attendance::mark(s, &actor, session, learner, mark)?;
-            attendance::roll(s.conn(), session)?
-                .into_iter()
-                .find(|l| l.learner_id == learner)
-                .ok_or_else(|| siteline_core::Error::not_found("learner in session", learner))
+            attendance::roll_line(s.conn(), session, learner)
         })
         .await?;
     shell.changes.touched("attendance");

@@ -245,6 +245,37 @@ pub fn correct(
     Ok(id)
 }
 
+/// One learner's line on the roll-call screen (what a mark returns).
+pub fn roll_line(conn: &Connection, session: SessionId, learner: LearnerId) -> Result<RollLine> {
+    let row: Option<(String, Option<String>, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT l.name, sa.status, sa.minutes FROM learner l
+             LEFT JOIN session_attendance sa ON sa.session_id = ?1 AND sa.learner_id = l.id
+             WHERE l.id = ?2",
+        )?
+        .query_row(params![session, learner], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let (name, status, minutes) = row.ok_or_else(|| Error::not_found("learner", learner))?;
+    Ok(RollLine {
+        learner_id: learner,
+        name,
+        status: parse_status(status.as_deref()),
+        minutes: minutes.unwrap_or(0),
+    })
+}
+
+fn parse_status(s: Option<&str>) -> SessionStatus {
+    match s {
+        Some("present") => SessionStatus::Present,
+        Some("late") => SessionStatus::Late,
+        Some("absent") => SessionStatus::Absent,
+        Some("excused") => SessionStatus::Excused,
+        _ => SessionStatus::Unmarked,
+    }
+}
+
 /// The roll-call screen: every enrolled learner with their standing in the session.
 pub fn roll(conn: &Connection, session: SessionId) -> Result<Vec<RollLine>> {
     let s = cohorts::session(conn, session)?;
@@ -259,13 +290,7 @@ pub fn roll(conn: &Connection, session: SessionId) -> Result<Vec<RollLine>> {
         Ok(RollLine {
             learner_id: r.get(0)?,
             name: r.get(1)?,
-            status: match status.as_deref() {
-                Some("present") => SessionStatus::Present,
-                Some("late") => SessionStatus::Late,
-                Some("absent") => SessionStatus::Absent,
-                Some("excused") => SessionStatus::Excused,
-                _ => SessionStatus::Unmarked,
-            },
+            status: parse_status(status.as_deref()),
             minutes: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
         })
     })?;
