@@ -56,6 +56,49 @@ fn data_dir(db_path: &Path) -> PathBuf {
     db_path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
+/// Every command, for the app and for the mock-runtime tests alike.
+#[macro_export]
+macro_rules! handlers {
+    () => {
+        tauri::generate_handler![
+            $crate::commands::app_status,
+            $crate::commands::create_first_manager,
+            $crate::commands::sign_in,
+            $crate::commands::sign_out,
+            $crate::commands::set_idle_lock,
+            $crate::commands::create_staff,
+            $crate::commands::list_staff,
+            $crate::commands::site_overview,
+            $crate::commands::search_learners,
+            $crate::commands::check_id_number,
+            $crate::commands::register_learner,
+            $crate::commands::learner_profile,
+            $crate::commands::unmask_learner,
+            $crate::commands::programme_versions,
+            $crate::commands::rubric,
+            $crate::commands::list_cohorts,
+            $crate::commands::create_cohort,
+            $crate::commands::set_cohort_status,
+            $crate::commands::enrol_learner,
+            $crate::commands::schedule_session,
+            $crate::commands::cohort_sessions,
+            $crate::commands::sessions_between,
+            $crate::commands::roll,
+            $crate::commands::mark,
+            $crate::commands::close_session,
+            $crate::commands::cohort_progress,
+            $crate::commands::attempts,
+            $crate::commands::record_attempt,
+            $crate::commands::lock_attempt,
+            $crate::commands::correct_attempt,
+            $crate::commands::sync_status,
+            $crate::commands::enrol_device,
+            $crate::commands::sync_now,
+            $crate::commands::load_demo,
+        ]
+    };
+}
+
 /// Builds and runs the app.
 pub fn run() {
     let result = tauri::Builder::default()
@@ -74,42 +117,7 @@ pub fn run() {
             app.manage(shell);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_status,
-            commands::create_first_manager,
-            commands::sign_in,
-            commands::sign_out,
-            commands::set_idle_lock,
-            commands::create_staff,
-            commands::list_staff,
-            commands::site_overview,
-            commands::search_learners,
-            commands::check_id_number,
-            commands::register_learner,
-            commands::learner_profile,
-            commands::unmask_learner,
-            commands::programme_versions,
-            commands::rubric,
-            commands::list_cohorts,
-            commands::create_cohort,
-            commands::set_cohort_status,
-            commands::enrol_learner,
-            commands::schedule_session,
-            commands::cohort_sessions,
-            commands::sessions_between,
-            commands::roll,
-            commands::mark,
-            commands::close_session,
-            commands::cohort_progress,
-            commands::attempts,
-            commands::record_attempt,
-            commands::lock_attempt,
-            commands::correct_attempt,
-            commands::sync_status,
-            commands::enrol_device,
-            commands::sync_now,
-            commands::load_demo,
-        ])
+        .invoke_handler(handlers!())
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("Siteline could not start: {e}");
