@@ -77,6 +77,14 @@ enum Command {
         #[arg(long)]
         answer: PathBuf,
     },
+    /// Reverse a credit posting (a negative posting; its certificate is revoked).
+    Reverse {
+        /// Posting id.
+        posting_id: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
     /// Show a credit account's balance, sites and certificates.
     Account {
         /// Account number, e.g. CB0000000001.
@@ -253,6 +261,10 @@ async fn main() -> anyhow::Result<()> {
                 "imported; acknowledged through seq {acked}; answer written to {}",
                 answer.display()
             );
+        }
+        Command::Reverse { posting_id, reason } => {
+            let id = store.reverse_posting(posting_id, &reason)?;
+            println!("posting {posting_id} reversed by posting {id}");
         }
         Command::Account { account_no } => print(&store.account(&account_no)?)?,
     }

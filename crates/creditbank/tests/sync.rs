@@ -344,3 +344,72 @@ async fn postings_are_append_only() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_reversal_is_a_negative_posting_that_revokes_the_certificate_and_reaches_the_site() {
+    let hq = Hq::new();
+    let code = hq.site("GD-SZ-001");
+    let mut site = SiteApp::new();
+    let device = Device::new(site.device_id());
+    hq.enrol(&code, &device).await;
+    let l = site.learner(5);
+    site.completed("maternity-L5-v1", &[l], 80);
+    hq.send(device.push(&site.rows())).await;
+    let (_, page) = hq.send(device.pull(0)).await;
+    let cursor = page["next_cursor"].as_u64().unwrap();
+    let posting = hq.store.query_i64("SELECT id FROM credit_posting").unwrap();
+    let (status, body) = hq
+        .send(
+            admin(Request::post(format!("/admin/postings/{posting}/reverse")))
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"note":"考核记录经复核不实"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT sum(credits_tenths) FROM credit_posting")
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT count(*) FROM credit_posting")
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        hq.store
+            .query_i64("SELECT count(*) FROM certificate WHERE status = 'revoked'")
+            .unwrap(),
+        1
+    );
+    let (status, again) = hq
+        .send(
+            admin(Request::post(format!("/admin/postings/{posting}/reverse")))
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"note":"twice"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        again["message"]
+            .as_str()
+            .unwrap()
+            .contains("already reversed")
+    );
+    let (_, page) = hq.send(device.pull(cursor)).await;
+    let changes = page["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "credit" && c["payload"]["credits_tenths"] == -80)
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "certificate" && c["payload"]["status"] == "revoked")
+    );
+}

@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
             post(resolve_quarantine),
         )
         .route("/accounts/{account_no}", get(account))
+        .route("/postings/{id}/reverse", post(reverse_posting))
 }
 
 #[derive(Deserialize)]
@@ -141,4 +142,15 @@ async fn account(
 ) -> Result<Json<AccountStatement>> {
     check_admin(&s, &h)?;
     Ok(Json(s.store(move |st| st.account(&no)).await?))
+}
+
+async fn reverse_posting(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<i64>,
+    Json(r): Json<Resolution>,
+) -> Result<Json<serde_json::Value>> {
+    check_admin(&s, &h)?;
+    let reversal = s.store(move |st| st.reverse_posting(id, &r.note)).await?;
+    Ok(Json(serde_json::json!({ "reversal_posting_id": reversal })))
 }

@@ -132,6 +132,9 @@ pub trait Store: Send + Sync + 'static {
     fn list_quarantine(&self) -> Result<Vec<QuarantineItem>>;
     /// Marks a quarantined row resolved with a note.
     fn resolve_quarantine(&self, device_id: Uuid, epoch: u32, seq: u64, note: &str) -> Result<()>;
+    /// Reverses a credit posting with a negative posting (postings are never edited) and
+    /// revokes the certificate issued with it; the site hears of both by pull.
+    fn reverse_posting(&self, posting_id: i64, reason: &str) -> Result<i64>;
     /// A credit account's statement by account number.
     fn account(&self, account_no: &str) -> Result<AccountStatement>;
     /// Every credit account number (for HQ staff).

@@ -513,6 +513,77 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn reverse_posting(&self, posting_id: i64, reason: &str) -> Result<i64> {
+        if reason.trim().is_empty() {
+            return Err(Error::Invalid("say why the credits are reversed".into()));
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(i64, i64, Uuid, i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT account_id, decision_id, site_id, credits_tenths, reverses FROM credit_posting WHERE id = ?1",
+                [posting_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((account, decision, site, credits, reverses)) = row else {
+            return Err(Error::NotFound(format!("credit posting {posting_id}")));
+        };
+        let already = tx
+            .prepare("SELECT 1 FROM credit_posting WHERE reverses = ?1")?
+            .exists([posting_id])?;
+        if reverses.is_some() || already {
+            return Err(Error::Invalid(format!(
+                "posting {posting_id} is a reversal or was already reversed"
+            )));
+        }
+        tx.execute(
+            "INSERT INTO credit_posting (account_id, decision_id, site_id, credits_tenths, reverses, posted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![account, decision, site, -credits, posting_id, now()],
+        )?;
+        let reversal = tx.last_insert_rowid();
+        let (account_no, claim, learner): (String, Uuid, Uuid) = tx.query_row(
+            "SELECT a.account_no, d.claim_id, c.learner_id FROM credit_account a, decision d
+             JOIN claim c ON c.record_id = d.claim_id WHERE a.id = ?1 AND d.id = ?2",
+            params![account, decision],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        log_change(
+            &tx,
+            Some(site),
+            ChangeKind::Credit,
+            &serde_json::json!({
+                "posting_id": reversal, "claim_id": claim, "learner_id": learner, "account_no": account_no,
+                "credits_tenths": -credits, "reverses": posting_id, "reason": reason.trim(),
+            }),
+        )?;
+        let certificates: Vec<(String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT number, programme_version_id FROM certificate WHERE decision_id = ?1 AND status = 'valid'",
+            )?;
+            stmt.query_map([decision], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        for (number, pv) in certificates {
+            tx.execute(
+                "UPDATE certificate SET status = 'revoked' WHERE number = ?1",
+                [&number],
+            )?;
+            log_change(
+                &tx,
+                Some(site),
+                ChangeKind::Certificate,
+                &serde_json::json!({
+                    "number": number, "learner_id": learner, "account_no": account_no,
+                    "programme_version_id": pv, "status": "revoked",
+                }),
+            )?;
+        }
+        tx.commit()?;
+        Ok(reversal)
+    }
+
     fn account(&self, account_no: &str) -> Result<AccountStatement> {
         let conn = self.lock();
         let id: i64 = conn
