@@ -31,20 +31,29 @@ pub enum Fault {
     ServerError,
     /// Reset the connection (RST) without forwarding.
     Reset,
+    /// Forward the request twice; relay the second answer (a duplicated packet train).
+    Duplicate,
+    /// Relay faithfully, and replay the same request to HQ later, after newer ones (reorder).
+    ReplayLater,
+    /// Hold the answer back past the client's watchdog (a stalled transfer).
+    Stall,
 }
 
 impl Fault {
     /// A fault drawn from the generator: about half the exchanges fail somehow.
     pub fn draw(rng: &mut Rng) -> Fault {
-        match rng.below(16) {
-            0..=7 => Fault::Pass,
-            8 => Fault::DropRequest,
-            9 => Fault::TruncateRequest,
-            10 | 11 => Fault::DropResponse,
-            12 => Fault::TruncateResponse,
-            13 => Fault::Delay(20 + rng.below(200)),
-            14 => Fault::ServerError,
-            _ => Fault::Reset,
+        match rng.below(20) {
+            0..=8 => Fault::Pass,
+            9 => Fault::DropRequest,
+            10 => Fault::TruncateRequest,
+            11 | 12 => Fault::DropResponse,
+            13 => Fault::TruncateResponse,
+            14 => Fault::Delay(20 + rng.below(200)),
+            15 => Fault::ServerError,
+            16 => Fault::Reset,
+            17 => Fault::Duplicate,
+            18 => Fault::ReplayLater,
+            _ => Fault::Stall,
         }
     }
 }
@@ -174,6 +183,15 @@ async fn send(stream: &mut TcpStream, bytes: &[u8], shape: Option<Shape>) -> std
     }
 }
 
+/// Sends a request to HQ on a fresh connection and returns the whole answer.
+async fn forward(upstream: SocketAddr, req: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut up = TcpStream::connect(upstream).await?;
+    up.write_all(req).await?;
+    let mut resp = Vec::new();
+    up.read_to_end(&mut resp).await?;
+    Ok(resp)
+}
+
 async fn exchange(
     mut client: TcpStream,
     upstream: SocketAddr,
@@ -208,6 +226,18 @@ async fn exchange(
         .fetch_add(req.len() as u64, Ordering::Relaxed);
     let mut resp = Vec::new();
     up.read_to_end(&mut resp).await?;
+    match fault {
+        Fault::Duplicate => resp = forward(upstream, &req).await?,
+        Fault::ReplayLater => {
+            let req = req.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let _ = forward(upstream, &req).await;
+            });
+        }
+        Fault::Stall => tokio::time::sleep(Duration::from_millis(1500)).await,
+        _ => {}
+    }
     match fault {
         Fault::DropResponse => return Ok(()),
         Fault::TruncateResponse => {

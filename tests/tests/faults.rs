@@ -1,5 +1,6 @@
 //! Sync through a seeded fault-injecting proxy: dropped requests, answers dropped after HQ
-//! committed, cut-off bodies, delays, 503s and connection resets. For every seed: every
+//! committed, cut-off bodies, delays, 503s, connection resets, duplicated requests, requests
+//! replayed later (out of order) and answers stalled past the watchdog. For every seed: every
 //! committed local operation is at HQ exactly once, site and HQ agree once quiet, the pull
 //! cursor never goes back, and the outbox ends empty. A failing seed is printed for replay
 //! with `SITELINE_FAULT_SEEDS=<from>..<to>`.
@@ -27,7 +28,8 @@ async fn run_seed(hq: &Hq, seed: u64) -> anyhow::Result<(usize, usize)> {
     let mut rng = Rng::new(seed);
     let code = hq.site(&format!("SEED-{seed:04}"))?;
     let proxy = Proxy::faulty(hq.addr, seed).await?;
-    let site = SiteNode::with_timeout(&proxy.url, Duration::from_secs(5), false).await?;
+    // A one-second watchdog, so a stalled answer is torn down quickly.
+    let site = SiteNode::with_timeout(&proxy.url, Duration::from_secs(1), false).await?;
     site.enrol(hq, &code).await?;
     // Work in a few rounds, syncing between them through the faulty link.
     let mut cursors = vec![site.cursor().await?];
