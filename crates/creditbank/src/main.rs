@@ -316,14 +316,19 @@ async fn serve(
                         key.display()
                     )
                 })?;
+            // Bind first, so the log names the real port (also when asked for port 0).
+            let listener = std::net::TcpListener::bind(listen)
+                .with_context(|| format!("listening on {listen}"))?;
+            listener.set_nonblocking(true)?;
+            let addr = listener.local_addr()?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {
                 shutdown_signal().await;
                 h.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
             });
-            tracing::info!(addr = %listen, "credit bank listening (HTTPS)");
-            axum_server::bind_rustls(listen, config)
+            tracing::info!(addr = %addr, "credit bank listening (HTTPS)");
+            axum_server::from_tcp_rustls(listener, config)
                 .handle(handle)
                 .serve(app.into_make_service())
                 .await?;
