@@ -54,29 +54,11 @@ impl SiteKeys {
 
     /// Reads the master key file, creating it (owner-only permissions) when it is missing.
     pub fn load_or_create(path: &Path) -> Result<Self> {
-        let io = |source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let master: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                    Error::Crypto(format!(
-                        "the site key file {} is damaged ({} bytes, expected 32); restore it from \
-                         the backup it was saved with",
-                        path.display(),
-                        bytes.len()
-                    ))
-                })?;
-                Ok(Self::from_master(&master))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let master: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
-                write_private(path, &master).map_err(io)?;
-                Ok(Self::from_master(&master))
-            }
-            Err(e) => Err(io(e)),
-        }
+        let master = load_or_create_secret(
+            path,
+            "the site key file is damaged; restore it from the backup it was saved with",
+        )?;
+        Ok(Self::from_master(&master))
     }
 
     /// Blind index of a value for equality search; `domain` separates uses (full ID, tail…).
@@ -157,6 +139,30 @@ fn open(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>
                     .into(),
             )
         })
+}
+
+/// Reads a 32-byte secret from `path`, or makes a random one and writes it owner-only when the
+/// file does not exist. `damaged` says what to do when the file is there but unusable.
+pub(crate) fn load_or_create_secret(path: &Path, damaged: &str) -> Result<[u8; 32]> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => bytes.as_slice().try_into().map_err(|_| {
+            Error::Crypto(format!(
+                "{} ({} bytes, expected 32): {damaged}",
+                path.display(),
+                bytes.len()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
+            write_private(path, &secret).map_err(io)?;
+            Ok(secret)
+        }
+        Err(e) => Err(io(e)),
+    }
 }
 
 /// Writes a new file readable by its owner only.

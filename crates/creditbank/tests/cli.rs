@@ -19,6 +19,38 @@ fn creditbank(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Starts `creditbank serve` on a free port and returns it with the address it logged.
+fn serve(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_creditbank"))
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if line.contains("listening")
+            && let Some(rest) = line.split("addr=").nth(1)
+        {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    (child, addr)
+}
+
 #[test]
 fn serve_starts_with_no_configuration_and_the_cli_creates_a_site_and_a_code() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,30 +72,7 @@ fn serve_starts_with_no_configuration_and_the_cli_creates_a_site_and_a_code() {
     let code: serde_json::Value = serde_json::from_str(&code).unwrap();
     assert_eq!(code["code"].as_str().unwrap().len(), 14);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_creditbank"))
-        .args([
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if let Some(rest) = line.split("addr=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (mut child, addr) = serve(dir.path(), &[]);
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     use std::io::{Read, Write};
     write!(
@@ -95,37 +104,14 @@ fn serve_speaks_tls_with_a_certificate_and_key_file() {
     let key_path = dir.path().join("key.pem");
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_creditbank"))
-        .args([
-            "--data-dir",
-            dir.path().join("data").to_str().unwrap(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args([
-            "--tls-cert",
-            cert_path.to_str().unwrap(),
-            "--tls-key",
-            key_path.to_str().unwrap(),
-        ])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if line.contains("HTTPS")
-            && let Some(rest) = line.split("addr=").nth(1)
-        {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let data = dir.path().join("data");
+    let tls = [
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ];
+    let (mut child, addr) = serve(&data, &tls);
     let port = addr.rsplit(':').next().unwrap().to_string();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signer, SigningKey};
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// The device's signing key.
 pub struct Identity {
@@ -30,29 +30,13 @@ impl Identity {
 
     /// Reads the key file, or makes a key pair and writes it (owner-only) if there is none.
     pub fn load_or_create(path: &Path) -> Result<Self> {
-        let io = |source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let secret: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                    Error::Crypto(format!(
-                        "the device key {} is damaged; restore it from backup or enrol the device again",
-                        path.display()
-                    ))
-                })?;
-                Ok(Identity {
-                    key: SigningKey::from_bytes(&secret),
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let id = Self::generate();
-                crate::crypto::write_private(path, &id.key.to_bytes()).map_err(io)?;
-                Ok(id)
-            }
-            Err(e) => Err(io(e)),
-        }
+        let secret = crate::crypto::load_or_create_secret(
+            path,
+            "the device key is damaged; restore it from backup or enrol the device again",
+        )?;
+        Ok(Identity {
+            key: SigningKey::from_bytes(&secret),
+        })
     }
 
     /// The public key, base64, as HQ records it.
