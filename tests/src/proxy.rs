@@ -235,7 +235,7 @@ async fn exchange(
                 let _ = forward(upstream, &req).await;
             });
         }
-        Fault::Stall => tokio::time::sleep(Duration::from_millis(1500)).await,
+        Fault::Stall => tokio::time::sleep(Duration::from_millis(2500)).await,
         _ => {}
     }
     match fault {

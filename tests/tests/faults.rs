@@ -28,8 +28,8 @@ async fn run_seed(hq: &Hq, seed: u64) -> anyhow::Result<(usize, usize)> {
     let mut rng = Rng::new(seed);
     let code = hq.site(&format!("SEED-{seed:04}"))?;
     let proxy = Proxy::faulty(hq.addr, seed).await?;
-    // A one-second watchdog, so a stalled answer is torn down quickly.
-    let site = SiteNode::with_timeout(&proxy.url, Duration::from_secs(1), false).await?;
+    // A two-second watchdog, so a stalled answer (held 2.5 s) is torn down quickly.
+    let site = SiteNode::with_timeout(&proxy.url, Duration::from_secs(2), false).await?;
     site.enrol(hq, &code).await?;
     // Work in a few rounds, syncing between them through the faulty link.
     let mut cursors = vec![site.cursor().await?];
