@@ -115,17 +115,24 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxRow>> {
 pub fn pending_for_hq(site: &super::Site, limit: usize) -> Result<Vec<OutboxRow>> {
     let mut rows = pending(&site.conn, limit)?;
     for row in &mut rows {
-        if row.entity != Entity::Learner || row.op != Op::Insert {
-            continue;
-        }
-        let learner = crate::ids::LearnerId(row.record_id);
-        if let Some((id_number, _)) = super::learners::open_sealed(&site.conn, &site.keys, learner)?
-            && let Some(obj) = row.payload.as_object_mut()
-        {
-            obj.insert("id_number".into(), serde_json::Value::String(id_number));
-        }
+        add_id_number(site, row)?;
     }
     Ok(rows)
+}
+
+/// Adds the clear ID number to a learner's insert row, as it travels to HQ (see
+/// [`pending_for_hq`]); other rows are left as they are.
+pub fn add_id_number(site: &super::Site, row: &mut OutboxRow) -> Result<()> {
+    if row.entity != Entity::Learner || row.op != Op::Insert {
+        return Ok(());
+    }
+    let learner = crate::ids::LearnerId(row.record_id);
+    if let Some((id_number, _)) = super::learners::open_sealed(&site.conn, &site.keys, learner)?
+        && let Some(obj) = row.payload.as_object_mut()
+    {
+        obj.insert("id_number".into(), serde_json::Value::String(id_number));
+    }
+    Ok(())
 }
 
 /// How many operations wait for HQ, and when the oldest was recorded.
