@@ -338,7 +338,7 @@ fn main() {
         size_with_outbox as f64 / 1048576.0
     );
     let through = outbox::device(site.conn()).unwrap().next_seq - 1;
-    outbox::acknowledge(&mut site, through).unwrap();
+    outbox::acknowledge(&mut site, 1, through).unwrap();
     site.conn().execute_batch("VACUUM").unwrap();
     println!(
         "database after sync (outbox pruned, vacuumed): {:.1} MiB",

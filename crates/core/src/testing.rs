@@ -229,3 +229,118 @@ pub fn demo(
     }
     Ok(cohort)
 }
+
+/// Demo data for the site manager's review: a housekeeping cohort of 12 that finished last
+/// month, with its whole attendance (two learners missed sessions), theory and practical
+/// results locked (one failed theory, one failed a critical item) and no claims submitted yet.
+pub fn demo_completed(
+    site: &mut Site,
+    manager: &Actor,
+    instructor: &Actor,
+    today_start: chrono::DateTime<Utc>,
+) -> Result<CohortId> {
+    let pv = "housekeeping-L5-v1";
+    let programme = catalogue::programme_version(site.conn(), pv)?;
+    let sessions = programme.total_hours.div_ceil(8);
+    // Three sessions a week, finishing ten days ago.
+    let first = today_start - Duration::days(10 + i64::from(sessions) * 7 / 3) + Duration::hours(1);
+    let cohort = cohorts::create(
+        site,
+        manager,
+        &NewCohort {
+            programme_version_id: pv.into(),
+            name: "2026年第3期家务服务员(五级)班".into(),
+            start_date: first.date_naive(),
+            end_date: (today_start - Duration::days(9)).date_naive(),
+            capacity: 20,
+            instructors: vec![instructor.id],
+        },
+    )?;
+    let mut people = Vec::new();
+    for n in 0..12 {
+        let l = register(site, manager, 710_000 + n)?;
+        cohorts::enrol(site, manager, cohort, l)?;
+        people.push(l);
+    }
+    for i in 0..sessions {
+        let starts_at = first + Duration::days(i64::from(i / 3 * 7 + i % 3 * 2));
+        let session = cohorts::schedule_session(
+            site,
+            instructor,
+            cohort,
+            &NewSession {
+                unit_id: None,
+                starts_at,
+                ends_at: starts_at + Duration::hours(8),
+                instructor_id: Some(instructor.id),
+            },
+        )?;
+        let marks: Vec<_> = people
+            .iter()
+            .enumerate()
+            .map(|(n, l)| {
+                let mark = match n {
+                    10 if i % 3 == 0 => Mark::Absent,
+                    11 if i % 4 == 1 => Mark::Late {
+                        at: starts_at + Duration::hours(3),
+                    },
+                    _ => Mark::Present,
+                };
+                (*l, mark)
+            })
+            .collect();
+        attendance::roll_call(site, instructor, session, &marks)?;
+        attendance::close_session(site, instructor, session)?;
+    }
+    let rubric = catalogue::rubric(site.conn(), pv)?;
+    let held_at = first + Duration::days(i64::from(sessions) * 7 / 3);
+    let enrolments = progress_enrolments(site, cohort)?;
+    for (n, e) in enrolments.iter().enumerate() {
+        let theory = if n == 9 { 55 } else { 62 + (n as i64 * 7) % 36 };
+        let t = assessments::record(
+            site,
+            instructor,
+            &NewAttempt {
+                enrolment_id: *e,
+                component: Component::Theory,
+                held_at,
+                assessors: vec![instructor.id],
+                marks: Marks::Score { score: theory },
+            },
+        )?;
+        let marks = Marks::Rubric {
+            items: rubric
+                .iter()
+                .map(|i| RubricMark {
+                    item_id: i.def.id.clone(),
+                    points: i.def.max_points.saturating_sub((n % 3) as u8),
+                    failed: n == 8 && i.def.critical,
+                })
+                .collect(),
+        };
+        let p = assessments::record(
+            site,
+            instructor,
+            &NewAttempt {
+                enrolment_id: *e,
+                component: Component::Practical,
+                held_at,
+                assessors: vec![instructor.id],
+                marks,
+            },
+        )?;
+        assessments::lock(site, instructor, t)?;
+        assessments::lock(site, instructor, p)?;
+    }
+    Ok(cohort)
+}
+
+fn progress_enrolments(site: &Site, cohort: CohortId) -> Result<Vec<EnrolmentId>> {
+    Ok(
+        crate::store::progress::cohort_progress(site.conn(), cohort)?
+            .learners
+            .into_iter()
+            .map(|l| l.enrolment_id)
+            .collect(),
+    )
+}

@@ -61,7 +61,7 @@ fn seq_survives_reopening_and_pruning_and_is_never_reused() {
             siteline_core::store::staff::create_first_manager(&mut site, &manager_input()).unwrap();
         learners::register(&mut site, &m, &new_learner(1)).unwrap();
         device_id = outbox::device(site.conn()).unwrap().device_id;
-        assert_eq!(outbox::acknowledge(&mut site, 2).unwrap(), 2);
+        assert_eq!(outbox::acknowledge(&mut site, 1, 2).unwrap(), 2);
     }
     let mut site = Site::open(&path).unwrap();
     let dev = outbox::device(site.conn()).unwrap();

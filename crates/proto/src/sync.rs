@@ -76,7 +76,10 @@ pub struct QuarantinedRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushAck {
-    /// Every operation up to here is stored at HQ; prune the outbox through it.
+    /// The device epoch the acknowledgement is for (a restored device pushes its older
+    /// epoch's rows first; HQ keeps a high-water mark per epoch).
+    pub epoch: u32,
+    /// Every operation of `epoch` up to here is stored at HQ; prune the outbox through it.
     pub acked_through: u64,
     /// Rows newly applied by this request.
     pub applied: u32,

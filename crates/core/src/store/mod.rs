@@ -6,6 +6,7 @@
 pub mod assessments;
 pub mod attendance;
 pub mod audit;
+pub mod backup;
 pub mod catalogue;
 pub mod claims;
 pub mod cohorts;
@@ -14,7 +15,9 @@ pub mod db;
 pub mod learners;
 pub mod outbox;
 pub mod progress;
+pub mod reports;
 mod schema;
+pub mod settings;
 pub mod staff;
 
 use std::path::Path;

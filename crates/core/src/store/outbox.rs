@@ -26,6 +26,10 @@ pub(crate) fn ensure_device(conn: &Connection) -> Result<()> {
         "INSERT OR IGNORE INTO device (singleton, device_id, created_at) VALUES (1, ?1, ?2)",
         params![Uuid::now_v7(), super::now()],
     )?;
+    conn.execute(
+        "INSERT OR IGNORE INTO device_epoch (epoch, started_at) SELECT epoch, created_at FROM device",
+        [],
+    )?;
     Ok(())
 }
 
@@ -149,14 +153,19 @@ pub fn pending_summary(conn: &Connection) -> Result<(u64, Option<DateTime<Utc>>)
 }
 
 /// Removes rows HQ acknowledged (seq ≤ `through`); the outbox never grows without bound.
-pub fn prune_through(tx: &Transaction<'_>, through: u64) -> Result<usize> {
-    Ok(tx.execute("DELETE FROM outbox WHERE seq <= ?1", [through])?)
+/// Rows of `epoch` through `through`: HQ's high-water mark for one epoch says nothing about
+/// another epoch's rows that happen to share seq numbers.
+pub fn prune_through(tx: &Transaction<'_>, epoch: u32, through: u64) -> Result<usize> {
+    Ok(tx.execute(
+        "DELETE FROM outbox WHERE epoch = ?1 AND seq <= ?2",
+        params![epoch, through],
+    )?)
 }
 
 /// Prunes acknowledged rows in a transaction of its own.
-pub fn acknowledge(site: &mut super::Site, through: u64) -> Result<usize> {
+pub fn acknowledge(site: &mut super::Site, epoch: u32, through: u64) -> Result<usize> {
     let (tx, _) = site.write()?;
-    let n = prune_through(&tx, through)?;
+    let n = prune_through(&tx, epoch, through)?;
     tx.commit()?;
     Ok(n)
 }

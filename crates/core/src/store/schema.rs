@@ -8,6 +8,7 @@ use crate::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_site_store.sql"),
     include_str!("../../migrations/0002_sync.sql"),
+    include_str!("../../migrations/0003_backup_settings.sql"),
 ];
 
 /// The schema version this build brings a database to.

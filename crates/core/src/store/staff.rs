@@ -138,17 +138,7 @@ fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Resul
         ));
     }
     let display_name = validate_name("staff.display_name", &new.display_name)?;
-    if new.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Error::invalid(
-            "staff.password",
-            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
-        ));
-    }
-    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-    let hash = Argon2::default()
-        .hash_password(new.password.as_bytes(), &salt)
-        .map_err(|e| Error::Crypto(format!("hashing the password failed: {e}")))?
-        .to_string();
+    let hash = hash_password(&new.password)?;
     let (tx, _) = site.write()?;
     let taken: bool = tx
         .prepare_cached("SELECT 1 FROM staff_user WHERE username = ?1")?
@@ -189,6 +179,108 @@ fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Resul
     )?;
     tx.commit()?;
     Ok(created)
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Error::invalid(
+            "staff.password",
+            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| Error::Crypto(format!("hashing the password failed: {e}")))?
+        .to_string())
+}
+
+/// Enables or disables an account (site manager only). A manager cannot disable their own
+/// account, and the site always keeps one active site manager.
+pub fn set_active(site: &mut Site, actor: &Actor, staff: StaffId, active: bool) -> Result<()> {
+    actor.require_manager("manage users")?;
+    if !active && staff == actor.id {
+        return Err(Error::invalid(
+            "staff.active",
+            "you cannot disable your own account; ask another site manager",
+        ));
+    }
+    let (tx, _) = site.write()?;
+    let row: Option<(String, String, String)> = tx
+        .query_row(
+            "SELECT username, display_name, role FROM staff_user WHERE id = ?1",
+            [staff],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((username, display_name, role)) = row else {
+        return Err(Error::not_found("staff member", staff));
+    };
+    let role = Role::parse(&role).ok_or_else(|| Error::invalid("staff.role", role))?;
+    tx.execute(
+        "UPDATE staff_user SET active = ?2 WHERE id = ?1",
+        params![staff, active],
+    )?;
+    let managers: i64 = tx.query_row(
+        "SELECT count(*) FROM staff_user WHERE role = 'site_manager' AND active = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    if managers == 0 {
+        return Err(Error::invalid(
+            "staff.active",
+            "the site needs at least one active site manager; add another before disabling this one",
+        ));
+    }
+    let payload = StaffPayload {
+        username: &username,
+        display_name: &display_name,
+        role,
+        active,
+    };
+    outbox::append(&tx, Entity::StaffUser, Op::Update, staff.0, &payload)?;
+    let what = if active {
+        "enable_staff"
+    } else {
+        "disable_staff"
+    };
+    audit::record(
+        &tx,
+        Some(actor),
+        what,
+        Some(("staff_user", staff.0)),
+        &username,
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Sets a new password for an account (site manager only); the old one stops working at once.
+pub fn reset_password(
+    site: &mut Site,
+    actor: &Actor,
+    staff: StaffId,
+    password: &str,
+) -> Result<()> {
+    actor.require_manager("reset passwords")?;
+    let hash = hash_password(password)?;
+    let (tx, _) = site.write()?;
+    let changed = tx.execute(
+        "UPDATE staff_user SET password_hash = ?2 WHERE id = ?1",
+        params![staff, hash],
+    )?;
+    if changed == 0 {
+        return Err(Error::not_found("staff member", staff));
+    }
+    audit::record(
+        &tx,
+        Some(actor),
+        "reset_password",
+        Some(("staff_user", staff.0)),
+        "",
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Checks a password; the same error for an unknown name and a wrong password.

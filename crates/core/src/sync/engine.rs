@@ -208,6 +208,11 @@ pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
     let mut taken: Vec<OutboxRow> = Vec::new();
     let mut size = 0usize;
     for mut row in rows {
+        // A batch is one epoch (HQ keeps a high-water mark per device and epoch): rows written
+        // after a restore wait until the older epoch's rows are acknowledged.
+        if taken.first().is_some_and(|f| f.epoch != row.epoch) {
+            break;
+        }
         outbox::add_id_number(site, &mut row)?;
         let len = serde_json::to_vec(&row)?.len();
         if !taken.is_empty() && size + len > budget {
@@ -231,7 +236,7 @@ pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
 /// Prunes what HQ acknowledged and keeps HQ's quarantine reasons, in one transaction.
 pub fn apply_ack(site: &mut Site, ack: &PushAck) -> Result<()> {
     let (tx, _) = site.write()?;
-    outbox::prune_through(&tx, ack.acked_through)?;
+    outbox::prune_through(&tx, ack.epoch, ack.acked_through)?;
     for q in &ack.quarantined {
         note_quarantine(&tx, q.record_id, q.seq, &q.reason)?;
     }
@@ -463,6 +468,7 @@ mod tests {
         let rows = outbox::pending(site.conn(), 100).unwrap();
         let learner_seq = rows.iter().find(|r| r.record_id == learner.0).unwrap().seq;
         let ack = PushAck {
+            epoch: 1,
             acked_through: learner_seq + 1,
             applied: 0,
             already_had: 0,

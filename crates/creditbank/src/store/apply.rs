@@ -29,9 +29,16 @@ pub(crate) fn push(
     batch: &PushBatch,
 ) -> Result<PushAck> {
     check_shape(device, batch)?;
+    // Epoch 1 starts at seq 1. A later epoch (a device restored from backup) goes on from
+    // the seq its backup held, so its first batch sets where it starts.
+    let start = if batch.epoch > 1 {
+        batch.from_seq.saturating_sub(1)
+    } else {
+        0
+    };
     tx.execute(
-        "INSERT OR IGNORE INTO device_epoch (device_id, epoch, high_water) VALUES (?1, ?2, 0)",
-        params![device.id, batch.epoch],
+        "INSERT OR IGNORE INTO device_epoch (device_id, epoch, high_water) VALUES (?1, ?2, ?3)",
+        params![device.id, batch.epoch, start],
     )?;
     let high_water: u64 = tx.query_row(
         "SELECT high_water FROM device_epoch WHERE device_id = ?1 AND epoch = ?2",
@@ -107,6 +114,7 @@ pub(crate) fn push(
         params![device.id, batch.epoch, acked_through],
     )?;
     Ok(PushAck {
+        epoch: batch.epoch,
         acked_through,
         applied: (fresh.len() - quarantined.len()) as u32,
         already_had: (batch.rows.len() - fresh.len()) as u32,
