@@ -40,6 +40,17 @@ fn export(dir: &Path) {
         progress::EnrolmentProgress,
         siteline_core::sync::status::SyncStatus,
         siteline_core::sync::status::RecordSync,
+        siteline_core::sync::status::QuarantinedRecord,
+        progress::ReviewFilter,
+        progress::SiteReview,
+        reports::ReportFormat,
+        backup::BackupFile,
+        backup::BackupCheck,
+        backup::Restored,
+        settings::SiteSettings,
+        crate::manage::ClaimsSubmitted,
+        crate::manage::Backups,
+        crate::updates::UpdateInfo,
     );
 }
 

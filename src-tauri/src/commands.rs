@@ -475,7 +475,8 @@ pub fn sync_now(shell: State<'_, Shell>) -> Res<()> {
     }
 }
 
-/// Fills a new site with a demo cohort of 40 (site manager).
+/// Fills a new site with a finished cohort of 12 to review and a running cohort of 40 with
+/// today's session (site manager); returns the running cohort.
 #[tauri::command]
 pub async fn load_demo(shell: State<'_, Shell>, today_start: DateTime<Utc>) -> Res<CohortId> {
     let actor = shell.actor()?;
@@ -489,6 +490,7 @@ pub async fn load_demo(shell: State<'_, Shell>, today_start: DateTime<Utc>) -> R
                 .map(|x| staff::actor(s.conn(), x.id))
                 .transpose()?
                 .unwrap_or(actor);
+            testing::demo_completed(s, &actor, &instructor, today_start)?;
             testing::demo(s, &actor, &instructor, today_start)
         })
         .await?;

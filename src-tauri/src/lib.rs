@@ -6,9 +6,11 @@ mod bindings;
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod manage;
 pub mod state;
+pub mod updates;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use siteline_core::store::db::Db;
@@ -52,10 +54,6 @@ pub fn start_sync(shell: &Shell, engine: Arc<Engine>) {
     }
 }
 
-fn data_dir(db_path: &Path) -> PathBuf {
-    db_path.parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
 /// Every command, for the app and for the mock-runtime tests alike.
 #[macro_export]
 macro_rules! handlers {
@@ -95,18 +93,40 @@ macro_rules! handlers {
             $crate::commands::enrol_device,
             $crate::commands::sync_now,
             $crate::commands::load_demo,
+            $crate::manage::site_review,
+            $crate::manage::default_export_dir,
+            $crate::manage::export_cohort,
+            $crate::manage::submit_claims,
+            $crate::manage::quarantined_records,
+            $crate::manage::set_hq_url,
+            $crate::manage::export_bundle,
+            $crate::manage::import_bundle_answer,
+            $crate::manage::list_backups,
+            $crate::manage::back_up_now,
+            $crate::manage::check_backup,
+            $crate::manage::restore_backup,
+            $crate::manage::get_settings,
+            $crate::manage::save_settings,
+            $crate::manage::set_language,
+            $crate::manage::set_staff_active,
+            $crate::manage::reset_staff_password,
+            $crate::manage::check_update,
+            $crate::manage::install_update,
         ]
     };
 }
 
 /// Builds and runs the app.
 pub fn run() {
+    // One TLS provider for every client (sync and the updater both use rustls without one).
+    siteline_core::sync::client::install_tls_provider();
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(|app| {
             let path = database_path(app)?;
             let db = tauri::async_runtime::block_on(Db::open(path.clone()))?;
             let changes = events::start(app.handle().clone());
-            let shell = Shell::new(db.clone(), data_dir(&path), changes);
+            let shell = Shell::new(db.clone(), path.clone(), changes);
             tauri::async_runtime::block_on(async {
                 if let Ok(Some((url, _))) = db.call(|s| engine::enrolment(s)).await
                     && let Ok(engine) = sync_engine(&shell, &url).await
@@ -114,7 +134,25 @@ pub fn run() {
                     start_sync(&shell, engine);
                 }
             });
+            let idle = tauri::async_runtime::block_on(
+                db.call(|s| siteline_core::store::settings::get(s.conn())),
+            )?
+            .idle_minutes;
+            shell.session().idle = std::time::Duration::from_secs(u64::from(idle) * 60);
             app.manage(shell);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                // The daily backup: checked at start and every hour after.
+                loop {
+                    let shell = handle.state::<Shell>();
+                    match manage::daily_backup(&shell).await {
+                        Ok(Some(b)) => eprintln!("daily backup written: {}", b.path),
+                        Ok(None) => {}
+                        Err(e) => eprintln!("daily backup failed: {}", e.message),
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                }
+            });
             Ok(())
         })
         .invoke_handler(handlers!())

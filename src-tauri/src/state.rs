@@ -33,8 +33,10 @@ pub struct Shell {
     pub(crate) db: Db,
     pub(crate) session: Mutex<Session>,
     pub(crate) data_dir: PathBuf,
+    pub(crate) db_path: PathBuf,
     pub(crate) sync: Mutex<Option<Sync>>,
     pub(crate) changes: Changes,
+    pub(crate) update: Mutex<Option<tauri_plugin_updater::Update>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -43,8 +45,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shell {
-    /// A shell over an open database.
-    pub fn new(db: Db, data_dir: PathBuf, changes: Changes) -> Self {
+    /// A shell over the open database at `db_path` (keys and backups live beside it).
+    pub fn new(db: Db, db_path: PathBuf, changes: Changes) -> Self {
+        let data_dir = db_path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
         Shell {
             db,
             session: Mutex::new(Session {
@@ -54,8 +60,10 @@ impl Shell {
                 idle: DEFAULT_IDLE,
             }),
             data_dir,
+            db_path,
             sync: Mutex::new(None),
             changes,
+            update: Mutex::new(None),
         }
     }
 
@@ -82,5 +90,9 @@ impl Shell {
 
     pub(crate) fn sync(&self) -> MutexGuard<'_, Option<Sync>> {
         lock(&self.sync)
+    }
+
+    pub(crate) fn pending_update(&self) -> MutexGuard<'_, Option<tauri_plugin_updater::Update>> {
+        lock(&self.update)
     }
 }

@@ -28,7 +28,7 @@ fn app() -> (
         .invoke_handler(handlers!())
         .build(mock_context(noop_assets()))
         .unwrap();
-    app.manage(Shell::new(db, dir.path().to_path_buf(), changes));
+    app.manage(Shell::new(db, dir.path().join("site.db"), changes));
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();

@@ -20,7 +20,7 @@ async fn after_a_restore_sync_stays_exactly_once_under_the_new_epoch() {
     let d = dir.clone();
     let taken = site
         .db
-        .call(move |s| backup::back_up(s, &d, BackupKind::Manual))
+        .call(move |s| backup::back_up(s.conn(), &d, BackupKind::Manual))
         .await
         .unwrap();
     // They reach HQ; then one more learner reaches HQ and the disk is lost.

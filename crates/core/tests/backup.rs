@@ -29,7 +29,7 @@ fn a_restore_brings_back_the_backup_takes_a_new_epoch_and_keeps_a_safety_copy() 
     let (mut site, m) = new_site(dir.path());
     testing::register(&mut site, &m, 1).unwrap();
     testing::register(&mut site, &m, 2).unwrap();
-    let taken = backup::back_up(&site, &backups, BackupKind::Manual).unwrap();
+    let taken = backup::back_up(site.conn(), &backups, BackupKind::Manual).unwrap();
     assert!(
         taken.file_name.ends_with("-manual.sqlite"),
         "{}",
@@ -91,7 +91,7 @@ fn a_restore_refuses_what_is_not_this_devices_siteline_backup_and_changes_nothin
     let backups = dir.path().join("backups");
     let (mut site, m) = new_site(dir.path());
     testing::register(&mut site, &m, 1).unwrap();
-    let good = backup::back_up(&site, &backups, BackupKind::Manual).unwrap();
+    let good = backup::back_up(site.conn(), &backups, BackupKind::Manual).unwrap();
     let device = outbox::device(site.conn()).unwrap();
 
     let text = dir.path().join("notes.txt");
@@ -106,7 +106,7 @@ fn a_restore_refuses_what_is_not_this_devices_siteline_backup_and_changes_nothin
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
     let other_dir = tempfile::tempdir().unwrap();
     let (other, _) = new_site(other_dir.path());
-    let foreign = backup::back_up(&other, other_dir.path(), BackupKind::Manual).unwrap();
+    let foreign = backup::back_up(other.conn(), other_dir.path(), BackupKind::Manual).unwrap();
     let newer = dir.path().join("newer.sqlite");
     std::fs::copy(&good.path, &newer).unwrap();
     rusqlite::Connection::open(&newer)
@@ -151,7 +151,7 @@ fn a_backup_sealed_with_another_site_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (mut site, m) = new_site(dir.path());
     testing::register(&mut site, &m, 1).unwrap();
-    let taken = backup::back_up(&site, dir.path(), BackupKind::Manual).unwrap();
+    let taken = backup::back_up(site.conn(), dir.path(), BackupKind::Manual).unwrap();
     drop(site);
     // The same database file, but this computer lost the site key and made a new one.
     std::fs::remove_file(dir.path().join("site.key")).unwrap();
@@ -165,9 +165,9 @@ fn the_daily_backup_is_taken_once_a_day_and_old_ones_are_pruned() {
     let dir = tempfile::tempdir().unwrap();
     let backups = dir.path().join("daily");
     let (site, _) = new_site(dir.path());
-    let first = backup::daily(&site, &backups, 7).unwrap();
+    let first = backup::daily(site.conn(), &backups, 7).unwrap();
     assert!(first.is_some());
-    assert!(backup::daily(&site, &backups, 7).unwrap().is_none());
+    assert!(backup::daily(site.conn(), &backups, 7).unwrap().is_none());
     // Old backups (names carry the time): 3 and 10 days old, and a manual one of 30 days.
     let bytes = std::fs::read(&first.unwrap().path).unwrap();
     let now = chrono::Utc::now();
@@ -181,7 +181,7 @@ fn the_daily_backup_is_taken_once_a_day_and_old_ones_are_pruned() {
         std::fs::write(backups.join(name(days, kind)), &bytes).unwrap();
     }
     std::fs::write(backups.join("readme.txt"), "keep me").unwrap();
-    assert!(backup::daily(&site, &backups, 7).unwrap().is_none());
+    assert!(backup::daily(site.conn(), &backups, 7).unwrap().is_none());
     let left: Vec<_> = backup::list(&backups)
         .unwrap()
         .into_iter()

@@ -10,6 +10,7 @@ pub mod accreditation;
 pub mod bundle;
 mod error;
 pub mod http;
+pub mod releases;
 pub mod store;
 
 use std::sync::Arc;
@@ -37,6 +38,13 @@ pub struct AppState {
     pub max_body: usize,
     /// Accepted distance between a request's timestamp and HQ's clock.
     pub window_ms: i64,
+    /// Signed app updates served to sites (none when unset).
+    pub releases: Option<Arc<releases::Releases>>,
+    /// The address sites reach HQ at (`https://hq.example.cn`), for update download links;
+    /// unset, links are built from the request's `Host` and `tls`.
+    pub public_url: Option<Arc<str>>,
+    /// Served over TLS (for links built from `Host`).
+    pub tls: bool,
 }
 
 impl AppState {
@@ -47,7 +55,16 @@ impl AppState {
             admin_token: admin_token.into(),
             max_body: DEFAULT_MAX_BODY,
             window_ms: DEFAULT_WINDOW_MS,
+            releases: None,
+            public_url: None,
+            tls: false,
         }
+    }
+
+    /// Serves the signed updates in `releases`.
+    pub fn with_releases(mut self, releases: Arc<releases::Releases>) -> Self {
+        self.releases = Some(releases);
+        self
     }
 
     /// Runs a blocking store call on tokio's blocking pool.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use creditbank::releases::Releases;
 use creditbank::store::Store;
 use creditbank::store::sqlite::SqliteStore;
 use creditbank::{AppState, router};
@@ -45,7 +46,14 @@ enum Command {
         /// Admin token for /admin; default: read or create <data-dir>/admin.token.
         #[arg(long, env = "CREDITBANK_ADMIN_TOKEN")]
         admin_token: Option<String>,
+        /// The address sites reach HQ at, for update download links (default: from the
+        /// request's Host).
+        #[arg(long, env = "CREDITBANK_PUBLIC_URL")]
+        public_url: Option<String>,
     },
+    /// Signed app updates served to sites.
+    #[command(subcommand)]
+    Release(ReleaseCmd),
     /// Sites.
     #[command(subcommand)]
     Site(SiteCmd),
@@ -91,6 +99,39 @@ enum Command {
         account_no: String,
     },
 }
+
+#[derive(Subcommand)]
+enum ReleaseCmd {
+    /// Publish an update file (e.g. the .deb) with the signature `npx tauri signer sign` wrote.
+    Publish {
+        /// linux, windows or darwin.
+        #[arg(long, default_value = "linux")]
+        target: String,
+        /// x86_64, aarch64, ….
+        #[arg(long, default_value = "x86_64")]
+        arch: String,
+        /// The new version, e.g. 0.2.0.
+        #[arg(long)]
+        version: String,
+        /// The update file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Its `.sig` file.
+        #[arg(long)]
+        signature: PathBuf,
+        /// Release notes shown to site managers.
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// Updater public key (base64, as in tauri.conf.json); default: the project's.
+        #[arg(long, env = "CREDITBANK_UPDATER_PUBKEY")]
+        pubkey: Option<String>,
+    },
+    /// List published releases.
+    List,
+}
+
+/// The project's updater public key (src-tauri/updater.pub; the app carries the same).
+const UPDATER_PUBKEY: &str = include_str!("../../../src-tauri/updater.pub");
 
 #[derive(Subcommand)]
 enum SiteCmd {
@@ -198,11 +239,16 @@ async fn main() -> anyhow::Result<()> {
             tls_cert,
             tls_key,
             admin_token: token,
+            public_url,
         } => {
             ensure_catalogue(&store)?;
             let token = admin_token(&cli.data_dir, token)?;
             tracing::info!(path = %cli.data_dir.join("admin.token").display(), "admin token ready (or from CREDITBANK_ADMIN_TOKEN)");
-            let app = router(AppState::new(Arc::new(store), &token));
+            let releases = Arc::new(Releases::open(&cli.data_dir.join("updates"))?);
+            let mut state = AppState::new(Arc::new(store), &token).with_releases(releases);
+            state.public_url = public_url.map(Into::into);
+            state.tls = tls_cert.is_some();
+            let app = router(state);
             serve(app, listen, tls_cert.zip(tls_key)).await?;
         }
         Command::Site(SiteCmd::Create {
@@ -210,6 +256,32 @@ async fn main() -> anyhow::Result<()> {
             name,
             province,
         }) => print(&store.create_site(&code, &name, &province)?)?,
+        Command::Release(ReleaseCmd::Publish {
+            target,
+            arch,
+            version,
+            file,
+            signature,
+            notes,
+            pubkey,
+        }) => {
+            let releases = Releases::open(&cli.data_dir.join("updates"))?;
+            let sig = std::fs::read_to_string(&signature)
+                .with_context(|| format!("reading {}", signature.display()))?;
+            let key = pubkey.unwrap_or_else(|| UPDATER_PUBKEY.trim().to_string());
+            let new = creditbank::releases::NewRelease {
+                target: &target,
+                arch: &arch,
+                version: &version,
+                file: &file,
+                signature: &sig,
+                notes: &notes,
+            };
+            print(&releases.publish(&new, &key)?)?
+        }
+        Command::Release(ReleaseCmd::List) => {
+            print(&Releases::open(&cli.data_dir.join("updates"))?.list()?)?
+        }
         Command::Site(SiteCmd::List) => print(&store.list_sites(chrono::Utc::now())?)?,
         Command::Code { site, days } => {
             print(&store.issue_enrolment_code(&site, chrono::Duration::days(days))?)?

@@ -51,4 +51,20 @@ status: PassStatus,
 /**
  * An outcome claim was submitted.
  */
-claimed: boolean, };
+claimed: boolean, 
+/**
+ * HQ's decision on the claim (`accredited`, `needs_info`, `rejected`), once synced.
+ */
+hq_status: string | null, 
+/**
+ * HQ's reason, for anything but accredited.
+ */
+hq_reason: string | null, 
+/**
+ * Credits HQ posted for this enrolment's claim, in tenths.
+ */
+credits_tenths: number, 
+/**
+ * The certificate HQ issued for this programme, if any.
+ */
+certificate: string | null, };

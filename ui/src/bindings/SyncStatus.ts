@@ -33,4 +33,28 @@ site_code: string | null,
 /**
  * HQ revoked this device.
  */
-revoked: boolean, };
+revoked: boolean, 
+/**
+ * HQ address, once enrolled.
+ */
+hq_url: string | null, 
+/**
+ * Site name HQ gave at enrolment.
+ */
+site_name: string | null, 
+/**
+ * When this device was enrolled.
+ */
+enrolled_at: string | null, 
+/**
+ * This device.
+ */
+device_id: string, 
+/**
+ * Its epoch (a new one after each restore from backup).
+ */
+epoch: number, 
+/**
+ * Records HQ quarantined.
+ */
+quarantined: number, };

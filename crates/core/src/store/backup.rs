@@ -93,8 +93,9 @@ fn parse_name(name: &str) -> Option<(DateTime<Utc>, BackupKind)> {
     Some((at, BackupKind::parse(kind)?))
 }
 
-/// Writes a consistent copy of the live database into `dir` (created if missing).
-pub fn back_up(site: &Site, dir: &Path, kind: BackupKind) -> Result<BackupFile> {
+/// Writes a consistent copy of the database behind `conn` into `dir` (created if missing).
+/// `conn` may be a read-only connection of its own, so the app's writer is not held up.
+pub fn back_up(conn: &Connection, dir: &Path, kind: BackupKind) -> Result<BackupFile> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut at = super::now();
     let mut name = file_name(kind, at);
@@ -108,7 +109,7 @@ pub fn back_up(site: &Site, dir: &Path, kind: BackupKind) -> Result<BackupFile> 
     let result = (|| -> Result<()> {
         let mut dst = Connection::open(&partial)?;
         {
-            let backup = Backup::new(&site.conn, &mut dst)?;
+            let backup = Backup::new(conn, &mut dst)?;
             backup.run_to_completion(1024, std::time::Duration::from_millis(0), None)?;
         }
         // One self-contained file: no -wal beside it on the stick.
@@ -164,7 +165,7 @@ pub fn list(dir: &Path) -> Result<Vec<BackupFile>> {
 /// Takes the daily backup if the newest one is a day old or more, then deletes daily backups
 /// older than `keep_days` (the newest is always kept). Manual and before-restore backups are
 /// never deleted here. Returns the backup taken, if one was due.
-pub fn daily(site: &Site, dir: &Path, keep_days: u32) -> Result<Option<BackupFile>> {
+pub fn daily(conn: &Connection, dir: &Path, keep_days: u32) -> Result<Option<BackupFile>> {
     let now = super::now();
     let existing = list(dir)?;
     let due = existing
@@ -172,7 +173,7 @@ pub fn daily(site: &Site, dir: &Path, keep_days: u32) -> Result<Option<BackupFil
         .find(|b| b.kind == BackupKind::Daily)
         .is_none_or(|b| now - b.taken_at >= chrono::Duration::hours(24) || b.taken_at > now);
     let taken = if due {
-        Some(back_up(site, dir, BackupKind::Daily)?)
+        Some(back_up(conn, dir, BackupKind::Daily)?)
     } else {
         None
     };
@@ -185,6 +186,13 @@ pub fn daily(site: &Site, dir: &Path, keep_days: u32) -> Result<Option<BackupFil
         std::fs::remove_file(&old.path).map_err(io(Path::new(&old.path)))?;
     }
     Ok(taken)
+}
+
+/// [`daily`] for the database file at `db_path`, on a read-only connection of its own (the
+/// app's writer keeps working while the copy is taken).
+pub fn daily_of_file(db_path: &Path, dir: &Path, keep_days: u32) -> Result<Option<BackupFile>> {
+    let conn = Connection::open_with_flags(db_path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    daily(&conn, dir, keep_days)
 }
 
 /// What a backup file holds, as the restore dialog shows it before asking to confirm.
@@ -306,7 +314,7 @@ pub struct Restored {
 pub fn restore(site: &mut Site, actor: &Actor, path: &Path, safety_dir: &Path) -> Result<Restored> {
     actor.require_manager("restore a backup")?;
     let from = check(site, path)?;
-    let safety_copy = back_up(site, safety_dir, BackupKind::BeforeRestore)?;
+    let safety_copy = back_up(&site.conn, safety_dir, BackupKind::BeforeRestore)?;
     let enrolment: Option<SyncEnrolment> = site
         .conn
         .query_row(

@@ -52,11 +52,15 @@ pub struct HqClient {
     offset_ms: Arc<AtomicI64>,
 }
 
+/// Installs ring as the process's TLS provider (reqwest is built without one); idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl HqClient {
     /// A client for `device` signing with `identity`.
     pub fn new(config: &ClientConfig, device: Uuid, identity: Arc<Identity>) -> Result<Self> {
-        // reqwest is built without a bundled crypto provider; ring is installed once here.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let mut builder = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(Duration::from_secs(20))

@@ -441,6 +441,33 @@ pub fn learner_credits(site: &Site, learner: Uuid) -> Result<LearnerCredits> {
     })
 }
 
+/// Changes the HQ address of an enrolled device (HQ moved, or a new domain name); the device
+/// keeps its identity and enrolment.
+pub fn set_hq_url(site: &mut Site, actor: &crate::Actor, url: &str) -> Result<()> {
+    actor.require_manager("change the HQ address")?;
+    let url = url.trim().trim_end_matches('/');
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        Error::invalid(
+            "sync.hq_url",
+            format!("{url} is not a web address ({e}); give one like https://hq.example.cn"),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::invalid(
+            "sync.hq_url",
+            format!("{url} must start with https:// (or http:// on a test network)"),
+        ));
+    }
+    let changed = site.conn.execute(
+        "UPDATE sync_state SET hq_url = ?1 WHERE site_id IS NOT NULL",
+        [url],
+    )?;
+    if changed == 0 {
+        return Err(Error::NotEnrolled);
+    }
+    Ok(())
+}
+
 /// The HQ address and site this device is enrolled with, if any.
 pub fn enrolment(site: &Site) -> Result<Option<(String, String)>> {
     Ok(site

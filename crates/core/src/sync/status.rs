@@ -59,6 +59,19 @@ pub struct SyncStatus {
     pub site_code: Option<String>,
     /// HQ revoked this device.
     pub revoked: bool,
+    /// HQ address, once enrolled.
+    pub hq_url: Option<String>,
+    /// Site name HQ gave at enrolment.
+    pub site_name: Option<String>,
+    /// When this device was enrolled.
+    pub enrolled_at: Option<String>,
+    /// This device.
+    pub device_id: Uuid,
+    /// Its epoch (a new one after each restore from backup).
+    pub epoch: u32,
+    /// Records HQ quarantined.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub quarantined: u64,
 }
 
 /// Turns an error kind and detail into words for a site manager.
@@ -117,6 +130,17 @@ pub fn status(site: &Site, running: bool) -> Result<SyncStatus> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
+    let (hq_url, site_name, enrolled_at): (Option<String>, Option<String>, Option<String>) =
+        site.conn().query_row(
+            "SELECT hq_url, site_name, enrolled_at FROM sync_state WHERE site_id IS NOT NULL
+             UNION ALL SELECT NULL, NULL, NULL LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+    let device = outbox::device(site.conn())?;
+    let quarantined: u64 =
+        site.conn()
+            .query_row("SELECT count(*) FROM record_quarantine", [], |r| r.get(0))?;
     let last_error = last_error.map(|e| {
         let (kind, detail) = e.split_once('\n').unwrap_or(("error", e.as_str()));
         explain(kind, detail, last_error_at)
@@ -135,7 +159,52 @@ pub fn status(site: &Site, running: bool) -> Result<SyncStatus> {
         last_error,
         site_code,
         revoked,
+        hq_url,
+        site_name,
+        enrolled_at,
+        device_id: device.device_id,
+        epoch: device.epoch,
+        quarantined,
     })
+}
+
+/// A record HQ stored but quarantined, with HQ's reason, for the sync centre.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QuarantinedRecord {
+    /// The record.
+    pub record_id: Uuid,
+    /// What it is, in words: a learner's or cohort's name, else the kind of record.
+    pub label: String,
+    /// HQ's reason.
+    pub reason: String,
+    /// When the site learned of it.
+    pub received_at: DateTime<Utc>,
+}
+
+/// Every quarantined record, newest first.
+pub fn quarantined(site: &Site) -> Result<Vec<QuarantinedRecord>> {
+    let mut stmt = site.conn().prepare_cached(
+        "SELECT q.record_id, q.reason, q.received_at,
+                coalesce((SELECT '学员 ' || name FROM learner WHERE id = q.record_id),
+                         (SELECT '班级 ' || name FROM cohort WHERE id = q.record_id),
+                         (SELECT '考核 ' || l.name FROM assessment_attempt a
+                            JOIN enrolment e ON e.id = a.enrolment_id JOIN learner l ON l.id = e.learner_id
+                           WHERE a.id = q.record_id),
+                         (SELECT '考勤 ' || l.name FROM attendance_event a JOIN learner l ON l.id = a.learner_id
+                           WHERE a.id = q.record_id),
+                         '记录')
+           FROM record_quarantine q ORDER BY q.received_at DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(QuarantinedRecord {
+            record_id: r.get(0)?,
+            reason: r.get(1)?,
+            received_at: r.get(2)?,
+            label: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// A record's standing with HQ.

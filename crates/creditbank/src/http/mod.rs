@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod sync;
+mod updates;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -54,6 +55,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", get(sync::pull))
         .route("/v1/bundle", post(sync::bundle))
+        .route(
+            "/v1/updates/{target}/{arch}/{current_version}",
+            get(updates::check),
+        )
+        .route("/v1/updates/files/{file}", get(updates::file))
         .route("/openapi.json", get(openapi))
         .nest("/admin", admin::routes())
         .layer(RequestDecompressionLayer::new())
