@@ -28,6 +28,17 @@ import type { Session } from "./bindings/Session";
 import type { SiteOverview } from "./bindings/SiteOverview";
 import type { StaffSummary } from "./bindings/StaffSummary";
 import type { SyncStatus } from "./bindings/SyncStatus";
+import type { BackupCheck } from "./bindings/BackupCheck";
+import type { BackupFile } from "./bindings/BackupFile";
+import type { Backups } from "./bindings/Backups";
+import type { ClaimsSubmitted } from "./bindings/ClaimsSubmitted";
+import type { QuarantinedRecord } from "./bindings/QuarantinedRecord";
+import type { ReportFormat } from "./bindings/ReportFormat";
+import type { Restored } from "./bindings/Restored";
+import type { ReviewFilter } from "./bindings/ReviewFilter";
+import type { SiteReview } from "./bindings/SiteReview";
+import type { SiteSettings } from "./bindings/SiteSettings";
+import type { UpdateInfo } from "./bindings/UpdateInfo";
 
 /** An error from the backend: `kind` to branch on, `message` to show. */
 export interface BackendError {
@@ -74,6 +85,25 @@ export const api = {
   enrolDevice: (hqUrl: string, code: string) => invoke<string>("enrol_device", { hqUrl, code }),
   syncNow: () => invoke<void>("sync_now"),
   loadDemo: (todayStart: string) => invoke<string>("load_demo", { todayStart }),
+  siteReview: (filter: ReviewFilter) => invoke<SiteReview>("site_review", { filter }),
+  defaultExportDir: () => invoke<string>("default_export_dir"),
+  exportCohort: (cohort: string, format: ReportFormat, dir: string) => invoke<string>("export_cohort", { cohort, format, dir }),
+  submitClaims: (cohort: string) => invoke<ClaimsSubmitted>("submit_claims", { cohort }),
+  quarantinedRecords: () => invoke<QuarantinedRecord[]>("quarantined_records"),
+  setHqUrl: (url: string) => invoke<void>("set_hq_url", { url }),
+  exportBundle: (dir: string) => invoke<string>("export_bundle", { dir }),
+  importBundleAnswer: (path: string) => invoke<void>("import_bundle_answer", { path }),
+  listBackups: () => invoke<Backups>("list_backups"),
+  backUpNow: (dir: string | null) => invoke<BackupFile>("back_up_now", { dir }),
+  checkBackup: (path: string) => invoke<BackupCheck>("check_backup", { path }),
+  restoreBackup: (path: string) => invoke<Restored>("restore_backup", { path }),
+  getSettings: () => invoke<SiteSettings>("get_settings"),
+  saveSettings: (settings: SiteSettings) => invoke<SiteSettings>("save_settings", { new: settings }),
+  setLanguage: (language: string) => invoke<void>("set_language", { language }),
+  setStaffActive: (id: string, active: boolean) => invoke<void>("set_staff_active", { id, active }),
+  resetStaffPassword: (id: string, password: string) => invoke<void>("reset_staff_password", { id, password }),
+  checkUpdate: () => invoke<UpdateInfo | null>("check_update"),
+  installUpdate: () => invoke<void>("install_update"),
 };
 
 /** Calls `callback` with the kinds of data that changed (batched by the backend). */

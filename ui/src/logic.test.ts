@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dayBounds, fullMarks, hours, idChecksumOk, markForKey, rubricResult, shouldLock } from "./logic";
+import { ago, attendanceSeries, dayBounds, fullMarks, hours, idChecksumOk, markForKey, percent, rubricResult, shouldLock } from "./logic";
 import type { RubricItem } from "./bindings/RubricItem";
 
 const items: RubricItem[] = [
@@ -56,5 +56,27 @@ describe("helpers", () => {
     expect(idChecksumOk("11010519491231002x")).toBe(true);
     expect(idChecksumOk("110105194912310021")).toBe(false);
     expect(idChecksumOk("1101051949")).toBe(false);
+  });
+});
+
+describe("review helpers", () => {
+  it("percent rounds to one decimal and has no value for an empty whole", () => {
+    expect(percent(9, 12)).toBe(75);
+    expect(percent(2, 3)).toBe(66.7);
+    expect(percent(1, 0)).toBeNull();
+  });
+  it("attendance series labels weeks by month-day and gives rates", () => {
+    const s = attendanceSeries([
+      { week: "2026-10-05", attended_minutes: 540, scheduled_minutes: 600 },
+      { week: "2026-10-12", attended_minutes: 0, scheduled_minutes: 0 },
+    ]);
+    expect(s.labels).toEqual(["10-05", "10-12"]);
+    expect(s.rates).toEqual([90, null]);
+  });
+  it("ago says how long ago in both languages", () => {
+    const now = Date.parse("2026-11-29T10:00:00Z");
+    expect(ago("2026-11-29T09:57:00Z", now, "zh")).toBe("3 分钟前");
+    expect(ago("2026-11-27T10:00:00Z", now, "en")).toBe("2 days ago");
+    expect(ago(null, now, "en")).toBeNull();
   });
 });

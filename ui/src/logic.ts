@@ -72,3 +72,29 @@ export function idChecksumOk(id: string): boolean {
   for (let i = 0; i < 17; i++) sum += Number(s[i]) * w[i];
   return codes[sum % 11] === s[17];
 }
+
+/** Percent with one decimal, or null when there is nothing to divide by: (9, 12) → 75.0. */
+export function percent(part: number, whole: number): number | null {
+  if (whole <= 0) return null;
+  return Math.round((part * 1000) / whole) / 10;
+}
+
+/** Chart series for attendance by week: labels (the week's Monday) and rates in percent. */
+export function attendanceSeries(weeks: { week: string; attended_minutes: number; scheduled_minutes: number }[]): {
+  labels: string[];
+  rates: (number | null)[];
+} {
+  return {
+    labels: weeks.map((w) => w.week.slice(5)),
+    rates: weeks.map((w) => percent(w.attended_minutes, w.scheduled_minutes)),
+  };
+}
+
+/** How long ago an instant was, in words, for the sync centre ("3 分钟前" / "3 min ago"). */
+export function ago(iso: string | null, nowMs: number, lang: "zh" | "en"): string | null {
+  if (!iso) return null;
+  const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000));
+  const [n, zh, en] =
+    s < 60 ? [s, "秒前", "s ago"] : s < 3600 ? [Math.floor(s / 60), "分钟前", "min ago"] : s < 86400 ? [Math.floor(s / 3600), "小时前", "h ago"] : [Math.floor(s / 86400), "天前", "days ago"];
+  return lang === "zh" ? `${n} ${zh}` : `${n} ${en}`;
+}

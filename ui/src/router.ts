@@ -14,6 +14,9 @@ export const router = createRouter({
     { path: "/cohorts/:id", component: () => import("./views/CohortDetail.vue"), props: true },
     { path: "/roll/:session", component: () => import("./views/RollCall.vue"), props: true },
     { path: "/assess/:cohort/:enrolment", component: () => import("./views/Assessment.vue"), props: true },
+    { path: "/review", component: () => import("./views/Review.vue") },
+    { path: "/review/:id", component: () => import("./views/CohortReport.vue"), props: true },
+    { path: "/sync", component: () => import("./views/SyncCentre.vue") },
     { path: "/settings", component: () => import("./views/Settings.vue") },
   ],
 });
