@@ -257,9 +257,10 @@ pub fn demo_completed(
         },
     )?;
     let mut people = Vec::new();
+    let mut enrolments = Vec::new();
     for n in 0..12 {
         let l = register(site, manager, 710_000 + n)?;
-        cohorts::enrol(site, manager, cohort, l)?;
+        enrolments.push(cohorts::enrol(site, manager, cohort, l)?);
         people.push(l);
     }
     for i in 0..sessions {
@@ -294,7 +295,6 @@ pub fn demo_completed(
     }
     let rubric = catalogue::rubric(site.conn(), pv)?;
     let held_at = first + Duration::days(i64::from(sessions) * 7 / 3);
-    let enrolments = progress_enrolments(site, cohort)?;
     for (n, e) in enrolments.iter().enumerate() {
         let theory = if n == 9 { 55 } else { 62 + (n as i64 * 7) % 36 };
         let t = assessments::record(
@@ -333,14 +333,4 @@ pub fn demo_completed(
         assessments::lock(site, instructor, p)?;
     }
     Ok(cohort)
-}
-
-fn progress_enrolments(site: &Site, cohort: CohortId) -> Result<Vec<EnrolmentId>> {
-    Ok(
-        crate::store::progress::cohort_progress(site.conn(), cohort)?
-            .learners
-            .into_iter()
-            .map(|l| l.enrolment_id)
-            .collect(),
-    )
 }

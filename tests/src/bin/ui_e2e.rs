@@ -90,6 +90,68 @@ async fn text_becomes(c: &Client, testid: &str, want: &str) -> Result<()> {
     }
 }
 
+/// Waits until the element's text is exactly `want` (trimmed).
+async fn text_is(c: &Client, testid: &str, want: &str) -> Result<()> {
+    let end = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = inner_text(c, testid).await?;
+        if got.trim() == want {
+            return Ok(());
+        }
+        if Instant::now() > end {
+            bail!("[data-testid={testid}] shows {got:?}, expected exactly {want:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn inner_text(c: &Client, testid: &str) -> Result<String> {
+    el(c, testid).await?;
+    Ok(c
+        .execute(
+            "const e = document.querySelector(`[data-testid='${arguments[0]}']`); return e ? e.innerText : '';",
+            vec![serde_json::json!(testid)],
+        )
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// Opens the tab labelled `label` once it is on the page (the screen may still be loading).
+async fn open_tab(c: &Client, label: &str) -> Result<()> {
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let clicked = c
+            .execute(
+                "const t = Array.from(document.querySelectorAll('.el-tabs__item')).find(e => e.innerText.trim() === arguments[0]);
+                 if (t) { t.click(); return true; } return false;",
+                vec![serde_json::json!(label)],
+            )
+            .await?
+            .as_bool()
+            .unwrap_or(false);
+        if clicked {
+            return Ok(());
+        }
+        if Instant::now() > end {
+            bail!("no tab labelled {label}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Clicks the primary button of the open confirmation box.
+async fn confirm(c: &Client) -> Result<()> {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".el-message-box__btns .el-button--primary"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
 /// Waits until no dialog overlay covers the page (after a dialog closes, it fades out).
 async fn no_overlay(c: &Client) -> Result<()> {
     let end = Instant::now() + Duration::from_secs(10);
@@ -142,6 +204,114 @@ fn pss_mib() -> f64 {
         }
     }
     kib as f64 / 1024.0
+}
+
+/// The site manager's side: sign in, review the finished demo cohort with its passed
+/// learner, export it to Excel (and check the file), submit the claims, enrol with a real
+/// credit bank and sync, and see the learner's credits come back.
+async fn manager_review(
+    c: &Client,
+    shots: &Option<PathBuf>,
+    hq: &siteline_e2e::Hq,
+    home: &Path,
+) -> Result<u32> {
+    let mut steps = 0;
+    let cohort = "2026年第3期家务服务员(五级)班";
+    let passed = "王秀英";
+    // A site manager signs in.
+    click(c, "sign-out").await?;
+    type_in(c, "signin-username", "manager").await?;
+    type_in(c, "signin-password", "manager-pass").await?;
+    click(c, "signin-submit").await?;
+    text_becomes(c, "me", "李站长").await?;
+    // The review: the finished cohort with its counts and charts.
+    click(c, "nav-review").await?;
+    text_becomes(c, "review-table", cohort).await?;
+    el(c, "chart-attendance").await?;
+    el(c, "chart-programme").await?;
+    shot(c, shots, "09-review").await?;
+    click(c, &format!("review-cohort-{cohort}")).await?;
+    text_is(c, &format!("report-status-{passed}"), "合格").await?;
+    text_becomes(c, "report-table", "不合格").await?;
+    steps += 1;
+    // Export to Excel: the file opens and holds the cohort's rows, masked IDs only.
+    let out = home.join("exports");
+    type_in(c, "export-dir", &out.display().to_string()).await?;
+    click(c, "export-xlsx").await?;
+    text_becomes(c, "export-path", ".xlsx").await?;
+    let shown = inner_text(c, "export-path").await?;
+    let path = shown
+        .split_once(['：', ':'])
+        .map(|(_, p)| p.trim().to_string())
+        .context("the export path is shown")?;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path)
+        .with_context(|| format!("opening the exported workbook {path}"))?;
+    use calamine::Reader;
+    let sheet = book.worksheet_range("培训进度")?;
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|x| x.to_string()).collect())
+        .collect();
+    if rows.len() != 14 || rows[1][0] != "姓名" {
+        bail!(
+            "the workbook has {} rows, header {:?}",
+            rows.len(),
+            rows.get(1)
+        );
+    }
+    let line = rows
+        .iter()
+        .find(|r| r[0] == passed)
+        .context("the passed learner's row is in the workbook")?;
+    if line[9] != "合格" || !line[1].contains('*') {
+        bail!("the passed learner's row reads {line:?}");
+    }
+    let full_id = siteline_core::testing::resident_id(710_000);
+    if rows.concat().iter().any(|cell| cell.contains(&full_id)) {
+        bail!("the workbook holds a full ID number");
+    }
+    click(c, "export-html").await?;
+    text_becomes(c, "export-path", ".html").await?;
+    shot(c, shots, "10-cohort-report").await?;
+    steps += 1;
+    // The outcome claims go to HQ with the next sync.
+    click(c, "submit-claims").await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    // Enrol with a real credit bank and sync.
+    let code = hq.site("GD-SZ-E2E")?;
+    click(c, "nav-sync").await?;
+    type_in(c, "hq-url", &hq.url).await?;
+    type_in(c, "hq-code", &code).await?;
+    click(c, "hq-enrol").await?;
+    text_becomes(c, "sync-site", "GD-SZ-E2E").await?;
+    click(c, "sync-now").await?;
+    text_is(c, "sync-pending", "0").await?;
+    text_becomes(c, "sync-badge", "空闲").await?;
+    shot(c, shots, "11-sync-centre").await?;
+    steps += 1;
+    // HQ's decision and credits are back on the cohort table and the learner's profile.
+    click(c, "nav-review").await?;
+    click(c, &format!("review-cohort-{cohort}")).await?;
+    text_is(c, &format!("report-hq-{passed}"), "已认定").await?;
+    click(c, &format!("learner-link-{passed}")).await?;
+    text_becomes(c, "profile-credits", "CB").await?;
+    text_is(c, "profile-credit-total", "6.0").await?;
+    text_becomes(c, "profile-credits", "已认定").await?;
+    shot(c, shots, "12-learner-credits").await?;
+    steps += 1;
+    // Backups: back up now into a chosen folder; it is listed when it is the backup folder.
+    click(c, "nav-settings").await?;
+    open_tab(c, "备份").await?;
+    text_becomes(c, "backup-folder", "backups").await?;
+    click(c, "backup-now").await?;
+    text_becomes(c, "backup-list", "manual").await?;
+    shot(c, shots, "13-backups").await?;
+    open_tab(c, "通用").await?;
+    text_becomes(c, "settings-save", "保存").await?;
+    shot(c, shots, "14-settings").await?;
+    steps += 1;
+    Ok(steps)
 }
 
 #[tokio::main]
@@ -202,7 +372,16 @@ async fn main() -> Result<()> {
         }
     }
     let c = client.context("could not open a WebDriver session with tauri-driver")?;
-    let result = scenario(&c, &shots, started, &home.path().join("site.db")).await;
+    let hq = siteline_e2e::Hq::start().await?;
+    let result = scenario(
+        &c,
+        &shots,
+        started,
+        &home.path().join("site.db"),
+        &hq,
+        home.path(),
+    )
+    .await;
     if result.is_err() {
         let failed = shots.clone().or_else(|| Some(std::env::temp_dir()));
         let _ = shot(&c, &failed, "failure").await;
@@ -224,7 +403,14 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn scenario(c: &Client, shots: &Option<PathBuf>, started: Instant, db: &Path) -> Result<u32> {
+async fn scenario(
+    c: &Client,
+    shots: &Option<PathBuf>,
+    started: Instant,
+    db: &Path,
+    hq: &siteline_e2e::Hq,
+    home: &Path,
+) -> Result<u32> {
     let mut steps = 0;
     // First run.
     el(c, "first-next").await?;
@@ -411,13 +597,25 @@ async fn scenario(c: &Client, shots: &Option<PathBuf>, started: Instant, db: &Pa
         "idle memory (PSS of the app and its WebKit processes): {:.0} MiB",
         pss_mib()
     );
+    steps += 1;
+    steps += manager_review(c, shots, hq, home).await?;
     // The database really holds what the screens showed.
     let site = siteline_core::Site::open(db)?;
-    let marks: i64 = site
-        .conn()
-        .query_row("SELECT count(*) FROM attendance_event", [], |r| r.get(0))?;
+    let marks: i64 = site.conn().query_row(
+        "SELECT count(*) FROM attendance_event e JOIN session s ON s.id = e.session_id
+           JOIN cohort c ON c.id = s.cohort_id WHERE c.programme_version_id = 'maternity-L5-v1'",
+        [],
+        |r| r.get(0),
+    )?;
     if marks != 41 {
-        bail!("expected 41 attendance events in the database, found {marks}");
+        bail!("expected 41 attendance events from the roll calls, found {marks}");
+    }
+    let claims: i64 = site
+        .conn()
+        .query_row("SELECT count(*) FROM outcome_claim", [], |r| r.get(0))?;
+    // 10 of the 12 passed; one of them missed too many sessions to be eligible.
+    if claims != 9 {
+        bail!("expected 9 outcome claims (passed and eligible), found {claims}");
     }
     steps += 1;
     Ok(steps)
