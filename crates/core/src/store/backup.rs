@@ -158,7 +158,7 @@ pub fn list(dir: &Path) -> Result<Vec<BackupFile>> {
             bytes,
         });
     }
-    out.sort_by(|a, b| b.taken_at.cmp(&a.taken_at));
+    out.sort_by_key(|b| std::cmp::Reverse(b.taken_at));
     Ok(out)
 }
 
