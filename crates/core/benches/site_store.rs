@@ -14,6 +14,8 @@ use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
 use siteline_core::store::staff::{self, NewStaff};
+use siteline_core::store::backup;
+use siteline_core::store::reports::{self, ReportFormat};
 use siteline_core::store::{catalogue, outbox, progress};
 use siteline_core::{Role, Site, testing};
 
@@ -330,6 +332,92 @@ fn main() {
         "site summary (all 50,000 enrolments)",
         t.elapsed().as_secs_f64() * 1000.0,
         summary.len()
+    );
+
+    // The site manager's review, as the screen asks for it: one programme version, and the
+    // last 90 days across every programme.
+    let pvs: Vec<String> = catalogue::programme_versions(site.conn())
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let mut samples = Vec::new();
+    let mut cohorts_seen = 0;
+    for pv in pvs.iter().cycle().take(30) {
+        let t = Instant::now();
+        let r = progress::site_review(
+            site.conn(),
+            &progress::ReviewFilter {
+                programme_version_id: Some(pv.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        samples.push(t.elapsed());
+        cohorts_seen = cohorts_seen.max(r.cohorts.len());
+    }
+    report(
+        &format!("review, one programme (≤{cohorts_seen} cohorts)"),
+        &mut samples,
+    );
+    let last_day = (base + chrono::Duration::days(300)).date_naive();
+    let t = Instant::now();
+    let r = progress::site_review(
+        site.conn(),
+        &progress::ReviewFilter {
+            from: Some(last_day - chrono::Days::new(90)),
+            to: Some(last_day),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    println!(
+        "{:<40} {:.1} ms ({} cohorts)",
+        "review, last 90 days, all programmes",
+        t.elapsed().as_secs_f64() * 1000.0,
+        r.cohorts.len()
+    );
+
+    let out = dir.path().join("exports");
+    for format in [ReportFormat::Csv, ReportFormat::Xlsx, ReportFormat::Html] {
+        let mut samples = Vec::new();
+        for (cohort, _) in big.iter().take(50) {
+            let t = Instant::now();
+            reports::export(site.conn(), *cohort, format, &out).unwrap();
+            samples.push(t.elapsed());
+        }
+        report(&format!("40-learner cohort report, {format:?}"), &mut samples);
+    }
+
+    let backups = dir.path().join("backups");
+    let t = Instant::now();
+    let taken = backup::daily_of_file(&path, &backups, 14).unwrap().unwrap();
+    println!(
+        "{:<40} {:.1} s ({:.1} MiB file)",
+        "daily backup (own read-only connection)",
+        t.elapsed().as_secs_f64(),
+        taken.bytes as f64 / 1048576.0
+    );
+    let t = Instant::now();
+    backup::check(&site, std::path::Path::new(&taken.path)).unwrap();
+    println!(
+        "{:<40} {:.1} s",
+        "backup check before restore",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let restored = backup::restore(
+        &mut site,
+        &manager,
+        std::path::Path::new(&taken.path),
+        &backups,
+    )
+    .unwrap();
+    println!(
+        "{:<40} {:.1} s (safety copy included; new epoch {})",
+        "restore of that backup",
+        t.elapsed().as_secs_f64(),
+        restored.new_epoch
     );
 
     println!("\n-- size --");
