@@ -162,3 +162,83 @@ fn a_roll_call_mark_through_the_commands_returns_the_saved_line() {
     .unwrap_err();
     assert_eq!(err["kind"], "locked");
 }
+
+#[test]
+fn the_managers_commands_export_claim_and_refuse_an_instructor() {
+    let (_app, w, dir) = app();
+    call(&w, "create_first_manager", json!({ "new": {
+        "username": "manager", "display_name": "李站长", "role": "site_manager", "password": "manager-pass" } }))
+    .unwrap();
+    call(&w, "create_staff", json!({ "new": {
+        "username": "teacher", "display_name": "王老师", "role": "instructor", "password": "teacher-pass" } }))
+    .unwrap();
+    let running = call(
+        &w,
+        "load_demo",
+        json!({ "todayStart": "2026-11-28T16:00:00Z" }),
+    )
+    .unwrap();
+    let review = call(&w, "site_review", json!({ "filter": {
+        "programme_version_id": "housekeeping-L5-v1", "cohort_id": null, "instructor_id": null, "from": null, "to": null } }))
+    .unwrap();
+    let cohorts = review["cohorts"].as_array().unwrap();
+    assert_eq!(cohorts.len(), 1);
+    assert_ne!(cohorts[0]["cohort"]["id"], running);
+    let done = cohorts[0]["cohort"]["id"].clone();
+    // A relative folder is refused with what to do; a full one gets the file.
+    let err = call(
+        &w,
+        "export_cohort",
+        json!({ "cohort": done, "format": "xlsx", "dir": "exports" }),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "invalid");
+    let out = dir.path().join("out");
+    let path = call(
+        &w,
+        "export_cohort",
+        json!({ "cohort": done, "format": "csv", "dir": out }),
+    )
+    .unwrap();
+    let csv = std::fs::read_to_string(path.as_str().unwrap()).unwrap();
+    assert_eq!(csv.lines().count(), 13);
+    let claims = call(&w, "submit_claims", json!({ "cohort": done })).unwrap();
+    assert_eq!(claims["submitted"], 9);
+    assert_eq!(claims["skipped"].as_array().unwrap().len(), 3);
+    // Submitting again submits nothing new.
+    let again = call(&w, "submit_claims", json!({ "cohort": done })).unwrap();
+    assert_eq!(again["submitted"], 0);
+    // Settings are checked; the idle lock is applied.
+    let bad = call(
+        &w,
+        "save_settings",
+        json!({ "new": {
+        "backup_dir": null, "backup_keep_days": 0, "idle_minutes": 5, "language": "zh-CN" } }),
+    )
+    .unwrap_err();
+    assert_eq!(bad["kind"], "invalid");
+    // An instructor may not export, claim, back up, restore or change settings.
+    call(
+        &w,
+        "sign_in",
+        json!({ "username": "teacher", "password": "teacher-pass" }),
+    )
+    .unwrap();
+    for (cmd, args) in [
+        (
+            "export_cohort",
+            json!({ "cohort": done, "format": "xlsx", "dir": out }),
+        ),
+        ("submit_claims", json!({ "cohort": done })),
+        ("back_up_now", json!({ "dir": out })),
+        ("restore_backup", json!({ "path": out.join("x.sqlite") })),
+        (
+            "save_settings",
+            json!({ "new": {
+            "backup_dir": null, "backup_keep_days": 7, "idle_minutes": 5, "language": "en" } }),
+        ),
+    ] {
+        let err = call(&w, cmd, args).unwrap_err();
+        assert_eq!(err["kind"], "forbidden", "{cmd}: {err}");
+    }
+}

@@ -11,11 +11,11 @@ use siteline_core::domain::scores::{Component, RubricMark};
 use siteline_core::ids::{CohortId, LearnerId};
 use siteline_core::store::assessments::{self, Marks, NewAttempt};
 use siteline_core::store::attendance::{self, Mark};
+use siteline_core::store::backup;
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
-use siteline_core::store::staff::{self, NewStaff};
-use siteline_core::store::backup;
 use siteline_core::store::reports::{self, ReportFormat};
+use siteline_core::store::staff::{self, NewStaff};
 use siteline_core::store::{catalogue, outbox, progress};
 use siteline_core::{Role, Site, testing};
 
@@ -386,7 +386,10 @@ fn main() {
             reports::export(site.conn(), *cohort, format, &out).unwrap();
             samples.push(t.elapsed());
         }
-        report(&format!("40-learner cohort report, {format:?}"), &mut samples);
+        report(
+            &format!("40-learner cohort report, {format:?}"),
+            &mut samples,
+        );
     }
 
     let backups = dir.path().join("backups");
