@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCredits, levelName } from "./format";
+import { formatCredits, hqReason, levelName } from "./format";
 
 describe("formatCredits", () => {
   it("shows exact tenths without floating point", () => {
@@ -15,5 +15,15 @@ describe("levelName", () => {
     expect(levelName(5)).toBe("五级/初级工");
     expect(levelName(1)).toBe("一级/高级技师");
     expect(levelName(3, "en")).toBe("Level 3");
+  });
+});
+
+describe("HQ reasons", () => {
+  it("shows the part for the language, or the whole text when HQ sent one language", () => {
+    const r = "学员没有姓名 / the learner has no name";
+    expect(hqReason(r, "zh-CN")).toBe("学员没有姓名");
+    expect(hqReason(r, "en")).toBe("the learner has no name");
+    expect(hqReason("meets the rules", "zh-CN")).toBe("meets the rules");
+    expect(hqReason(null, "en")).toBe("");
   });
 });

@@ -14,3 +14,11 @@ export function formatCredits(tenths: number): string {
   const abs = Math.abs(tenths);
   return `${sign}${Math.floor(abs / 10)}.${abs % 10}`;
 }
+
+/** HQ writes its reasons as "中文 / English": the part for the current language. */
+export function hqReason(text: string | null | undefined, lang: string): string {
+  if (!text) return "";
+  const i = text.indexOf(" / ");
+  if (i < 0) return text;
+  return lang === "en" ? text.slice(i + 3) : text.slice(0, i);
+}

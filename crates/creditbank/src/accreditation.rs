@@ -64,6 +64,15 @@ fn hours(minutes: i64) -> String {
     format!("{}.{}", minutes / 60, minutes % 60 * 10 / 60)
 }
 
+fn zh(component: &str) -> &'static str {
+    match component {
+        "theory" => "理论",
+        "practical" => "实操",
+        "review" => "综合评审",
+        _ => "",
+    }
+}
+
 /// Applies the rules.
 pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
     let p = f.programme;
@@ -73,7 +82,7 @@ pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
     };
     if !f.has_account {
         return Outcome::NeedsInfo(
-            "the learner's ID number has not reached HQ, so no credit account can be matched; sync the learner's record"
+            "学员身份证号尚未报送总部,无法匹配学分账户;请同步该学员的记录 / the learner's ID number has not reached HQ, so no credit account can be matched; sync the learner's record"
                 .into(),
         );
     }
@@ -84,11 +93,15 @@ pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
     for (name, c) in &required {
         match c {
             None => {
-                return Outcome::NeedsInfo(format!("no {name} result was received for this claim"));
+                return Outcome::NeedsInfo(format!(
+                    "{}成绩未随申请报送 / no {name} result was received for this claim",
+                    zh(name)
+                ));
             }
             Some(c) if !c.locked => {
                 return Outcome::NeedsInfo(format!(
-                    "the {name} result is not locked at the site; lock it and claim again"
+                    "{}成绩在站点尚未锁定,请锁定后重新申请 / the {name} result is not locked at the site; lock it and claim again",
+                    zh(name)
                 ));
             }
             _ => {}
@@ -96,22 +109,26 @@ pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
     }
     if !is_eligible(f.attended_minutes, p.total_hours, p.min_attendance_permille) {
         return Outcome::Rejected(format!(
-            "attended {} h of {} h required; the programme needs {}.{}%",
-            hours(f.attended_minutes),
-            p.total_hours,
-            p.min_attendance_permille / 10,
-            p.min_attendance_permille % 10
+            "出勤 {a} 小时,要求 {t} 小时,未达到 {p}.{q}% / attended {a} h of {t} h required; the programme needs {p}.{q}%",
+            a = hours(f.attended_minutes),
+            t = p.total_hours,
+            p = p.min_attendance_permille / 10,
+            q = p.min_attendance_permille % 10
         ));
     }
     for (name, c) in &required {
         let Some(c) = c else { continue };
         if c.critical_failed {
-            return Outcome::Rejected(format!("a critical item of the {name} was failed"));
+            return Outcome::Rejected(format!(
+                "{}有否决项未通过 / a critical item of the {name} was failed",
+                zh(name)
+            ));
         }
         if c.score < PASS_MARK {
             return Outcome::Rejected(format!(
-                "{name} score {} is below the pass mark {PASS_MARK}",
-                c.score
+                "{}成绩 {s} 低于合格线 {PASS_MARK} / {name} score {s} is below the pass mark {PASS_MARK}",
+                zh(name),
+                s = c.score
             ));
         }
     }

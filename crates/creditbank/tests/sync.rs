@@ -164,7 +164,10 @@ async fn invalid_rows_are_quarantined_with_a_reason_acknowledged_and_do_not_bloc
     assert_eq!(status, StatusCode::OK);
     let q = ack["quarantined"].as_array().unwrap();
     assert_eq!(q.len(), 1);
-    assert!(q[0]["reason"].as_str().unwrap().contains("checksum"));
+    // Chinese first for the site manager, then English.
+    let reason = q[0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("学员身份证号校验位错误"), "{reason}");
+    assert!(reason.contains("checksum"));
     assert_eq!(
         ack["acked_through"].as_u64().unwrap(),
         rows.last().unwrap().seq

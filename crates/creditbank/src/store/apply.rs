@@ -186,17 +186,17 @@ fn apply_row(
 ) -> Result<(), Applied> {
     let p = &row.payload;
     if !p.is_object() {
-        return q("the payload is not an object");
+        return q("记录内容格式不对 / the payload is not an object");
     }
     match (row.entity, row.op) {
         (Entity::Learner, _) => learner(tx, keys, device, row),
         (Entity::Cohort, Op::Insert) => {
             let Some(pv) = text(p, "programme_version_id") else {
-                return q("the cohort names no programme version");
+                return q("培训班未注明培训项目版本 / the cohort names no programme version");
             };
             if programme(tx, pv)?.is_none() {
                 return q(format!(
-                    "programme version {pv} is not in any published catalogue"
+                    "培训项目版本 {pv} 不在已发布的目录中 / programme version {pv} is not in any published catalogue"
                 ));
             }
             tx.execute(
@@ -208,7 +208,7 @@ fn apply_row(
         (Entity::Enrolment, Op::Insert) => {
             let (Some(cohort), Some(learner)) = (uuid(p, "cohort_id"), uuid(p, "learner_id"))
             else {
-                return q("the enrolment names no cohort or learner");
+                return q("报名记录缺少培训班或学员 / the enrolment names no cohort or learner");
             };
             let known = |table: &str, id: Uuid| -> Result<bool, Applied> {
                 Ok(tx
@@ -218,7 +218,9 @@ fn apply_row(
                     .exists(params![id, device.site_id])?)
             };
             if !known("cohort", cohort)? || !known("learner", learner)? {
-                return q("the enrolment refers to a cohort or learner HQ has not received");
+                return q(
+                    "报名记录引用的培训班或学员总部尚未收到 / the enrolment refers to a cohort or learner HQ has not received",
+                );
             }
             tx.execute(
                 "INSERT INTO enrolment (record_id, site_id, cohort_id, learner_id) VALUES (?1, ?2, ?3, ?4)",
@@ -242,7 +244,7 @@ fn learner(
     let p = &row.payload;
     let name = text(p, "name").map(str::trim).unwrap_or_default();
     if name.is_empty() {
-        return q("the learner has no name");
+        return q("学员没有姓名 / the learner has no name");
     }
     let mut account: Option<i64> = None;
     if let Some(number) = text(p, "id_number")
@@ -250,7 +252,7 @@ fn learner(
     {
         let Ok(id) = ResidentId::parse(number) else {
             return q(
-                "the learner's ID number fails the GB 11643 checksum; correct it at the site",
+                "学员身份证号校验位错误,请在站点更正 / the learner's ID number fails the GB 11643 checksum; correct it at the site",
             );
         };
         account = Some(account_for(tx, keys, id.as_str())?);
@@ -320,12 +322,14 @@ fn attempt(
             .query_row(params![row.record_id, device.site_id], |r| r.get(0))
             .optional()?;
         let Some(locked) = locked else {
-            return q("the update is for an attempt HQ has not received");
+            return q(
+                "更新的考核记录总部尚未收到 / the update is for an attempt HQ has not received",
+            );
         };
         if let Some(score) = score {
             if locked {
                 return q(
-                    "the attempt was edited after it was locked; record a correction instead",
+                    "考核成绩锁定后又被修改,请改为登记更正 / the attempt was edited after it was locked; record a correction instead",
                 );
             }
             let critical = critical_failed(tx, row.record_id, p.get("marks"))?;
@@ -346,18 +350,22 @@ fn attempt(
     let (Some(enrolment), Some(component), Some(score)) =
         (uuid(a, "enrolment_id"), text(a, "component"), score)
     else {
-        return q("the attempt lacks its enrolment, component or score");
+        return q(
+            "考核记录缺少报名、科目或分数 / the attempt lacks its enrolment, component or score",
+        );
     };
     if score > 100 || !matches!(component, "theory" | "practical" | "review") {
         return q(format!(
-            "an attempt of {component} scored {score} is out of range"
+            "{component} 考核分数 {score} 超出范围 / an attempt of {component} scored {score} is out of range"
         ));
     }
     let enrolled = tx
         .prepare_cached("SELECT 1 FROM enrolment WHERE record_id = ?1 AND site_id = ?2")?
         .exists(params![enrolment, device.site_id])?;
     if !enrolled {
-        return q("the attempt refers to an enrolment HQ has not received");
+        return q(
+            "考核记录引用的报名总部尚未收到 / the attempt refers to an enrolment HQ has not received",
+        );
     }
     let critical = critical_failed(tx, enrolment, a.get("marks"))?;
     tx.execute(
@@ -416,11 +424,13 @@ fn claim(tx: &Transaction<'_>, device: &DeviceInfo, row: &OutboxRow) -> Result<(
         text(p, "programme_version_id"),
         p.get("attended_minutes").and_then(Value::as_i64),
     ) else {
-        return q("the claim lacks its enrolment, learner, programme version or attended minutes");
+        return q(
+            "认定申请缺少报名、学员、项目版本或出勤学时 / the claim lacks its enrolment, learner, programme version or attended minutes",
+        );
     };
     let Some(programme) = programme(tx, pv_id)? else {
         return q(format!(
-            "programme version {pv_id} is not in any published catalogue"
+            "培训项目版本 {pv_id} 不在已发布的目录中 / programme version {pv_id} is not in any published catalogue"
         ));
     };
     let attempt_ids: Vec<Uuid> = p
@@ -437,7 +447,9 @@ fn claim(tx: &Transaction<'_>, device: &DeviceInfo, row: &OutboxRow) -> Result<(
         .query_row(params![learner, device.site_id], |r| r.get(0))
         .optional()?;
     let Some(account) = account else {
-        return q("the claim refers to a learner HQ has not received");
+        return q(
+            "认定申请引用的学员总部尚未收到 / the claim refers to a learner HQ has not received",
+        );
     };
     tx.execute(
         "INSERT INTO claim (record_id, site_id, enrolment_id, learner_id, programme_version_id,
@@ -509,9 +521,10 @@ fn record_decision(
     outcome: &Outcome,
 ) -> Result<()> {
     let (reason, credits) = match outcome {
-        Outcome::Accredited { credits_tenths } => {
-            ("meets the programme's rules".to_string(), *credits_tenths)
-        }
+        Outcome::Accredited { credits_tenths } => (
+            "符合项目要求 / meets the programme's rules".to_string(),
+            *credits_tenths,
+        ),
         Outcome::NeedsInfo(r) | Outcome::Rejected(r) => (r.clone(), 0),
     };
     let catalogue: String = tx.query_row(
