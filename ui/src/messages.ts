@@ -51,7 +51,7 @@ export const messages = {
     review: {
       title: "进度总览", programme: "培训项目", cohort: "培训班", instructor: "授课教师", from: "从", to: "到", all: "全部", clear: "清除筛选",
       dates: "日期", enrolled: "人数", eligible: "有考核资格", passed: "合格", failed: "不合格", claimed: "已申请认定", accredited: "已认定",
-      attendance: "出勤率(按周,已结束课次)", byProgramme: "各项目合格率", byComponent: "各科目合格率(理论/实操)", noData: "暂无数据",
+      attendance: "出勤率(按周,已结束课次)", byProgramme: "各项目合格率", byUnit: "各能力单元合格率(实操任务)", byComponent: "各科目合格率(理论/实操)", noData: "暂无数据",
       rate: "比率", open: "查看",
     },
     report: {
@@ -139,7 +139,7 @@ export const messages = {
     review: {
       title: "Review", programme: "Programme", cohort: "Cohort", instructor: "Instructor", from: "From", to: "To", all: "All", clear: "Clear filters",
       dates: "Dates", enrolled: "Learners", eligible: "Eligible", passed: "Passed", failed: "Failed", claimed: "Claimed", accredited: "Accredited",
-      attendance: "Attendance rate by week (closed sessions)", byProgramme: "Pass rate by programme", byComponent: "Pass rate by component (theory / practical)", noData: "No data yet",
+      attendance: "Attendance rate by week (closed sessions)", byProgramme: "Pass rate by programme", byUnit: "Pass rate by competency unit (practical task)", byComponent: "Pass rate by component (theory / practical)", noData: "No data yet",
       rate: "Rate", open: "Open",
     },
     report: {

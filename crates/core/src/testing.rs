@@ -311,9 +311,15 @@ pub fn demo_completed(
         let marks = Marks::Rubric {
             items: rubric
                 .iter()
-                .map(|i| RubricMark {
+                .enumerate()
+                .map(|(k, i)| RubricMark {
                     item_id: i.def.id.clone(),
-                    points: i.def.max_points.saturating_sub((n % 3) as u8),
+                    // Some learners fall short on one unit's task (30 % of its points).
+                    points: if i.unit_id.is_some() && (n + k) % 5 == 0 {
+                        i.def.max_points * 3 / 10
+                    } else {
+                        i.def.max_points.saturating_sub((n % 3) as u8)
+                    },
                     failed: n == 8 && i.def.critical,
                 })
                 .collect(),

@@ -144,6 +144,31 @@ fn the_review_filters_cohorts_and_counts_attendance_and_pass_rates_from_the_reco
         .find(|p| p.key == "housekeeping-L5-v1/theory")
         .unwrap();
     assert_eq!((theory.passed, theory.assessed), (11, 12));
+    // Pass rate per competency unit: each of housekeeping L5's four units' tasks, for all 12.
+    let units: Vec<_> = all
+        .by_unit
+        .iter()
+        .filter(|u| u.key.contains("housekeeping-L5"))
+        .collect();
+    assert_eq!(units.len(), 4);
+    assert!(units.iter().all(|u| u.assessed == 12));
+    assert!(
+        units.iter().any(|u| u.passed < 12),
+        "some learners fell short on a unit"
+    );
+    for u in &units {
+        let below: i64 = site
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM rubric_score rs JOIN rubric_item ri ON ri.id = rs.rubric_item_id
+                  WHERE ri.unit_id = ?1 AND rs.points * 10 < ri.max_points * 6",
+                [&u.key],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(i64::from(u.assessed - u.passed), below, "{}", u.label_zh);
+        assert!(u.label_zh.contains("家务服务员"), "{}", u.label_zh);
+    }
     // Attendance weeks: closed sessions only; the ongoing demo has none closed.
     let attended: i64 = all.attendance.iter().map(|w| w.attended_minutes).sum();
     let scheduled: i64 = all.attendance.iter().map(|w| w.scheduled_minutes).sum();

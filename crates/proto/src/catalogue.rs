@@ -85,6 +85,9 @@ pub struct RubricItem {
     pub max_points: u8,
     /// A failed critical item (否决项) fails the practical.
     pub critical: bool,
+    /// The competency unit whose task this item scores, if it scores one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<String>,
 }
 
 /// A published programme version.

@@ -229,6 +229,7 @@ async fn manager_review(
     text_becomes(c, "review-table", cohort).await?;
     el(c, "chart-attendance").await?;
     el(c, "chart-programme").await?;
+    el(c, "chart-unit").await?;
     shot(c, shots, "09-review").await?;
     click(c, &format!("review-cohort-{cohort}")).await?;
     text_is(c, &format!("report-status-{passed}"), "合格").await?;
@@ -503,9 +504,9 @@ async fn scenario(
     click(c, "theory-save").await?;
     text_becomes(c, "attempts", "85").await?;
     text_becomes(c, "rubric-total", "100").await?;
-    click(c, "critical-5").await?;
+    click(c, "critical-9").await?;
     text_becomes(c, "rubric-result", "不合格").await?;
-    click(c, "critical-5").await?;
+    click(c, "critical-9").await?;
     text_becomes(c, "rubric-result", "合格").await?;
     shot(c, shots, "05-practical").await?;
     click(c, "practical-save").await?;

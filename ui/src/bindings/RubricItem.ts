@@ -13,6 +13,10 @@ name_zh: string,
  */
 name_en: string, 
 /**
+ * The competency unit whose task this item scores, if any.
+ */
+unit_id: string | null, 
+/**
  * Catalogue id.
  */
 id: string, 

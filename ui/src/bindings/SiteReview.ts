@@ -20,6 +20,11 @@ attendance: Array<AttendanceWeek>,
  */
 by_programme: Array<PassRate>, 
 /**
+ * Pass rate per competency unit: the unit's task in the practical rubric scored at 60 %
+ * or more of its points (latest current practical attempt of each learner).
+ */
+by_unit: Array<PassRate>, 
+/**
  * Pass rate per assessment component of each programme version.
  */
 by_component: Array<PassRate>, };

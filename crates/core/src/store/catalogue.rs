@@ -51,6 +51,8 @@ pub struct RubricItem {
     pub name_zh: String,
     /// English name.
     pub name_en: String,
+    /// The competency unit whose task this item scores, if any.
+    pub unit_id: Option<String>,
 }
 
 const PV_SELECT: &str = "SELECT pv.id, pv.programme_id, p.name_zh, p.name_en, p.occupation_code,
@@ -96,7 +98,7 @@ pub fn programme_versions(conn: &Connection) -> Result<Vec<ProgrammeVersion>> {
 /// The practical rubric of a programme version, in order.
 pub fn rubric(conn: &Connection, programme_version_id: &str) -> Result<Vec<RubricItem>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, max_points, critical, name_zh, name_en FROM rubric_item
+        "SELECT id, max_points, critical, name_zh, name_en, unit_id FROM rubric_item
          WHERE programme_version_id = ?1 ORDER BY position",
     )?;
     let rows = stmt.query_map([programme_version_id], |r| {
@@ -108,6 +110,7 @@ pub fn rubric(conn: &Connection, programme_version_id: &str) -> Result<Vec<Rubri
             },
             name_zh: r.get(3)?,
             name_en: r.get(4)?,
+            unit_id: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -198,6 +201,7 @@ pub fn export(conn: &Connection) -> Result<proto::Catalogue> {
                 id: i.def.id,
                 name_zh: i.name_zh,
                 name_en: i.name_en,
+                unit_id: i.unit_id,
                 max_points: i.def.max_points,
                 critical: i.def.critical,
             })
@@ -251,7 +255,8 @@ pub fn install(tx: &rusqlite::Transaction<'_>, doc: &proto::Catalogue) -> Result
         }
         for (i, r) in pv.rubric.iter().enumerate() {
             tx.execute(
-                "INSERT INTO rubric_item VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO rubric_item (id, programme_version_id, position, name_zh, name_en,
+                     max_points, critical, unit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     r.id,
                     pv.id,
@@ -259,7 +264,8 @@ pub fn install(tx: &rusqlite::Transaction<'_>, doc: &proto::Catalogue) -> Result
                     r.name_zh,
                     r.name_en,
                     r.max_points,
-                    r.critical
+                    r.critical,
+                    r.unit_id
                 ],
             )?;
         }
@@ -431,23 +437,44 @@ pub(crate) fn seed_if_empty(conn: &mut Connection) -> Result<()> {
                  VALUES (?1, ?2, ?3, 1, ?4, 900, ?5, ?6)",
                 params![pv, p.id, level, hours, credits * 10, now],
             )?;
-            insert_units(&tx, p, &pv, level, hours, credits * 10)?;
-            for (pos, (key, zh, en, max)) in RUBRIC.iter().enumerate() {
+            let units = insert_units(&tx, p, &pv, level, hours, credits * 10)?;
+            // The procedure's points are split over the units' tasks, one item per unit.
+            let mut items: Vec<(String, String, String, u8, Option<String>)> = Vec::new();
+            for (key, zh, en, max) in RUBRIC {
+                if key == "proc" {
+                    let n = units.len() as u8;
+                    for (i, (unit, uzh, uen)) in units.iter().enumerate() {
+                        let share = if i + 1 == units.len() {
+                            max - max / n * (n - 1)
+                        } else {
+                            max / n
+                        };
+                        items.push((
+                            format!("{pv}-unit{}", i + 1),
+                            format!("{uzh}操作"),
+                            format!("{uen}: procedure"),
+                            share,
+                            Some(unit.clone()),
+                        ));
+                    }
+                } else {
+                    items.push((format!("{pv}-{key}"), zh.into(), en.into(), max, None));
+                }
+            }
+            let mut position = 0;
+            for (id, zh, en, max, unit) in &items {
                 tx.execute(
-                    "INSERT INTO rubric_item VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
-                    params![format!("{pv}-{key}"), pv, pos, zh, en, max],
+                    "INSERT INTO rubric_item (id, programme_version_id, position, name_zh, name_en,
+                         max_points, critical, unit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+                    params![id, pv, position, zh, en, max, unit],
                 )?;
+                position += 1;
             }
             for (i, (zh, en)) in p.critical.iter().enumerate() {
                 tx.execute(
-                    "INSERT INTO rubric_item VALUES (?1, ?2, ?3, ?4, ?5, 0, 1)",
-                    params![
-                        format!("{pv}-critical{}", i + 1),
-                        pv,
-                        RUBRIC.len() + i,
-                        zh,
-                        en
-                    ],
+                    "INSERT INTO rubric_item (id, programme_version_id, position, name_zh, name_en,
+                         max_points, critical) VALUES (?1, ?2, ?3, ?4, ?5, 0, 1)",
+                    params![format!("{pv}-critical{}", i + 1), pv, position + i, zh, en],
                 )?;
             }
         }
@@ -469,7 +496,8 @@ fn insert_units(
     level: u8,
     hours: u32,
     credits_tenths: i64,
-) -> Result<()> {
+) -> Result<Vec<(String, &'static str, &'static str)>> {
+    let mut made = Vec::new();
     let n = p.units.len() as u32;
     let mut hours_left = hours;
     let mut credits_left = credits_tenths;
@@ -494,8 +522,9 @@ fn insert_units(
             "INSERT INTO programme_unit VALUES (?1, ?2, ?3)",
             params![pv, i, id],
         )?;
+        made.push((id, *zh, *en));
     }
-    Ok(())
+    Ok(made)
 }
 
 #[cfg(test)]

@@ -472,6 +472,9 @@ pub struct SiteReview {
     pub attendance: Vec<AttendanceWeek>,
     /// Pass rate per programme version.
     pub by_programme: Vec<PassRate>,
+    /// Pass rate per competency unit: the unit's task in the practical rubric scored at 60 %
+    /// or more of its points (latest current practical attempt of each learner).
+    pub by_unit: Vec<PassRate>,
     /// Pass rate per assessment component of each programme version.
     pub by_component: Vec<PassRate>,
 }
@@ -503,6 +506,20 @@ pub fn site_review(conn: &Connection, filter: &ReviewFilter) -> Result<SiteRevie
     let mut cohorts_out = Vec::new();
     let mut by_programme: Vec<PassRate> = Vec::new();
     let mut by_component: Vec<PassRate> = Vec::new();
+    let mut by_unit: Vec<PassRate> = Vec::new();
+    let mut unit_stmt = conn.prepare_cached(
+        "SELECT ri.unit_id, cu.name_zh, cu.name_en, ri.max_points, rs.points
+           FROM enrolment e
+           JOIN assessment_attempt a ON a.enrolment_id = e.id AND a.component = 'practical'
+           JOIN rubric_score rs ON rs.attempt_id = a.id
+           JOIN rubric_item ri ON ri.id = rs.rubric_item_id AND ri.unit_id IS NOT NULL
+           JOIN competency_unit cu ON cu.id = ri.unit_id
+          WHERE e.cohort_id = ?1
+            AND NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
+            AND a.attempt_no = (SELECT max(x.attempt_no) FROM assessment_attempt x
+                                 WHERE x.enrolment_id = e.id AND x.component = 'practical')
+          ORDER BY ri.position",
+    )?;
     fn bump(list: &mut Vec<PassRate>, key: String, zh: String, en: String, passed: bool) {
         let i = match list.iter().position(|p| p.key == key) {
             Some(i) => i,
@@ -571,6 +588,16 @@ pub fn site_review(conn: &Connection, filter: &ReviewFilter) -> Result<SiteRevie
                 );
             }
         }
+        let mut rows = unit_stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let (unit, zh, en): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (max, points): (i64, i64) = (r.get(3)?, r.get(4)?);
+            let (zh, en) = (
+                format!("{zh}（{}{}级）", p.name_zh, level_zh(p.level.get())),
+                format!("{en} ({} L{})", p.name_en, p.level.get()),
+            );
+            bump(&mut by_unit, unit, zh, en, points * 10 >= max * 6);
+        }
         cohorts_out.push(CohortLine {
             programme_zh: p.name_zh.clone(),
             programme_en: p.name_en.clone(),
@@ -588,6 +615,7 @@ pub fn site_review(conn: &Connection, filter: &ReviewFilter) -> Result<SiteRevie
         attendance: attendance_weeks(conn, &ids, filter)?,
         cohorts: cohorts_out,
         by_programme,
+        by_unit,
         by_component,
     })
 }

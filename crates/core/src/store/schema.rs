@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_site_store.sql"),
     include_str!("../../migrations/0002_sync.sql"),
     include_str!("../../migrations/0003_backup_settings.sql"),
+    include_str!("../../migrations/0004_rubric_units.sql"),
 ];
 
 /// The schema version this build brings a database to.
