@@ -16,7 +16,6 @@ use std::sync::Arc;
 use siteline_core::store::db::Db;
 use siteline_core::sync::client::{ClientConfig, HqClient};
 use siteline_core::sync::engine::{self, Engine};
-use siteline_core::sync::identity::Identity;
 use siteline_core::sync::worker::{self, WorkerConfig};
 use tauri::Manager;
 
@@ -35,9 +34,7 @@ fn database_path(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>
 
 /// Builds the sync engine for this device (its key lives beside the database).
 pub async fn sync_engine(shell: &Shell, hq_url: &str) -> Result<Arc<Engine>, CommandError> {
-    let identity = Arc::new(Identity::load_or_create(
-        &shell.data_dir.join("device.key"),
-    )?);
+    let identity = Arc::new(shell.identity()?);
     let device = shell
         .db
         .call(|s| Ok(siteline_core::store::outbox::device(s.conn())?.device_id))

@@ -12,7 +12,7 @@ use siteline_core::store::reports::{self, ReportFormat};
 use siteline_core::store::settings::{self, SiteSettings};
 use siteline_core::store::{claims, staff};
 use siteline_core::sync::status::{self, QuarantinedRecord};
-use siteline_core::sync::{bundle, engine, identity::Identity};
+use siteline_core::sync::{bundle, engine};
 use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::error::CommandError;
@@ -37,7 +37,7 @@ pub fn default_export_dir<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>
     app.path()
         .document_dir()
         .map(|d| d.join("Siteline"))
-        .unwrap_or_else(|_| shell.data_dir.join("exports"))
+        .unwrap_or_else(|_| shell.data_dir().join("exports"))
         .display()
         .to_string()
 }
@@ -122,12 +122,11 @@ pub async fn quarantined_records(shell: State<'_, Shell>) -> Res<Vec<Quarantined
 #[tauri::command]
 pub async fn set_hq_url(shell: State<'_, Shell>, url: String) -> Res<()> {
     let actor = shell.actor()?;
-    let u = url.clone();
-    shell
+    let url = shell
         .db
-        .call(move |s| engine::set_hq_url(s, &actor, &u))
+        .call(move |s| engine::set_hq_url(s, &actor, &url))
         .await?;
-    let engine = crate::sync_engine(&shell, url.trim().trim_end_matches('/')).await?;
+    let engine = crate::sync_engine(&shell, &url).await?;
     crate::start_sync(&shell, engine);
     shell.changes.touched("sync");
     Ok(())
@@ -138,7 +137,7 @@ pub async fn set_hq_url(shell: State<'_, Shell>, url: String) -> Res<()> {
 pub async fn export_bundle(shell: State<'_, Shell>, dir: String) -> Res<String> {
     shell.actor()?.require_manager("export a sync bundle")?;
     let dir = folder(&dir, "bundle folder")?;
-    let identity = Identity::load_or_create(&shell.data_dir.join("device.key"))?;
+    let identity = shell.identity()?;
     Ok(shell
         .db
         .call(move |s| {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use siteline_core::Actor;
 use siteline_core::store::db::Db;
+use siteline_core::sync::identity::Identity;
 use siteline_core::sync::worker::SyncHandle;
 
 use crate::error::CommandError;
@@ -32,7 +33,6 @@ pub struct Sync {
 pub struct Shell {
     pub(crate) db: Db,
     pub(crate) session: Mutex<Session>,
-    pub(crate) data_dir: PathBuf,
     pub(crate) db_path: PathBuf,
     pub(crate) sync: Mutex<Option<Sync>>,
     pub(crate) changes: Changes,
@@ -47,10 +47,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shell {
     /// A shell over the open database at `db_path` (keys and backups live beside it).
     pub fn new(db: Db, db_path: PathBuf, changes: Changes) -> Self {
-        let data_dir = db_path
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
         Shell {
             db,
             session: Mutex::new(Session {
@@ -59,7 +55,6 @@ impl Shell {
                 last: Instant::now(),
                 idle: DEFAULT_IDLE,
             }),
-            data_dir,
             db_path,
             sync: Mutex::new(None),
             changes,
@@ -86,6 +81,18 @@ impl Shell {
 
     pub(crate) fn session(&self) -> MutexGuard<'_, Session> {
         lock(&self.session)
+    }
+
+    /// The folder holding the database, its keys and (by default) its backups.
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self.db_path.parent().unwrap_or(std::path::Path::new(""))
+    }
+
+    /// This device's signing identity (its key file beside the database).
+    pub(crate) fn identity(&self) -> Result<Identity, CommandError> {
+        Ok(Identity::load_or_create(
+            &self.data_dir().join("device.key"),
+        )?)
     }
 
     pub(crate) fn sync(&self) -> MutexGuard<'_, Option<Sync>> {

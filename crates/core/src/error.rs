@@ -123,6 +123,14 @@ impl Error {
         }
     }
 
+    /// Maps an I/O failure on `path` to [`Error::Io`] (for `map_err`).
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
     /// Shorthand for [`Error::Invalid`].
     pub fn invalid(field: &'static str, problem: impl fmt::Display) -> Self {
         Error::Invalid {

@@ -147,40 +147,15 @@ pub fn complete_cohort(
     let rubric = catalogue::rubric(site.conn(), pv)?;
     let held_at = first + Duration::days(85);
     for e in &enrolments {
-        let t = assessments::record(
-            site,
-            instructor,
-            &NewAttempt {
-                enrolment_id: *e,
-                component: Component::Theory,
-                held_at,
-                assessors: vec![instructor.id],
-                marks: Marks::Score { score: theory },
-            },
-        )?;
-        let marks = Marks::Rubric {
-            items: rubric
-                .iter()
-                .map(|i| RubricMark {
-                    item_id: i.def.id.clone(),
-                    points: i.def.max_points,
-                    failed: false,
-                })
-                .collect(),
-        };
-        let p = assessments::record(
-            site,
-            instructor,
-            &NewAttempt {
-                enrolment_id: *e,
-                component: Component::Practical,
-                held_at,
-                assessors: vec![instructor.id],
-                marks,
-            },
-        )?;
-        assessments::lock(site, instructor, t)?;
-        assessments::lock(site, instructor, p)?;
+        let items = rubric
+            .iter()
+            .map(|i| RubricMark {
+                item_id: i.def.id.clone(),
+                points: i.def.max_points,
+                failed: false,
+            })
+            .collect();
+        assess_and_lock(site, instructor, *e, held_at, theory, items)?;
         if theory >= 60 {
             claims::submit(site, manager, *e)?;
         }
@@ -297,46 +272,52 @@ pub fn demo_completed(
     let held_at = first + Duration::days(i64::from(sessions) * 7 / 3);
     for (n, e) in enrolments.iter().enumerate() {
         let theory = if n == 9 { 55 } else { 62 + (n as i64 * 7) % 36 };
-        let t = assessments::record(
-            site,
-            instructor,
-            &NewAttempt {
-                enrolment_id: *e,
-                component: Component::Theory,
-                held_at,
-                assessors: vec![instructor.id],
-                marks: Marks::Score { score: theory },
-            },
-        )?;
-        let marks = Marks::Rubric {
-            items: rubric
-                .iter()
-                .enumerate()
-                .map(|(k, i)| RubricMark {
-                    item_id: i.def.id.clone(),
-                    // Some learners fall short on one unit's task (30 % of its points).
-                    points: if i.unit_id.is_some() && (n + k) % 5 == 0 {
-                        i.def.max_points * 3 / 10
-                    } else {
-                        i.def.max_points.saturating_sub((n % 3) as u8)
-                    },
-                    failed: n == 8 && i.def.critical,
-                })
-                .collect(),
-        };
-        let p = assessments::record(
-            site,
-            instructor,
-            &NewAttempt {
-                enrolment_id: *e,
-                component: Component::Practical,
-                held_at,
-                assessors: vec![instructor.id],
-                marks,
-            },
-        )?;
-        assessments::lock(site, instructor, t)?;
-        assessments::lock(site, instructor, p)?;
+        let items = rubric
+            .iter()
+            .enumerate()
+            .map(|(k, i)| RubricMark {
+                item_id: i.def.id.clone(),
+                // Some learners fall short on one unit's task (30 % of its points).
+                points: if i.unit_id.is_some() && (n + k) % 5 == 0 {
+                    i.def.max_points * 3 / 10
+                } else {
+                    i.def.max_points.saturating_sub((n % 3) as u8)
+                },
+                failed: n == 8 && i.def.critical,
+            })
+            .collect();
+        assess_and_lock(site, instructor, *e, held_at, theory, items)?;
     }
     Ok(cohort)
+}
+
+/// Records a theory score and a practical rubric for an enrolment, then locks both.
+fn assess_and_lock(
+    site: &mut Site,
+    instructor: &Actor,
+    enrolment: EnrolmentId,
+    held_at: chrono::DateTime<Utc>,
+    theory: i64,
+    items: Vec<RubricMark>,
+) -> Result<()> {
+    let attempt = |component, marks| NewAttempt {
+        enrolment_id: enrolment,
+        component,
+        held_at,
+        assessors: vec![instructor.id],
+        marks,
+    };
+    let t = assessments::record(
+        site,
+        instructor,
+        &attempt(Component::Theory, Marks::Score { score: theory }),
+    )?;
+    let p = assessments::record(
+        site,
+        instructor,
+        &attempt(Component::Practical, Marks::Rubric { items }),
+    )?;
+    assessments::lock(site, instructor, t)?;
+    assessments::lock(site, instructor, p)?;
+    Ok(())
 }

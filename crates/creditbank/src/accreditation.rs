@@ -3,7 +3,7 @@
 //! mark, no failed critical item, the comprehensive review at L2 and above. Pure: the store
 //! gathers the facts and records the outcome.
 
-use siteline_core::domain::attendance::is_eligible;
+use siteline_core::domain::attendance::{hours_text, is_eligible};
 use siteline_core::domain::scores::{Level, PASS_MARK};
 use siteline_proto::catalogue::ProgrammeVersion;
 
@@ -60,10 +60,6 @@ impl Outcome {
     }
 }
 
-fn hours(minutes: i64) -> String {
-    format!("{}.{}", minutes / 60, minutes % 60 * 10 / 60)
-}
-
 fn zh(component: &str) -> &'static str {
     match component {
         "theory" => "理论",
@@ -110,7 +106,7 @@ pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
     if !is_eligible(f.attended_minutes, p.total_hours, p.min_attendance_permille) {
         return Outcome::Rejected(format!(
             "出勤 {a} 小时,要求 {t} 小时,未达到 {p}.{q}% / attended {a} h of {t} h required; the programme needs {p}.{q}%",
-            a = hours(f.attended_minutes),
+            a = hours_text(f.attended_minutes),
             t = p.total_hours,
             p = p.min_attendance_permille / 10,
             q = p.min_attendance_permille % 10

@@ -80,6 +80,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |e| Error::Internal(format!("{}: {e}", path.display()))
 }
 
+/// Writes `path` under a temporary name and renames it when complete: whole or absent.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, bytes).map_err(io(&partial))?;
+    std::fs::rename(&partial, path).map_err(io(path))
+}
+
 fn decode_text(what: &str, b64: &str) -> Result<String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
@@ -180,10 +189,7 @@ impl Releases {
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
         let stored = format!("siteline-{v}-{target}-{arch}{ext}");
-        let dest = self.dir.join(&stored);
-        let partial = self.dir.join(format!("{stored}.partial"));
-        std::fs::write(&partial, &data).map_err(io(&partial))?;
-        std::fs::rename(&partial, &dest).map_err(io(&dest))?;
+        write_whole(&self.dir.join(&stored), &data)?;
         let release = Release {
             target: target.into(),
             arch: arch.into(),
@@ -194,14 +200,8 @@ impl Releases {
             signature: signature.trim().into(),
         };
         all.push(release.clone());
-        let index = self.index();
-        let tmp = self.dir.join("releases.json.partial");
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec_pretty(&all).map_err(|e| Error::Internal(e.to_string()))?,
-        )
-        .map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &index).map_err(io(&index))?;
+        let index = serde_json::to_vec_pretty(&all).map_err(|e| Error::Internal(e.to_string()))?;
+        write_whole(&self.index(), &index)?;
         Ok(release)
     }
 

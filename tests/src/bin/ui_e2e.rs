@@ -69,17 +69,7 @@ async fn type_in(c: &Client, testid: &str, text: &str) -> Result<()> {
 async fn text_becomes(c: &Client, testid: &str, want: &str) -> Result<()> {
     let end = Instant::now() + Duration::from_secs(20);
     loop {
-        el(c, testid).await?;
-        // innerText through the page: WebKitWebDriver's element text misses table cells.
-        let got = c
-            .execute(
-                "const e = document.querySelector(`[data-testid='${arguments[0]}']`); return e ? e.innerText : '';",
-                vec![serde_json::json!(testid)],
-            )
-            .await?
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let got = inner_text(c, testid).await?;
         if got.contains(want) {
             return Ok(());
         }
@@ -105,6 +95,8 @@ async fn text_is(c: &Client, testid: &str, want: &str) -> Result<()> {
     }
 }
 
+/// The element's text as shown (innerText through the page: WebKitWebDriver's element text
+/// misses table cells).
 async fn inner_text(c: &Client, testid: &str) -> Result<String> {
     el(c, testid).await?;
     Ok(c

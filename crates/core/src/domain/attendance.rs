@@ -129,6 +129,11 @@ pub fn fold_session(
     (status, minutes)
 }
 
+/// Hours with one decimal, rounded down, from minutes: 5183 → "86.3".
+pub fn hours_text(minutes: i64) -> String {
+    format!("{}.{}", minutes / 60, minutes % 60 * 10 / 60)
+}
+
 /// Eligible to sit the assessment: attended ≥ ratio × required, compared exactly in
 /// integers (`ratio_permille` 900 = 90%).
 pub fn is_eligible(attended_minutes: i64, required_hours: u32, ratio_permille: u32) -> bool {

@@ -73,13 +73,6 @@ const PREFIX: &str = "siteline-";
 const EXT: &str = "sqlite";
 const STAMP: &str = "%Y%m%d-%H%M%S";
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
-}
-
 fn file_name(kind: BackupKind, at: DateTime<Utc>) -> String {
     format!("{PREFIX}{}Z-{}.{EXT}", at.format(STAMP), kind.as_str())
 }
@@ -96,7 +89,7 @@ fn parse_name(name: &str) -> Option<(DateTime<Utc>, BackupKind)> {
 /// Writes a consistent copy of the database behind `conn` into `dir` (created if missing).
 /// `conn` may be a read-only connection of its own, so the app's writer is not held up.
 pub fn back_up(conn: &Connection, dir: &Path, kind: BackupKind) -> Result<BackupFile> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     let mut at = super::now();
     let mut name = file_name(kind, at);
     // Two backups in one second (a click after the daily one) get distinct names.
@@ -117,15 +110,15 @@ pub fn back_up(conn: &Connection, dir: &Path, kind: BackupKind) -> Result<Backup
         drop(dst);
         std::fs::File::open(&partial)
             .and_then(|f| f.sync_all())
-            .map_err(io(&partial))?;
-        std::fs::rename(&partial, &path).map_err(io(&path))?;
+            .map_err(Error::io(&partial))?;
+        std::fs::rename(&partial, &path).map_err(Error::io(&path))?;
         Ok(())
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
     }
-    let bytes = std::fs::metadata(&path).map_err(io(&path))?.len();
+    let bytes = std::fs::metadata(&path).map_err(Error::io(&path))?.len();
     Ok(BackupFile {
         path: path.display().to_string(),
         file_name: name,
@@ -140,11 +133,11 @@ pub fn list(dir: &Path) -> Result<Vec<BackupFile>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(dir)(e)),
+        Err(e) => return Err(Error::io(dir)(e)),
     };
     let mut out = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(io(dir))?;
+        let entry = entry.map_err(Error::io(dir))?;
         let name = entry.file_name().to_string_lossy().to_string();
         let Some((taken_at, kind)) = parse_name(&name) else {
             continue;
@@ -183,7 +176,7 @@ pub fn daily(conn: &Connection, dir: &Path, keep_days: u32) -> Result<Option<Bac
         .filter(|b| b.kind == BackupKind::Daily)
         .skip(1);
     for old in dailies.filter(|b| b.taken_at < cutoff) {
-        std::fs::remove_file(&old.path).map_err(io(Path::new(&old.path)))?;
+        std::fs::remove_file(&old.path).map_err(Error::io(Path::new(&old.path)))?;
     }
     Ok(taken)
 }

@@ -49,10 +49,9 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
     }
     if !line.eligible {
         return Err(refuse(format!(
-            "{} attended {}.{} of {} required hours, below the programme's minimum; record the missing attendance first",
+            "{} attended {} of {} required hours, below the programme's minimum; record the missing attendance first",
             line.name,
-            line.attended_minutes / 60,
-            line.attended_minutes % 60 * 10 / 60,
+            crate::domain::attendance::hours_text(line.attended_minutes),
             line.required_minutes / 60
         )));
     }

@@ -10,6 +10,8 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 use serde::{Deserialize, Serialize};
 
 use super::progress::{self, CohortProgress, LearnerProgress};
+use crate::domain::attendance::hours_text;
+use crate::domain::credits::Credits;
 use crate::domain::scores::PassStatus;
 use crate::ids::CohortId;
 use crate::{Error, Result};
@@ -54,10 +56,6 @@ const HEADERS: [&str; 14] = [
     "证书编号",
 ];
 
-fn hours(minutes: i64) -> String {
-    format!("{}.{}", minutes / 60, minutes % 60 * 10 / 60)
-}
-
 fn yes(b: bool) -> &'static str {
     if b { "是" } else { "否" }
 }
@@ -85,8 +83,8 @@ fn cells(l: &LearnerProgress) -> [String; 14] {
     [
         l.name.clone(),
         l.id_masked.clone(),
-        hours(l.attended_minutes),
-        hours(l.required_minutes),
+        hours_text(l.attended_minutes),
+        hours_text(l.required_minutes),
         format!(
             "{}.{}%",
             l.attendance_permille / 10,
@@ -112,7 +110,7 @@ fn cells(l: &LearnerProgress) -> [String; 14] {
         if l.credits_tenths == 0 {
             String::new()
         } else {
-            format!("{}.{}", l.credits_tenths / 10, l.credits_tenths % 10)
+            Credits(l.credits_tenths).to_string()
         },
         l.certificate.clone().unwrap_or_default(),
     ]
@@ -294,14 +292,10 @@ pub fn export(
         ReportFormat::Xlsx => xlsx(&table, &site)?,
         ReportFormat::Html => html(&table, &site, today).into_bytes(),
     };
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| Error::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     let path = dir.join(file_name(&table, format, today));
     let partial = path.with_extension("partial");
-    std::fs::write(&partial, &bytes).map_err(io(&partial))?;
-    std::fs::rename(&partial, &path).map_err(io(&path))?;
+    std::fs::write(&partial, &bytes).map_err(Error::io(&partial))?;
+    std::fs::rename(&partial, &path).map_err(Error::io(&path))?;
     Ok(path)
 }

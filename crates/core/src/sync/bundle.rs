@@ -56,22 +56,15 @@ pub fn export(site: &Site, identity: &Identity) -> Result<SyncBundle> {
 /// Writes a bundle or answer file (owner-only: a bundle holds personal data).
 pub fn write_file<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(value)?;
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
     if path.exists() {
-        std::fs::remove_file(path).map_err(io)?;
+        std::fs::remove_file(path).map_err(Error::io(path))?;
     }
-    crate::crypto::write_private(path, &bytes).map_err(io)
+    crate::crypto::write_private(path, &bytes).map_err(Error::io(path))
 }
 
 /// Reads HQ's answer file.
 pub fn read_answer(path: &Path) -> Result<BundleAnswer> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(Error::io(path))?;
     let answer: BundleAnswer = serde_json::from_slice(&bytes).map_err(|e| {
         Error::invalid(
             "sync.answer_file",

@@ -442,8 +442,8 @@ pub fn learner_credits(site: &Site, learner: Uuid) -> Result<LearnerCredits> {
 }
 
 /// Changes the HQ address of an enrolled device (HQ moved, or a new domain name); the device
-/// keeps its identity and enrolment.
-pub fn set_hq_url(site: &mut Site, actor: &crate::Actor, url: &str) -> Result<()> {
+/// keeps its identity and enrolment. Returns the address as stored.
+pub fn set_hq_url(site: &mut Site, actor: &crate::Actor, url: &str) -> Result<String> {
     actor.require_manager("change the HQ address")?;
     let url = url.trim().trim_end_matches('/');
     let parsed = reqwest::Url::parse(url).map_err(|e| {
@@ -465,7 +465,7 @@ pub fn set_hq_url(site: &mut Site, actor: &crate::Actor, url: &str) -> Result<()
     if changed == 0 {
         return Err(Error::NotEnrolled);
     }
-    Ok(())
+    Ok(url.to_string())
 }
 
 /// The HQ address and site this device is enrolled with, if any.

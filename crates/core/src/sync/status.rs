@@ -130,13 +130,15 @@ pub fn status(site: &Site, running: bool) -> Result<SyncStatus> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
-    let (hq_url, site_name, enrolled_at): (Option<String>, Option<String>, Option<String>) =
-        site.conn().query_row(
-            "SELECT hq_url, site_name, enrolled_at FROM sync_state WHERE site_id IS NOT NULL
-             UNION ALL SELECT NULL, NULL, NULL LIMIT 1",
+    let (hq_url, site_name, enrolled_at): (Option<String>, Option<String>, Option<String>) = site
+        .conn()
+        .query_row(
+            "SELECT hq_url, site_name, enrolled_at FROM sync_state WHERE site_id IS NOT NULL",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        )
+        .optional()?
+        .unwrap_or_default();
     let device = outbox::device(site.conn())?;
     let quarantined: u64 =
         site.conn()
