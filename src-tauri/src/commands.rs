@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use siteline_core::ids::{AttemptId, CohortId, EnrolmentId, LearnerId, SessionId};
 use siteline_core::store::assessments::{self, Attempt, Marks, NewAttempt};
 use siteline_core::store::attendance::{self, Mark, RollLine};
 use siteline_core::store::catalogue::{self, ProgrammeVersion, RubricItem};
@@ -17,6 +16,7 @@ use siteline_core::store::staff::{self, NewStaff, StaffSummary};
 use siteline_core::sync::engine::{self, LearnerCredits};
 use siteline_core::sync::status::{self, SyncStatus};
 use siteline_core::{Actor, testing};
+use siteline_domain::ids::{AttemptId, CohortId, EnrolmentId, LearnerId, SessionId};
 use tauri::State;
 
 use crate::error::CommandError;

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use siteline_core::ids::{CohortId, StaffId};
 use siteline_core::store::backup::{self, BackupCheck, BackupFile, BackupKind, Restored};
 use siteline_core::store::progress::{self, ReviewFilter, SiteReview};
 use siteline_core::store::reports::{self, ReportFormat};
@@ -13,6 +12,7 @@ use siteline_core::store::settings::{self, SiteSettings};
 use siteline_core::store::{claims, staff};
 use siteline_core::sync::status::{self, QuarantinedRecord};
 use siteline_core::sync::{bundle, engine};
+use siteline_domain::ids::{CohortId, StaffId};
 use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::error::CommandError;

@@ -10,12 +10,12 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::TimeZone;
-use siteline_core::domain::scores::Component;
 use siteline_core::store::assessments::{self, Marks, NewAttempt};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::outbox;
 use siteline_core::testing;
+use siteline_domain::scores::Component;
 use siteline_e2e::proxy::{Proxy, Shape};
 use siteline_e2e::{Hq, SiteNode};
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use creditbank::store::Store;
 use creditbank::store::sqlite::SqliteStore;
 use siteline_core::store::db::Db;
-use siteline_core::store::{catalogue, outbox};
+use siteline_core::store::outbox;
 use siteline_core::sync::client::{ClientConfig, HqClient};
 use siteline_core::sync::engine::{self, Engine};
 use siteline_core::sync::identity::Identity;
@@ -38,7 +38,7 @@ impl Hq {
     pub async fn start_on(addr: &str) -> anyhow::Result<Hq> {
         let dir = tempfile::tempdir()?;
         let store = Arc::new(SqliteStore::open(dir.path())?);
-        store.publish_catalogue(&catalogue::seed_document()?)?;
+        store.publish_catalogue(&siteline_domain::seed::catalogue())?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let app = creditbank::router(creditbank::AppState::new(store.clone(), "e2e-admin"));
@@ -162,7 +162,7 @@ impl SiteNode {
         &self,
         from: u64,
         n: u64,
-    ) -> anyhow::Result<Vec<siteline_core::ids::LearnerId>> {
+    ) -> anyhow::Result<Vec<siteline_domain::ids::LearnerId>> {
         let m = self.manager;
         Ok(self
             .db
@@ -178,7 +178,7 @@ impl SiteNode {
     pub async fn complete(
         &self,
         pv: &'static str,
-        learners: Vec<siteline_core::ids::LearnerId>,
+        learners: Vec<siteline_domain::ids::LearnerId>,
         theory: i64,
     ) -> anyhow::Result<()> {
         let (m, t) = (self.manager, self.instructor);

@@ -7,8 +7,6 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use siteline_core::domain::scores::{Component, RubricMark};
-use siteline_core::ids::{CohortId, LearnerId};
 use siteline_core::store::assessments::{self, Marks, NewAttempt};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::backup;
@@ -18,6 +16,8 @@ use siteline_core::store::reports::{self, ReportFormat};
 use siteline_core::store::staff::{self, NewStaff};
 use siteline_core::store::{catalogue, outbox, progress};
 use siteline_core::{Role, Site, testing};
+use siteline_domain::ids::{CohortId, LearnerId};
+use siteline_domain::scores::{Component, RubricMark};
 
 const LEARNERS: u64 = 50_000;
 const BIG_COHORTS: usize = 500; // 40 learners each

@@ -147,3 +147,13 @@ impl Error {
         }
     }
 }
+
+impl From<siteline_domain::Error> for Error {
+    fn from(e: siteline_domain::Error) -> Self {
+        match e {
+            siteline_domain::Error::Invalid { field, problem } => Error::Invalid { field, problem },
+            siteline_domain::Error::Crypto(m) => Error::Crypto(m),
+            siteline_domain::Error::Io { path, source } => Error::Io { path, source },
+        }
+    }
+}

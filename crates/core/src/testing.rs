@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use crate::domain::resident_id::check_char;
+use siteline_domain::resident_id::check_char;
 
 /// The `n`th distinct valid resident ID number (adults born 1960–2005 in Shenzhen districts).
 pub fn resident_id(n: u64) -> String {
@@ -43,8 +43,6 @@ pub fn name(n: u64) -> String {
 
 use chrono::{Duration, TimeZone, Utc};
 
-use crate::domain::scores::{Component, RubricMark};
-use crate::ids::{CohortId, EnrolmentId, LearnerId};
 use crate::store::assessments::{self, Marks, NewAttempt};
 use crate::store::attendance::{self, Mark};
 use crate::store::cohorts::{self, NewCohort, NewSession};
@@ -52,6 +50,8 @@ use crate::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLear
 use crate::store::staff::{self, NewStaff};
 use crate::store::{catalogue, claims};
 use crate::{Actor, Result, Role, Site};
+use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
+use siteline_domain::scores::{Component, RubricMark};
 
 /// A new site's first manager and an instructor.
 pub fn staff(site: &mut Site) -> Result<(Actor, Actor)> {

@@ -4,11 +4,11 @@
 mod common;
 
 use common::{at, site};
-use siteline_core::domain::scores::{Component, RubricMark};
-use siteline_core::ids::EnrolmentId;
 use siteline_core::store::assessments::{self, Marks, NewAttempt};
 use siteline_core::store::corrections::{Reason, ReasonCode};
 use siteline_core::store::{catalogue, cohorts};
+use siteline_domain::ids::EnrolmentId;
+use siteline_domain::scores::{Component, RubricMark};
 
 fn theory(enrolment: EnrolmentId, score: i64) -> NewAttempt {
     NewAttempt {

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{at, site};
-use siteline_core::domain::attendance::SessionStatus;
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::corrections::{Reason, ReasonCode};
+use siteline_domain::attendance::SessionStatus;
 
 fn reason() -> Reason {
     Reason {

@@ -6,9 +6,9 @@ mod common;
 use common::{at, new_learner, site};
 use proptest::prelude::*;
 use siteline_core::Site;
-use siteline_core::ids::LearnerId;
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::{cohorts, learners, outbox};
+use siteline_domain::ids::LearnerId;
 
 #[test]
 fn every_write_appends_exactly_one_row_with_the_next_seq() {

@@ -4,12 +4,12 @@
 mod common;
 
 use common::{at, site};
-use siteline_core::domain::scores::RubricMark;
-use siteline_core::domain::scores::{Component, PassStatus};
 use siteline_core::store::assessments::{self, Marks, NewAttempt};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose};
 use siteline_core::store::{catalogue, claims, cohorts, progress};
+use siteline_domain::scores::RubricMark;
+use siteline_domain::scores::{Component, PassStatus};
 
 fn full_rubric(site: &siteline_core::Site, pv: &str, off: u8) -> Marks {
     let mut left = off;

@@ -14,7 +14,7 @@ fn demo_site() -> (
     Site,
     siteline_core::Actor,
     siteline_core::Actor,
-    siteline_core::ids::CohortId,
+    siteline_domain::ids::CohortId,
 ) {
     let mut site = Site::open_in_memory().unwrap();
     let (m, i) = testing::staff(&mut site).unwrap();
@@ -72,7 +72,7 @@ fn csv_xlsx_and_html_hold_the_cohorts_rows_and_never_a_full_id_number() {
     let passed = table
         .learners
         .iter()
-        .filter(|l| l.status == siteline_core::domain::scores::PassStatus::Passed)
+        .filter(|l| l.status == siteline_domain::scores::PassStatus::Passed)
         .count();
     assert_eq!(rows[2..].iter().filter(|r| r[9] == "合格").count(), passed);
     // One failed theory, one a critical item; the one who missed sessions passed on scores

@@ -3,8 +3,8 @@
 //! mark, no failed critical item, the comprehensive review at L2 and above. Pure: the store
 //! gathers the facts and records the outcome.
 
-use siteline_core::domain::attendance::{hours_text, is_eligible};
-use siteline_core::domain::scores::{Level, PASS_MARK};
+use siteline_domain::attendance::{hours_text, is_eligible};
+use siteline_domain::scores::{Level, PASS_MARK};
 use siteline_proto::catalogue::ProgrammeVersion;
 
 /// One component's result as the claim's attempts show it.

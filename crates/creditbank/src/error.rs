@@ -138,12 +138,9 @@ impl Error {
     }
 }
 
-impl From<siteline_core::Error> for Error {
-    fn from(e: siteline_core::Error) -> Self {
-        match e {
-            siteline_core::Error::Database(e) => Error::Storage(e),
-            other => Error::Internal(other.to_string()),
-        }
+impl From<siteline_domain::Error> for Error {
+    fn from(e: siteline_domain::Error) -> Self {
+        Error::Internal(e.to_string())
     }
 }
 

@@ -215,7 +215,7 @@ fn admin_token(dir: &Path, given: Option<String>) -> anyhow::Result<String> {
 
 fn ensure_catalogue(store: &SqliteStore) -> anyhow::Result<()> {
     if store.query_i64("SELECT count(*) FROM catalogue_version")? == 0 {
-        let seed = siteline_core::store::catalogue::seed_document()?;
+        let seed = siteline_domain::seed::catalogue();
         store.publish_catalogue(&seed)?;
         tracing::info!(version = %seed.version, "published the seed catalogue");
     }
@@ -297,7 +297,7 @@ async fn main() -> anyhow::Result<()> {
                     &std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?,
                 )
                 .with_context(|| format!("{} is not a catalogue document", f.display()))?,
-                None => siteline_core::store::catalogue::seed_document()?,
+                None => siteline_domain::seed::catalogue(),
             };
             let new = store.publish_catalogue(&doc)?;
             println!(

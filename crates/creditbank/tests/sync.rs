@@ -7,7 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Device, Hq, SiteApp, admin};
-use siteline_core::domain::certificate::CertificateNumber;
+use siteline_domain::certificate::CertificateNumber;
 use siteline_proto::sync::PushAck;
 
 #[tokio::test]

@@ -10,9 +10,9 @@ use siteline_proto::{Entity, Op};
 use super::corrections::{self, Reason};
 use super::staff::Actor;
 use super::{Site, audit, catalogue, outbox};
-use crate::domain::scores::{Component, ComponentResults, RubricMark, Score, score_rubric};
-use crate::ids::{AttemptId, CorrectionId, EnrolmentId, StaffId};
 use crate::{Error, Result};
+use siteline_domain::ids::{AttemptId, CorrectionId, EnrolmentId, StaffId};
+use siteline_domain::scores::{Component, ComponentResults, RubricMark, Score, score_rubric};
 
 /// The marks of an attempt: a score, or the practical's rubric.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

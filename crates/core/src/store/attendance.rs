@@ -9,9 +9,9 @@ use siteline_proto::{Entity, Op};
 use super::corrections::{self, Reason};
 use super::staff::Actor;
 use super::{Site, audit, cohorts, outbox};
-use crate::domain::attendance::{AttendanceKind, SessionStatus, fold_session};
-use crate::ids::{AttendanceEventId, CorrectionId, LearnerId, SessionId};
 use crate::{Error, Result};
+use siteline_domain::attendance::{AttendanceKind, SessionStatus, fold_session};
+use siteline_domain::ids::{AttendanceEventId, CorrectionId, LearnerId, SessionId};
 
 /// How far before the start or after the end a mark's time may lie.
 const SLACK: chrono::Duration = chrono::Duration::hours(2);

@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use siteline_proto::catalogue as proto;
 
-use crate::domain::scores::{Level, RubricItemDef};
-use crate::{Error, Result};
+use siteline_domain::seed;
 
-/// Version label of the built-in seed catalogue.
-pub const SEED_VERSION: &str = "seed-2026.1";
+use crate::{Error, Result};
+use siteline_domain::scores::{Level, RubricItemDef};
+
+pub use siteline_domain::seed::SEED_VERSION;
 
 /// A programme version as the site uses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -219,6 +220,16 @@ pub fn export(conn: &Connection) -> Result<proto::Catalogue> {
 /// Installs a catalogue version HQ published: new programme versions, units and rubric items
 /// are added; published ones never change, so what exists is left as it is.
 pub fn install(tx: &rusqlite::Transaction<'_>, doc: &proto::Catalogue) -> Result<()> {
+    install_versions(tx, doc)?;
+    tx.execute(
+        "UPDATE catalogue_meta SET version = ?1, source = 'hq', installed_at = ?2",
+        params![doc.version, super::now()],
+    )?;
+    Ok(())
+}
+
+/// Adds what `doc` has and the site lacks; published versions are never changed.
+fn install_versions(tx: &rusqlite::Transaction<'_>, doc: &proto::Catalogue) -> Result<()> {
     for o in &doc.occupations {
         tx.execute(
             "INSERT OR IGNORE INTO occupation VALUES (?1, ?2, ?3)",
@@ -270,10 +281,6 @@ pub fn install(tx: &rusqlite::Transaction<'_>, doc: &proto::Catalogue) -> Result
             )?;
         }
     }
-    tx.execute(
-        "UPDATE catalogue_meta SET version = ?1, source = 'hq', installed_at = ?2",
-        params![doc.version, super::now()],
-    )?;
     Ok(())
 }
 
@@ -287,244 +294,21 @@ fn query<T>(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The seed catalogue of DOMAIN.md as a wire document, without opening a site.
-pub fn seed_document() -> Result<proto::Catalogue> {
-    let mut conn = Connection::open_in_memory()?;
-    super::schema::migrate(&mut conn)?;
-    seed_if_empty(&mut conn)?;
-    export(&conn)
-}
-
-struct SeedProgramme {
-    id: &'static str,
-    occupation: &'static str,
-    name_zh: &'static str,
-    name_en: &'static str,
-    /// (level, hours, credits) for L5, L4, L3.
-    levels: [(u8, u32, i64); 3],
-    units: &'static [(&'static str, &'static str)],
-    critical: [(&'static str, &'static str); 2],
-}
-
-const OCCUPATIONS: [(&str, &str, &str); 3] = [
-    ("4-10-01-06", "家政服务员", "Domestic service worker"),
-    ("4-10-01-05", "养老护理员", "Elderly care worker"),
-    ("4-10-01-02", "育婴员", "Infant care worker"),
-];
-
-const SEED: [SeedProgramme; 5] = [
-    SeedProgramme {
-        id: "housekeeping",
-        occupation: "4-10-01-06",
-        name_zh: "家务服务员",
-        name_en: "Housekeeping",
-        levels: [(5, 96, 6), (4, 96, 6), (3, 80, 5)],
-        units: &[
-            ("家居清洁", "Home cleaning"),
-            ("衣物洗涤与收纳", "Laundry and storage"),
-            ("家庭餐制作", "Home cooking"),
-            ("安全与急救", "Safety and first aid"),
-        ],
-        critical: [
-            ("使用电器未断电", "Appliance not unplugged"),
-            ("混用清洁剂", "Cleaning agents mixed"),
-        ],
-    },
-    SeedProgramme {
-        id: "maternity",
-        occupation: "4-10-01-06",
-        name_zh: "母婴护理员",
-        name_en: "Maternity and newborn care",
-        levels: [(5, 120, 8), (4, 112, 7), (3, 96, 6)],
-        units: &[
-            ("孕妇照护", "Pregnancy care"),
-            ("产妇照护", "Postpartum care"),
-            ("新生儿照护", "Newborn care"),
-            ("婴幼儿照护", "Infant care"),
-            ("安全与急救", "Safety and first aid"),
-        ],
-        critical: [
-            ("未测试水温", "Water temperature not checked"),
-            ("婴儿无人看护", "Infant left unattended"),
-        ],
-    },
-    SeedProgramme {
-        id: "family_care",
-        occupation: "4-10-01-06",
-        name_zh: "家庭照护员",
-        name_en: "Family care",
-        levels: [(5, 96, 6), (4, 96, 6), (3, 80, 5)],
-        units: &[
-            ("生活照护", "Daily living care"),
-            ("家庭护理基础", "Basic home nursing"),
-            ("沟通与心理支持", "Communication and support"),
-            ("安全与急救", "Safety and first aid"),
-        ],
-        critical: [
-            ("未核对照护对象", "Care recipient not identified"),
-            ("跌倒风险未处置", "Fall risk not handled"),
-        ],
-    },
-    SeedProgramme {
-        id: "elderly_care",
-        occupation: "4-10-01-05",
-        name_zh: "养老护理员",
-        name_en: "Elderly care",
-        levels: [(5, 180, 11), (4, 150, 9), (3, 120, 8)],
-        units: &[
-            ("生活照护", "Daily living care"),
-            ("基础照护", "Basic care"),
-            ("康复服务", "Rehabilitation support"),
-            ("心理支持", "Psychological support"),
-            ("安全与急救", "Safety and first aid"),
-        ],
-        critical: [
-            ("未拉起床栏", "Bed rail not raised"),
-            ("未核对老人身份", "Resident not identified"),
-        ],
-    },
-    SeedProgramme {
-        id: "infant_care",
-        occupation: "4-10-01-02",
-        name_zh: "育婴员",
-        name_en: "Infant care",
-        levels: [(5, 120, 8), (4, 120, 8), (3, 120, 8)],
-        units: &[
-            ("生活照料", "Daily care"),
-            ("保健与护理", "Health care"),
-            ("早期发展", "Early development"),
-            ("安全与急救", "Safety and first aid"),
-        ],
-        critical: [
-            ("未测试水温", "Water temperature not checked"),
-            ("婴儿无人看护", "Infant left unattended"),
-        ],
-    },
-];
-
-const RUBRIC: [(&str, &str, &str, u8); 5] = [
-    ("prep", "操作准备", "Preparation", 10),
-    ("comm", "沟通交流", "Communication", 15),
-    ("proc", "操作流程", "Procedure", 55),
-    ("safety", "安全防护", "Safety", 10),
-    ("tidy", "整理记录", "Tidy-up and records", 10),
-];
-
-/// Installs the seed catalogue when the site has none (first run), in one transaction.
+/// Installs the seed catalogue ([`siteline_domain::seed`]) when the site has none (first run),
+/// in one transaction.
 pub(crate) fn seed_if_empty(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let has: bool = tx.prepare("SELECT 1 FROM catalogue_meta")?.exists([])?;
     if has {
         return Ok(());
     }
-    let now = super::now();
-    for (code, zh, en) in OCCUPATIONS {
-        tx.execute(
-            "INSERT INTO occupation VALUES (?1, ?2, ?3)",
-            params![code, zh, en],
-        )?;
-    }
-    for p in &SEED {
-        tx.execute(
-            "INSERT INTO programme VALUES (?1, ?2, ?3, ?4)",
-            params![p.id, p.occupation, p.name_zh, p.name_en],
-        )?;
-        for (level, hours, credits) in p.levels {
-            let pv = format!("{}-L{level}-v1", p.id);
-            tx.execute(
-                "INSERT INTO programme_version (id, programme_id, level, version, total_hours,
-                     min_attendance_permille, credits_tenths, published_at)
-                 VALUES (?1, ?2, ?3, 1, ?4, 900, ?5, ?6)",
-                params![pv, p.id, level, hours, credits * 10, now],
-            )?;
-            let units = insert_units(&tx, p, &pv, level, hours, credits * 10)?;
-            // The procedure's points are split over the units' tasks, one item per unit.
-            let mut items: Vec<(String, String, String, u8, Option<String>)> = Vec::new();
-            for (key, zh, en, max) in RUBRIC {
-                if key == "proc" {
-                    let n = units.len() as u8;
-                    for (i, (unit, uzh, uen)) in units.iter().enumerate() {
-                        let share = if i + 1 == units.len() {
-                            max - max / n * (n - 1)
-                        } else {
-                            max / n
-                        };
-                        items.push((
-                            format!("{pv}-unit{}", i + 1),
-                            format!("{uzh}操作"),
-                            format!("{uen}: procedure"),
-                            share,
-                            Some(unit.clone()),
-                        ));
-                    }
-                } else {
-                    items.push((format!("{pv}-{key}"), zh.into(), en.into(), max, None));
-                }
-            }
-            let mut position = 0;
-            for (id, zh, en, max, unit) in &items {
-                tx.execute(
-                    "INSERT INTO rubric_item (id, programme_version_id, position, name_zh, name_en,
-                         max_points, critical, unit_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
-                    params![id, pv, position, zh, en, max, unit],
-                )?;
-                position += 1;
-            }
-            for (i, (zh, en)) in p.critical.iter().enumerate() {
-                tx.execute(
-                    "INSERT INTO rubric_item (id, programme_version_id, position, name_zh, name_en,
-                         max_points, critical) VALUES (?1, ?2, ?3, ?4, ?5, 0, 1)",
-                    params![format!("{pv}-critical{}", i + 1), pv, position + i, zh, en],
-                )?;
-            }
-        }
-    }
     tx.execute(
         "INSERT INTO catalogue_meta VALUES (1, ?1, 'seed', ?2)",
-        params![SEED_VERSION, now],
+        params![SEED_VERSION, super::now()],
     )?;
+    install_versions(&tx, &seed::catalogue())?;
     tx.commit()?;
     Ok(())
-}
-
-/// Splits a programme's hours and credits over its units; the last unit takes the remainder
-/// so the sums stay exact.
-fn insert_units(
-    tx: &rusqlite::Transaction<'_>,
-    p: &SeedProgramme,
-    pv: &str,
-    level: u8,
-    hours: u32,
-    credits_tenths: i64,
-) -> Result<Vec<(String, &'static str, &'static str)>> {
-    let mut made = Vec::new();
-    let n = p.units.len() as u32;
-    let mut hours_left = hours;
-    let mut credits_left = credits_tenths;
-    for (i, (zh, en)) in p.units.iter().enumerate() {
-        let last = i as u32 == n - 1;
-        let h = if last { hours_left } else { hours / n };
-        let c = if last {
-            credits_left
-        } else {
-            credits_tenths / i64::from(n)
-        };
-        hours_left -= h;
-        credits_left -= c;
-        let code = format!("{}-{}-L{level}-{:02}", p.occupation, p.id, i + 1);
-        let id = format!("{code}@1");
-        let theory = h * 2 / 5;
-        tx.execute(
-            "INSERT INTO competency_unit VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![id, code, p.id, level, zh, en, theory, h - theory, c],
-        )?;
-        tx.execute(
-            "INSERT INTO programme_unit VALUES (?1, ?2, ?3)",
-            params![pv, i, id],
-        )?;
-        made.push((id, *zh, *en));
-    }
-    Ok(made)
 }
 
 #[cfg(test)]
@@ -580,21 +364,6 @@ mod tests {
             .map(|i| i.name_zh.as_str())
             .collect();
         assert_eq!(critical, ["未测试水温", "婴儿无人看护"]);
-    }
-
-    #[test]
-    fn the_exported_seed_lists_every_programme_version_with_units_and_rubric() {
-        let doc = seed_document().unwrap();
-        assert_eq!(doc.version, SEED_VERSION);
-        assert_eq!(doc.programme_versions.len(), 15);
-        let mc = doc
-            .programme_versions
-            .iter()
-            .find(|p| p.id == "maternity-L5-v1")
-            .unwrap();
-        assert_eq!(mc.unit_ids.len(), 5);
-        assert_eq!(mc.rubric.iter().filter(|r| r.critical).count(), 2);
-        assert_eq!(doc.occupations.len(), 3);
     }
 
     #[test]

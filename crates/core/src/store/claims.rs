@@ -8,9 +8,9 @@ use siteline_proto::{Entity, Op};
 use super::learners::{self, ConsentPurpose};
 use super::staff::Actor;
 use super::{Site, assessments, outbox, progress};
-use crate::domain::scores::PassStatus;
-use crate::ids::{ClaimId, EnrolmentId};
 use crate::{Error, Result};
+use siteline_domain::ids::{ClaimId, EnrolmentId};
+use siteline_domain::scores::PassStatus;
 
 /// A submitted claim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,7 +29,10 @@ pub struct Claim {
 /// attempts, and consented to sending records to the credit bank.
 pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<ClaimId> {
     let (tx, _) = site.write()?;
-    let (cohort, learner): (crate::ids::CohortId, crate::ids::LearnerId) = tx
+    let (cohort, learner): (
+        siteline_domain::ids::CohortId,
+        siteline_domain::ids::LearnerId,
+    ) = tx
         .query_row(
             "SELECT cohort_id, learner_id FROM enrolment WHERE id = ?1",
             [enrolment],
@@ -51,7 +54,7 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
         return Err(refuse(format!(
             "{} attended {} of {} required hours, below the programme's minimum; record the missing attendance first",
             line.name,
-            crate::domain::attendance::hours_text(line.attended_minutes),
+            siteline_domain::attendance::hours_text(line.attended_minutes),
             line.required_minutes / 60
         )));
     }

@@ -8,9 +8,9 @@ use siteline_proto::{Entity, Op};
 
 use super::staff::Actor;
 use super::{Site, audit, catalogue, learners, outbox};
-use crate::domain::person::validate_name;
-use crate::ids::{CohortId, EnrolmentId, LearnerId, SessionId, StaffId};
 use crate::{Error, Result};
+use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId, SessionId, StaffId};
+use siteline_domain::person::validate_name;
 
 /// A cohort's lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

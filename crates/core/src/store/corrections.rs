@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::staff::Actor;
 use super::{audit, outbox};
-use crate::ids::CorrectionId;
 use crate::{Error, Result};
+use siteline_domain::ids::CorrectionId;
 
 /// Why a locked record is corrected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,11 +10,11 @@ use siteline_proto::{Entity, Op};
 
 use super::staff::Actor;
 use super::{Site, audit, outbox};
-use crate::crypto::SiteKeys;
-use crate::domain::person::{mask_id, mask_mobile, tail, validate_mobile, validate_name};
-use crate::domain::resident_id::{ResidentId, Sex, is_minor};
-use crate::ids::{ConsentId, LearnerId};
 use crate::{Error, Result};
+use siteline_domain::crypto::SiteKeys;
+use siteline_domain::ids::{ConsentId, LearnerId};
+use siteline_domain::person::{mask_id, mask_mobile, tail, validate_mobile, validate_name};
+use siteline_domain::resident_id::{ResidentId, Sex, is_minor};
 
 /// Characters of an ID or phone number used for tail search.
 pub const TAIL_LEN: usize = 4;

@@ -25,8 +25,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::crypto::SiteKeys;
 use crate::{Error, Result};
+use siteline_domain::crypto::SiteKeys;
 
 pub use schema::SCHEMA_VERSION;
 

@@ -130,7 +130,7 @@ pub fn add_id_number(site: &super::Site, row: &mut OutboxRow) -> Result<()> {
     if row.entity != Entity::Learner || row.op != Op::Insert {
         return Ok(());
     }
-    let learner = crate::ids::LearnerId(row.record_id);
+    let learner = siteline_domain::ids::LearnerId(row.record_id);
     if let Some((id_number, _)) = super::learners::open_sealed(&site.conn, &site.keys, learner)?
         && let Some(obj) = row.payload.as_object_mut()
     {

@@ -11,9 +11,9 @@ use serde::Serialize;
 use super::catalogue::{self, ProgrammeVersion};
 use super::cohorts::{self, Cohort, CohortStatus};
 use crate::Result;
-use crate::domain::attendance::is_eligible;
-use crate::domain::scores::{Component, ComponentResults, PassStatus, Score, pass_status};
-use crate::ids::{CohortId, EnrolmentId, LearnerId};
+use siteline_domain::attendance::is_eligible;
+use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
+use siteline_domain::scores::{Component, ComponentResults, PassStatus, Score, pass_status};
 
 /// One learner's line in a cohort's progress table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -398,7 +398,7 @@ pub struct ReviewFilter {
     /// One cohort.
     pub cohort_id: Option<CohortId>,
     /// Cohorts this instructor teaches.
-    pub instructor_id: Option<crate::ids::StaffId>,
+    pub instructor_id: Option<siteline_domain::ids::StaffId>,
     /// Cohorts running on or after this day; sessions from this day.
     pub from: Option<chrono::NaiveDate>,
     /// Cohorts starting on or before this day; sessions to this day.

@@ -10,11 +10,11 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 use serde::{Deserialize, Serialize};
 
 use super::progress::{self, CohortProgress, LearnerProgress};
-use crate::domain::attendance::hours_text;
-use crate::domain::credits::Credits;
-use crate::domain::scores::PassStatus;
-use crate::ids::CohortId;
 use crate::{Error, Result};
+use siteline_domain::attendance::hours_text;
+use siteline_domain::credits::Credits;
+use siteline_domain::ids::CohortId;
+use siteline_domain::scores::PassStatus;
 
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use siteline_proto::{Entity, Op};
 
 use super::{Site, audit, outbox};
-use crate::domain::person::validate_name;
-use crate::ids::StaffId;
 use crate::{Error, Result};
+use siteline_domain::ids::StaffId;
+use siteline_domain::person::validate_name;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;

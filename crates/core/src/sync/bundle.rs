@@ -59,7 +59,7 @@ pub fn write_file<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     if path.exists() {
         std::fs::remove_file(path).map_err(Error::io(path))?;
     }
-    crate::crypto::write_private(path, &bytes).map_err(Error::io(path))
+    siteline_domain::crypto::write_private(path, &bytes).map_err(Error::io(path))
 }
 
 /// Reads HQ's answer file.

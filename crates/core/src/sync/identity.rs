@@ -30,7 +30,7 @@ impl Identity {
 
     /// Reads the key file, or makes a key pair and writes it (owner-only) if there is none.
     pub fn load_or_create(path: &Path) -> Result<Self> {
-        let secret = crate::crypto::load_or_create_secret(
+        let secret = siteline_domain::crypto::load_or_create_secret(
             path,
             "the device key is damaged; restore it from backup or enrol the device again",
         )?;

@@ -2,11 +2,11 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use siteline_core::ids::{CohortId, LearnerId, SessionId};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
 use siteline_core::store::staff::{self, NewStaff};
 use siteline_core::{Actor, Role, Site, testing};
+use siteline_domain::ids::{CohortId, LearnerId, SessionId};
 
 pub struct Fixture {
     pub site: Site,

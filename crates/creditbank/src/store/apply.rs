@@ -5,8 +5,8 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
-use siteline_core::crypto::SiteKeys;
-use siteline_core::domain::resident_id::ResidentId;
+use siteline_domain::crypto::SiteKeys;
+use siteline_domain::resident_id::ResidentId;
 use siteline_proto::catalogue::ProgrammeVersion;
 use siteline_proto::sync::{ChangeKind, PushAck, QuarantinedRow};
 use siteline_proto::{Entity, Op, OutboxRow, PushBatch};

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rand_core::{OsRng, RngCore};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
-use siteline_core::crypto::SiteKeys;
+use siteline_domain::crypto::SiteKeys;
 use siteline_proto::PushBatch;
 use siteline_proto::catalogue::Catalogue;
 use siteline_proto::sync::{Change, ChangeKind, EnrolRequest, EnrolResponse, PullPage, PushAck};

@@ -15,9 +15,9 @@ use creditbank::{AppState, router};
 use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
-use siteline_core::ids::{CohortId, EnrolmentId, LearnerId};
-use siteline_core::store::{catalogue, outbox};
+use siteline_core::store::outbox;
 use siteline_core::{Actor, Site, testing};
+use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
 use siteline_proto::sync::{headers, pull_signing_string, push_signing_string};
 use siteline_proto::{OutboxRow, PushBatch};
 use tower::ServiceExt;
@@ -34,7 +34,7 @@ impl Hq {
     pub fn new() -> Hq {
         let store = Arc::new(SqliteStore::open_in_memory().unwrap());
         store
-            .publish_catalogue(&catalogue::seed_document().unwrap())
+            .publish_catalogue(&siteline_domain::seed::catalogue())
             .unwrap();
         let state = AppState::new(store.clone(), TOKEN);
         Hq { store, state }

@@ -143,7 +143,7 @@ fn open(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>
 
 /// Reads a 32-byte secret from `path`, or makes a random one and writes it owner-only when the
 /// file does not exist. `damaged` says what to do when the file is there but unusable.
-pub(crate) fn load_or_create_secret(path: &Path, damaged: &str) -> Result<[u8; 32]> {
+pub fn load_or_create_secret(path: &Path, damaged: &str) -> Result<[u8; 32]> {
     let io = |source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -167,7 +167,7 @@ pub(crate) fn load_or_create_secret(path: &Path, damaged: &str) -> Result<[u8; 3
 
 /// Writes a new file readable by its owner only.
 #[cfg(unix)]
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -181,7 +181,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Writes a new file (no owner-only mode off Unix).
 #[cfg(not(unix))]
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 

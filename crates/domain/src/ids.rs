@@ -1,7 +1,7 @@
 //! Newtype ids for site records. Every id is a UUIDv7 made on the device, stored as a
-//! 16-byte blob, so ids sort by creation time and never clash between devices.
+//! 16-byte blob, so ids sort by creation time and never clash between devices. The
+//! `rusqlite` feature lets the ids go into and out of SQLite as they are.
 
-use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -32,15 +32,19 @@ macro_rules! id_type {
             }
         }
 
-        impl ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        #[cfg(feature = "rusqlite")]
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
                 self.0.to_sql()
             }
         }
 
-        impl FromSql for $name {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-                Uuid::column_result(value).map(Self)
+        #[cfg(feature = "rusqlite")]
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                <Uuid as rusqlite::types::FromSql>::column_result(value).map(Self)
             }
         }
     )*};

@@ -28,7 +28,7 @@ impl Score {
     }
 
     /// A score read back from the store, whose CHECK constraint keeps it in 0..=100.
-    pub(crate) fn from_stored(value: u8) -> Self {
+    pub fn from_stored(value: u8) -> Self {
         Score(value.min(100))
     }
 
