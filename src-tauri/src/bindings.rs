@@ -51,6 +51,7 @@ fn export(dir: &Path) {
         crate::manage::ClaimsSubmitted,
         crate::manage::Backups,
         crate::updates::UpdateInfo,
+        siteline_proto::sync::DecisionStatus,
     );
 }
 

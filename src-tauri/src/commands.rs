@@ -10,10 +10,11 @@ use siteline_core::store::cohorts::{
     self, Cohort, CohortStatus, DaySession, NewCohort, NewSession, Session,
 };
 use siteline_core::store::corrections::Reason;
+use siteline_core::store::hq::{self, LearnerCredits};
 use siteline_core::store::learners::{self, IdCheck, IdType, LearnerSummary, NewLearner};
 use siteline_core::store::progress::{self, CohortProgress, EnrolmentProgress, SiteOverview};
 use siteline_core::store::staff::{self, NewStaff, StaffSummary};
-use siteline_core::sync::engine::{self, LearnerCredits};
+use siteline_core::sync::engine;
 use siteline_core::sync::status::{self, SyncStatus};
 use siteline_core::{Actor, testing};
 use siteline_domain::ids::{AttemptId, CohortId, EnrolmentId, LearnerId, SessionId};
@@ -194,7 +195,7 @@ pub async fn learner_profile(shell: State<'_, Shell>, id: LearnerId) -> Res<Lear
             Ok(LearnerProfile {
                 learner: learners::get(s.conn(), id)?,
                 enrolments: progress::learner_progress(s.conn(), id)?,
-                credits: engine::learner_credits(s, id.0)?,
+                credits: hq::learner_credits(s.conn(), id.0)?,
             })
         })
         .await?)

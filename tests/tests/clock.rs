@@ -4,16 +4,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Duration;
+use siteline_core::store::hq;
 use siteline_core::store::set_device_clock_skew;
-use siteline_core::sync::engine;
 use siteline_e2e::{Hq, SiteNode};
+use siteline_proto::sync::DecisionStatus;
 
 async fn outcome(
     hq: &Hq,
     code: &str,
     skew_before: Duration,
     skew_after: Duration,
-) -> (Vec<(String, i64)>, i64, u64) {
+) -> (Vec<(DecisionStatus, i64)>, i64, u64) {
     set_device_clock_skew(skew_before);
     let enrol_code = hq.site(code).unwrap();
     let site = SiteNode::new(&hq.url).await.unwrap();
@@ -35,11 +36,15 @@ async fn outcome(
         let id = p.0;
         let c = site
             .db
-            .call(move |s| engine::learner_credits(s, id))
+            .call(move |s| hq::learner_credits(s.conn(), id))
             .await
             .unwrap();
         credits += c.credits_tenths;
-        decisions.extend(c.decisions.into_iter().map(|d| (d.1, d.3)));
+        decisions.extend(
+            c.decisions
+                .into_iter()
+                .map(|d| (d.status, d.credits_tenths)),
+        );
     }
     let ops = site.ops().await.unwrap();
     assert_eq!(
@@ -59,7 +64,12 @@ async fn a_year_of_clock_skew_either_way_or_a_backward_jump_changes_no_outcome()
         3,
         "three passed learners are claimed; the failed one is not"
     );
-    assert!(truth.0.iter().all(|(s, c)| s == "accredited" && *c == 70));
+    assert!(
+        truth
+            .0
+            .iter()
+            .all(|(s, c)| *s == DecisionStatus::Accredited && *c == 70)
+    );
     let year = Duration::days(365);
     for (code, before, after) in [
         ("AHEAD-1Y", year, year),

@@ -3,8 +3,10 @@
 //! bundle file carries the same without any network.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use siteline_core::sync::{bundle, engine, status};
+use siteline_core::store::hq;
+use siteline_core::sync::{bundle, status};
 use siteline_e2e::{Hq, SiteNode};
+use siteline_proto::sync::DecisionStatus;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_work_reaches_hq_exactly_once_and_decisions_credits_and_certificates_come_back() {
@@ -39,12 +41,12 @@ async fn offline_work_reaches_hq_exactly_once_and_decisions_credits_and_certific
     let first = people[0];
     let credits = site
         .db
-        .call(move |s| engine::learner_credits(s, first.0))
+        .call(move |s| hq::learner_credits(s.conn(), first.0))
         .await
         .unwrap();
     assert_eq!(credits.credits_tenths, 80);
     assert_eq!(credits.decisions.len(), 1);
-    assert_eq!(credits.decisions[0].1, "accredited");
+    assert_eq!(credits.decisions[0].status, DecisionStatus::Accredited);
     assert!(credits.account_no.as_deref().unwrap().starts_with("CB"));
     assert_eq!(credits.certificates.len(), 1);
     let record = site
@@ -91,7 +93,7 @@ async fn the_same_person_at_two_sites_has_one_account_holding_both_sites_credits
         let p = person[0];
         let c = site
             .db
-            .call(move |s| engine::learner_credits(s, p.0))
+            .call(move |s| hq::learner_credits(s.conn(), p.0))
             .await
             .unwrap();
         accounts.push((c.account_no.unwrap(), c.credits_tenths));
@@ -189,7 +191,7 @@ async fn a_bundle_file_round_trip_with_no_network_and_importing_twice_changes_no
     let first = people[0];
     let credits = site
         .db
-        .call(move |s| engine::learner_credits(s, first.0))
+        .call(move |s| hq::learner_credits(s.conn(), first.0))
         .await
         .unwrap();
     assert_eq!(credits.credits_tenths, 80);

@@ -157,3 +157,12 @@ impl From<siteline_domain::Error> for Error {
         }
     }
 }
+
+impl From<siteline_proto::vocab::UnknownName> for Error {
+    fn from(e: siteline_proto::vocab::UnknownName) -> Self {
+        Error::Invalid {
+            field: e.field,
+            problem: e.to_string(),
+        }
+    }
+}

@@ -16,7 +16,9 @@ use creditbank::store::Store;
 use creditbank::store::sqlite::SqliteStore;
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
+use siteline_proto::records::{AttendanceEvent, Record};
 use siteline_proto::sync::{EnrolRequest, headers, push_signing_string};
+use siteline_proto::vocab::AttendanceKind;
 use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
 use uuid::Uuid;
 
@@ -35,10 +37,16 @@ fn rows(device: Uuid) -> Vec<OutboxRow> {
             entity: Entity::AttendanceEvent,
             op: Op::Insert,
             record_id: Uuid::now_v7(),
-            payload: serde_json::json!({
-                "session_id": session, "learner_id": learners[(seq % 40) as usize], "kind": "check_in",
-                "at": Utc::now(), "method": "roll_call", "attested_by": device, "correction_id": null,
-            }),
+            payload: Record::AttendanceEvent(AttendanceEvent {
+                session_id: session,
+                learner_id: learners[(seq % 40) as usize],
+                kind: AttendanceKind::CheckIn,
+                at: Utc::now(),
+                method: "roll_call".into(),
+                attested_by: device,
+                correction_id: None,
+            })
+            .to_payload(),
             recorded_at: Utc::now(),
         })
         .collect()
@@ -126,7 +134,10 @@ async fn run() {
                 let t = Instant::now();
                 let resp = http
                     .post(format!("{base}/v1/push"))
-                    .header(headers::PROTOCOL, "1")
+                    .header(
+                        headers::PROTOCOL,
+                        siteline_proto::PROTOCOL_VERSION.to_string(),
+                    )
                     .header(headers::DEVICE, device.to_string())
                     .header(headers::TIMESTAMP, ts.to_string())
                     .header(

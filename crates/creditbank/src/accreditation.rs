@@ -6,6 +6,7 @@
 use siteline_domain::attendance::{hours_text, is_eligible};
 use siteline_domain::scores::{Level, PASS_MARK};
 use siteline_proto::catalogue::ProgrammeVersion;
+use siteline_proto::sync::DecisionStatus;
 
 /// One component's result as the claim's attempts show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,12 +51,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Stored status.
-    pub fn status(&self) -> &'static str {
+    /// The decision's status.
+    pub fn status(&self) -> DecisionStatus {
         match self {
-            Outcome::Accredited { .. } => "accredited",
-            Outcome::NeedsInfo(_) => "needs_info",
-            Outcome::Rejected(_) => "rejected",
+            Outcome::Accredited { .. } => DecisionStatus::Accredited,
+            Outcome::NeedsInfo(_) => DecisionStatus::NeedsInfo,
+            Outcome::Rejected(_) => DecisionStatus::Rejected,
         }
     }
 }
@@ -237,10 +238,10 @@ mod tests {
         let p = programme(5, 100);
         let mut f = facts(&p, 6000, 80, 80);
         f.has_account = false;
-        assert_eq!(decide(&f).status(), "needs_info");
+        assert_eq!(decide(&f).status(), DecisionStatus::NeedsInfo);
         let mut f = facts(&p, 6000, 80, 80);
         f.practical = None;
-        assert_eq!(decide(&f).status(), "needs_info");
+        assert_eq!(decide(&f).status(), DecisionStatus::NeedsInfo);
         let mut f = facts(&p, 6000, 80, 80);
         f.theory = Some(Component {
             score: 80,

@@ -209,6 +209,22 @@ async fn an_unsupported_protocol_version_is_refused() {
 }
 
 #[tokio::test]
+async fn a_client_of_the_untyped_protocol_1_is_refused_with_what_to_do() {
+    let c = enrolled().await;
+    let mut req = c.device.push(&c.site.rows());
+    req.headers_mut()
+        .insert(headers::PROTOCOL, "1".parse().unwrap());
+    refused(
+        &c,
+        req,
+        StatusCode::UPGRADE_REQUIRED,
+        "unsupported_protocol",
+        "update Siteline",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_refused_with_413() {
     let mut c = enrolled().await;
     let mut state: AppState = c.hq.state.clone();

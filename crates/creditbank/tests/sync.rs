@@ -416,3 +416,57 @@ async fn a_reversal_is_a_negative_posting_that_revokes_the_certificate_and_reach
             .any(|c| c["kind"] == "certificate" && c["payload"]["status"] == "revoked")
     );
 }
+
+#[tokio::test]
+async fn a_row_with_a_misspelt_field_is_quarantined_naming_the_field_and_the_queue_moves_on() {
+    let hq = Hq::new();
+    let code = hq.site("GD-SZ-001");
+    let mut site = SiteApp::new();
+    let device = Device::new(site.device_id());
+    hq.enrol(&code, &device).await;
+    let learners: Vec<_> = (0..2).map(|n| site.learner(n)).collect();
+    site.completed("maternity-L5-v1", &learners, 80);
+    let mut rows = site.rows();
+    // An older or broken client spells the claim's programme version key wrongly.
+    let claim = rows
+        .iter_mut()
+        .find(|r| r.entity == siteline_proto::Entity::OutcomeClaim)
+        .unwrap();
+    let obj = claim.payload.as_object_mut().unwrap();
+    let pv = obj.remove("programme_version_id").unwrap();
+    obj.insert("programme_versionid".into(), pv);
+    let claim_id = claim.record_id;
+    let (status, ack) = hq.send(device.push(&rows)).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    let ack: PushAck = serde_json::from_value(ack).unwrap();
+    assert_eq!(ack.quarantined.len(), 1, "{:?}", ack.quarantined);
+    let q = &ack.quarantined[0];
+    assert_eq!(q.record_id, claim_id);
+    assert!(q.reason.starts_with("记录内容不符合"), "{}", q.reason);
+    assert!(q.reason.contains("programme_versionid"), "{}", q.reason);
+    // The rest of the batch is applied and acknowledged: the queue moves on.
+    assert_eq!(ack.acked_through, rows.last().unwrap().seq);
+    assert_eq!(ack.applied as usize, rows.len() - 1);
+    // The other learner's claim (spelt right) was accredited; the misspelt one has no decision.
+    let (_, page) = hq.send(device.pull(0)).await;
+    let decisions: Vec<_> = page["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "decision")
+        .collect();
+    assert_eq!(decisions.len(), 1);
+    assert_ne!(decisions[0]["payload"]["claim_id"], claim_id.to_string());
+    // And the next push after it is taken as usual.
+    site.learner(9);
+    let next = site.rows();
+    let fresh: Vec<_> = next
+        .into_iter()
+        .filter(|r| r.seq > ack.acked_through)
+        .collect();
+    let (status, again) = hq.send(device.push(&fresh)).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let again: PushAck = serde_json::from_value(again).unwrap();
+    assert_eq!(again.acked_through, fresh.last().unwrap().seq);
+    assert!(again.quarantined.is_empty());
+}

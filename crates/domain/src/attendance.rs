@@ -8,49 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
-
-/// What a roll-call event says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AttendanceKind {
-    /// Arrived at `at` (present, or late when `at` is after the start).
-    CheckIn,
-    /// Left at `at`.
-    CheckOut,
-    /// Not there.
-    Absent,
-    /// Not there, with leave.
-    Excused,
-}
-
-impl AttendanceKind {
-    /// Stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttendanceKind::CheckIn => "check_in",
-            AttendanceKind::CheckOut => "check_out",
-            AttendanceKind::Absent => "absent",
-            AttendanceKind::Excused => "excused",
-        }
-    }
-
-    /// Parses the stored code.
-    pub fn parse(s: &str) -> Result<Self> {
-        Ok(match s {
-            "check_in" => AttendanceKind::CheckIn,
-            "check_out" => AttendanceKind::CheckOut,
-            "absent" => AttendanceKind::Absent,
-            "excused" => AttendanceKind::Excused,
-            other => {
-                return Err(Error::invalid(
-                    "attendance.kind",
-                    format!("unknown mark {other:?}; use check_in, check_out, absent or excused"),
-                ));
-            }
-        })
-    }
-}
+pub use siteline_proto::vocab::AttendanceKind;
 
 /// A learner's standing in one session after all its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

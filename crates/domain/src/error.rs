@@ -47,3 +47,12 @@ impl Error {
         }
     }
 }
+
+impl From<siteline_proto::vocab::UnknownName> for Error {
+    fn from(e: siteline_proto::vocab::UnknownName) -> Self {
+        Error::Invalid {
+            field: e.field,
+            problem: e.to_string(),
+        }
+    }
+}

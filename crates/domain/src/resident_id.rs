@@ -9,26 +9,7 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK_CODES: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 const FIELD: &str = "learner.id_number";
 
-/// Sex as encoded in the 17th digit (odd = male).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum Sex {
-    /// 女
-    Female,
-    /// 男
-    Male,
-}
-
-impl Sex {
-    /// Stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sex::Female => "female",
-            Sex::Male => "male",
-        }
-    }
-}
+pub use siteline_proto::vocab::Sex;
 
 /// A checked 18-character resident ID number.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -72,42 +72,7 @@ impl Level {
     }
 }
 
-/// The parts of an assessment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum Component {
-    /// 理论知识考试
-    Theory,
-    /// 技能考核
-    Practical,
-    /// 综合评审 (L2 and above)
-    Review,
-}
-
-impl Component {
-    /// Stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Component::Theory => "theory",
-            Component::Practical => "practical",
-            Component::Review => "review",
-        }
-    }
-
-    /// Parses the stored code.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "theory" => Ok(Component::Theory),
-            "practical" => Ok(Component::Practical),
-            "review" => Ok(Component::Review),
-            other => Err(Error::invalid(
-                "assessment.component",
-                format!("unknown component {other:?}; use theory, practical or review"),
-            )),
-        }
-    }
-}
+pub use siteline_proto::vocab::Component;
 
 /// One rubric item as defined in the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,17 +86,7 @@ pub struct RubricItemDef {
     pub critical: bool,
 }
 
-/// One item's mark in an attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct RubricMark {
-    /// Which item.
-    pub item_id: String,
-    /// Points given.
-    pub points: u8,
-    /// For a critical item: the candidate failed it.
-    pub failed: bool,
-}
+pub use siteline_proto::records::RubricMark;
 
 /// A practical's outcome from its rubric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

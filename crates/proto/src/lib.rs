@@ -5,14 +5,16 @@
 //! outbox rows sent together. This crate holds types only: no I/O, no storage.
 
 pub mod catalogue;
+pub mod records;
 pub mod sync;
+pub mod vocab;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The sync protocol version this build speaks; sent in the `Siteline-Protocol` header.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The kinds of site record that travel in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

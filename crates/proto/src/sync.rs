@@ -89,23 +89,201 @@ pub struct PushAck {
     pub quarantined: Vec<QuarantinedRow>,
 }
 
-/// What a change in HQ's log is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// HQ's verdict on an outcome claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionStatus {
+    /// 已认定: the claim meets the programme's rules; credits are posted.
+    Accredited,
+    /// 需补充: something is missing or differs from HQ's records; the site can fix it and
+    /// claim again.
+    NeedsInfo,
+    /// 未认定: the claim does not meet the rules.
+    Rejected,
+}
+
+impl DecisionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionStatus::Accredited => "accredited",
+            DecisionStatus::NeedsInfo => "needs_info",
+            DecisionStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Accredited, Self::NeedsInfo, Self::Rejected]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+}
+
+/// A certificate's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    /// A published catalogue version (payload: [`crate::catalogue::Catalogue`]).
-    Catalogue,
+pub enum CertificateStatus {
+    /// In force.
+    Valid,
+    /// Withdrawn (its credits were reversed).
+    Revoked,
+    /// Replaced by another certificate.
+    Superseded,
+}
+
+impl CertificateStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateStatus::Valid => "valid",
+            CertificateStatus::Revoked => "revoked",
+            CertificateStatus::Superseded => "superseded",
+        }
+    }
+}
+
+/// HQ's decision on one of the site's claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// The claim decided.
+    pub claim_id: Uuid,
+    /// The learner it was for.
+    pub learner_id: Uuid,
+    /// The verdict.
+    pub status: DecisionStatus,
+    /// Why, "中文 / English".
+    pub reason: String,
+    /// Credits accredited, in tenths (0 unless accredited).
+    pub credits_tenths: i64,
+    /// The learner's credit account, once HQ has matched one.
+    pub account_no: Option<String>,
+    /// The programme version claimed.
+    pub programme_version_id: String,
+}
+
+/// A posting to a learner's credit account (negative for a reversal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreditPosting {
+    /// HQ's posting id.
+    pub posting_id: i64,
+    /// The claim whose decision it posts.
+    pub claim_id: Uuid,
+    /// The learner.
+    pub learner_id: Uuid,
+    /// The credit account.
+    pub account_no: Option<String>,
+    /// Credits in tenths; negative for a reversal.
+    pub credits_tenths: i64,
+    /// The posting a reversal reverses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverses: Option<i64>,
+    /// Why a reversal was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A certificate issued, revoked or superseded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    /// The 职业技能等级证书 number (validated by the site with the domain's parser).
+    pub number: String,
+    /// The learner.
+    pub learner_id: Uuid,
+    /// The credit account.
+    pub account_no: Option<String>,
+    /// The programme version certified.
+    pub programme_version_id: String,
+    /// Its standing.
+    pub status: CertificateStatus,
+}
+
+/// A row of the site's that HQ stored but quarantined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct QuarantineNotice {
+    /// The device that wrote the row.
+    pub device_id: Uuid,
+    /// The row's seq.
+    pub seq: u64,
+    /// The record it concerned.
+    pub record_id: Uuid,
+    /// Why, "中文 / English".
+    pub reason: String,
+}
+
+/// A device of the site was revoked by HQ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRevoked {
+    /// The revoked device.
+    pub device_id: Uuid,
+}
+
+/// What HQ sends back: one entry of its change log, typed by kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum HqChange {
+    /// A published catalogue version.
+    Catalogue(crate::catalogue::Catalogue),
     /// An accreditation decision on one of the site's claims.
-    Decision,
-    /// A credit posting (negative for a reversal).
-    Credit,
+    Decision(Decision),
+    /// A credit posting.
+    Credit(CreditPosting),
     /// A certificate issued, revoked or superseded.
-    Certificate,
+    Certificate(Certificate),
     /// A row of the site's was quarantined.
-    Quarantine,
+    Quarantine(QuarantineNotice),
     /// A device of the site was revoked.
-    DeviceRevoked,
+    DeviceRevoked(DeviceRevoked),
+}
+
+impl HqChange {
+    /// The kind's stable name, as HQ's change log stores it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HqChange::Catalogue(_) => "catalogue",
+            HqChange::Decision(_) => "decision",
+            HqChange::Credit(_) => "credit",
+            HqChange::Certificate(_) => "certificate",
+            HqChange::Quarantine(_) => "quarantine",
+            HqChange::DeviceRevoked(_) => "device_revoked",
+        }
+    }
+
+    /// The payload alone (without its kind), as HQ's change log stores it.
+    pub fn payload(&self) -> serde_json::Value {
+        let value = match self {
+            HqChange::Catalogue(c) => serde_json::to_value(c),
+            HqChange::Decision(d) => serde_json::to_value(d),
+            HqChange::Credit(c) => serde_json::to_value(c),
+            HqChange::Certificate(c) => serde_json::to_value(c),
+            HqChange::Quarantine(q) => serde_json::to_value(q),
+            HqChange::DeviceRevoked(d) => serde_json::to_value(d),
+        };
+        // Plain structs of strings, numbers, ids and enums: serialising them cannot fail.
+        value.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Rebuilds a change from its stored kind and payload.
+    pub fn from_parts(kind: &str, payload: serde_json::Value) -> serde_json::Result<HqChange> {
+        let mut map = serde_json::Map::new();
+        map.insert("kind".into(), kind.into());
+        map.insert("payload".into(), payload);
+        serde_json::from_value(serde_json::Value::Object(map))
+    }
 }
 
 /// One entry of HQ's change log.
@@ -114,11 +292,9 @@ pub enum ChangeKind {
 pub struct Change {
     /// HQ's log sequence: the cursor.
     pub seq: u64,
-    /// What it is about.
-    pub kind: ChangeKind,
-    /// The change itself.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub payload: serde_json::Value,
+    /// The change itself: `kind` and `payload` beside `seq` on the wire.
+    #[serde(flatten)]
+    pub change: HqChange,
 }
 
 /// One page of the change log.

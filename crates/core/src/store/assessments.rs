@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
-use siteline_proto::{Entity, Op};
+use siteline_proto::Entity;
+use siteline_proto::records::{self, Record};
 
 use super::corrections::{self, Reason};
 use super::staff::Actor;
@@ -14,23 +15,7 @@ use crate::{Error, Result};
 use siteline_domain::ids::{AttemptId, CorrectionId, EnrolmentId, StaffId};
 use siteline_domain::scores::{Component, ComponentResults, RubricMark, Score, score_rubric};
 
-/// The marks of an attempt: a score, or the practical's rubric.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum Marks {
-    /// Theory or review: one score out of 100.
-    Score {
-        /// 0–100.
-        #[cfg_attr(feature = "ts", ts(type = "number"))]
-        score: i64,
-    },
-    /// Practical: every rubric item marked.
-    Rubric {
-        /// One mark per item.
-        items: Vec<RubricMark>,
-    },
-}
+pub use siteline_proto::records::Marks;
 
 /// An attempt to record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -201,17 +186,21 @@ fn insert_attempt(
         correction.map(|x| x.1),
     ])?;
     insert_rubric(tx, id, &c.rubric)?;
-    outbox::append(
-        tx,
-        Entity::AssessmentAttempt,
-        Op::Insert,
-        id.0,
-        &serde_json::json!({
-            "attempt": new, "attempt_no": attempt_no, "score": c.score, "passed": c.passed,
-            "critical_failed": c.critical_failed, "locked_at": locked_at,
-            "corrects": correction.map(|x| x.0), "correction_id": correction.map(|x| x.1),
-        }),
-    )?;
+    let record = records::AssessmentAttempt {
+        enrolment_id: new.enrolment_id.0,
+        component: new.component,
+        held_at: new.held_at,
+        assessors: new.assessors.iter().map(|s| s.0).collect(),
+        marks: new.marks.clone(),
+        attempt_no,
+        score: c.score.get(),
+        passed: c.passed,
+        critical_failed: c.critical_failed,
+        locked_at,
+        corrects: correction.map(|x| x.0.0),
+        correction_id: correction.map(|x| x.1.0),
+    };
+    outbox::append(tx, id.0, &Record::AssessmentAttempt(record))?;
     Ok(())
 }
 
@@ -260,10 +249,13 @@ pub fn update_draft(site: &mut Site, actor: &Actor, id: AttemptId, marks: &Marks
     insert_rubric(&tx, id, &checked.rubric)?;
     outbox::append(
         &tx,
-        Entity::AssessmentAttempt,
-        Op::Update,
         id.0,
-        &serde_json::json!({ "marks": marks, "score": checked.score, "passed": checked.passed, "edited_by": actor.id }),
+        &Record::AttemptUpdate(records::AttemptUpdate::Marks {
+            marks: marks.clone(),
+            score: checked.score.get(),
+            passed: checked.passed,
+            edited_by: actor.id.0,
+        }),
     )?;
     tx.commit()?;
     Ok(())
@@ -287,10 +279,8 @@ pub fn lock(site: &mut Site, actor: &Actor, id: AttemptId) -> Result<()> {
     }
     outbox::append(
         &tx,
-        Entity::AssessmentAttempt,
-        Op::Update,
         id.0,
-        &serde_json::json!({ "locked_at": now }),
+        &Record::AttemptUpdate(records::AttemptUpdate::Locked { locked_at: now }),
     )?;
     audit::record(
         &tx,

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
-use siteline_proto::{Entity, Op};
+use siteline_proto::Entity;
+use siteline_proto::records::{self, Record};
 
 use super::corrections::{self, Reason};
 use super::staff::Actor;
@@ -136,11 +137,16 @@ fn insert_event(
         ));
     }
     let id = AttendanceEventId::new();
-    let payload = serde_json::json!({
-        "session_id": s.id, "learner_id": learner, "kind": kind, "at": at,
-        "method": "roll_call", "attested_by": actor.id, "correction_id": correction,
-    });
-    let seq = outbox::append(tx, Entity::AttendanceEvent, Op::Insert, id.0, &payload)?;
+    let record = records::AttendanceEvent {
+        session_id: s.id.0,
+        learner_id: learner.0,
+        kind,
+        at,
+        method: "roll_call".into(),
+        attested_by: actor.id.0,
+        correction_id: correction.map(|c| c.0),
+    };
+    let seq = outbox::append(tx, id.0, &Record::AttendanceEvent(record))?;
     tx.prepare_cached(
         "INSERT INTO attendance_event (id, session_id, learner_id, kind, at, method, attested_by,
              seq, recorded_at, correction_id)
@@ -196,10 +202,11 @@ pub fn close_session(site: &mut Site, actor: &Actor, session: SessionId) -> Resu
     )?;
     outbox::append(
         &tx,
-        Entity::Session,
-        Op::Update,
         s.id.0,
-        &serde_json::json!({ "closed_at": now, "closed_by": actor.id }),
+        &Record::SessionUpdate(records::SessionUpdate::Closed {
+            closed_at: now,
+            closed_by: actor.id.0,
+        }),
     )?;
     audit::record(
         &tx,

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
-use siteline_proto::{Entity, Op};
+use siteline_proto::records::{self, Record};
 
 use super::learners::{self, ConsentPurpose};
 use super::staff::Actor;
@@ -92,17 +92,14 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
             actor.id
         ],
     )?;
-    outbox::append(
-        &tx,
-        Entity::OutcomeClaim,
-        Op::Insert,
-        id.0,
-        &serde_json::json!({
-            "enrolment_id": enrolment, "learner_id": learner,
-            "programme_version_id": table.programme.id,
-            "attended_minutes": line.attended_minutes, "attempt_ids": attempt_ids,
-        }),
-    )?;
+    let record = records::OutcomeClaim {
+        enrolment_id: enrolment.0,
+        learner_id: learner.0,
+        programme_version_id: table.programme.id.clone(),
+        attended_minutes: line.attended_minutes,
+        attempt_ids: attempt_ids.iter().map(|a| a.0).collect(),
+    };
+    outbox::append(&tx, id.0, &Record::OutcomeClaim(record))?;
     tx.commit()?;
     Ok(id)
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use siteline_proto::{Entity, Op};
+use siteline_proto::records::{self, Record};
 
 use super::staff::Actor;
 use super::{Site, audit, catalogue, learners, outbox};
@@ -12,37 +12,7 @@ use crate::{Error, Result};
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId, SessionId, StaffId};
 use siteline_domain::person::validate_name;
 
-/// A cohort's lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum CohortStatus {
-    /// Being set up.
-    Draft,
-    /// Training under way.
-    Running,
-    /// Finished; no new enrolments or sessions.
-    Closed,
-}
-
-impl CohortStatus {
-    /// Stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CohortStatus::Draft => "draft",
-            CohortStatus::Running => "running",
-            CohortStatus::Closed => "closed",
-        }
-    }
-
-    fn parse(s: &str) -> CohortStatus {
-        match s {
-            "running" => CohortStatus::Running,
-            "closed" => CohortStatus::Closed,
-            _ => CohortStatus::Draft,
-        }
-    }
-}
+pub use siteline_proto::vocab::CohortStatus;
 
 /// A cohort to open.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,11 +134,15 @@ pub fn create(site: &mut Site, actor: &Actor, new: &NewCohort) -> Result<CohortI
             params![id, staff],
         )?;
     }
-    let payload = NewCohort {
+    let record = records::Cohort {
+        programme_version_id: new.programme_version_id.clone(),
         name,
-        ..new.clone()
+        start_date: new.start_date,
+        end_date: new.end_date,
+        capacity: new.capacity,
+        instructors: new.instructors.iter().map(|s| s.0).collect(),
     };
-    outbox::append(&tx, Entity::Cohort, Op::Insert, id.0, &payload)?;
+    outbox::append(&tx, id.0, &Record::Cohort(record))?;
     tx.commit()?;
     Ok(id)
 }
@@ -199,10 +173,8 @@ pub fn set_status(
     )?;
     outbox::append(
         &tx,
-        Entity::Cohort,
-        Op::Update,
         cohort.0,
-        &serde_json::json!({ "status": to }),
+        &Record::CohortUpdate(records::CohortUpdate::Status { status: to }),
     )?;
     audit::record(
         &tx,
@@ -292,10 +264,11 @@ pub fn enrol(
     .execute(params![id, cohort, learner, super::now(), actor.id])?;
     outbox::append(
         &tx,
-        Entity::Enrolment,
-        Op::Insert,
         id.0,
-        &serde_json::json!({ "cohort_id": cohort, "learner_id": learner }),
+        &Record::Enrolment(records::Enrolment {
+            cohort_id: cohort.0,
+            learner_id: learner.0,
+        }),
     )?;
     tx.commit()?;
     Ok(id)
@@ -368,10 +341,14 @@ pub fn schedule_session(
     ])?;
     outbox::append(
         &tx,
-        Entity::Session,
-        Op::Insert,
         id.0,
-        &serde_json::json!({ "cohort_id": cohort, "session": new }),
+        &Record::Session(records::Session {
+            cohort_id: cohort.0,
+            unit_id: new.unit_id.clone(),
+            starts_at: new.starts_at,
+            ends_at: new.ends_at,
+            instructor_id: new.instructor_id.or(Some(actor.id)).map(|s| s.0),
+        }),
     )?;
     tx.commit()?;
     Ok(id)

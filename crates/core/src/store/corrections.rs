@@ -3,7 +3,8 @@
 
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
-use siteline_proto::{Entity, Op};
+use siteline_proto::Entity;
+use siteline_proto::records::{self, Record};
 use uuid::Uuid;
 
 use super::staff::Actor;
@@ -11,31 +12,7 @@ use super::{audit, outbox};
 use crate::{Error, Result};
 use siteline_domain::ids::CorrectionId;
 
-/// Why a locked record is corrected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum ReasonCode {
-    /// Typed or clicked wrongly.
-    EntryError,
-    /// Evidence arrived after the lock (sign-in sheet, note).
-    LateEvidence,
-    /// The learner appealed and the appeal was upheld.
-    Appeal,
-    /// Anything else; the reason text says what.
-    Other,
-}
-
-impl ReasonCode {
-    fn as_str(self) -> &'static str {
-        match self {
-            ReasonCode::EntryError => "entry_error",
-            ReasonCode::LateEvidence => "late_evidence",
-            ReasonCode::Appeal => "appeal",
-            ReasonCode::Other => "other",
-        }
-    }
-}
+pub use siteline_proto::vocab::ReasonCode;
 
 /// Why and by whose approval a correction is made.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,16 +61,15 @@ pub(crate) fn insert(
         actor.role.as_str(),
         super::now()
     ])?;
-    outbox::append(
-        tx,
-        Entity::Correction,
-        Op::Insert,
-        id.0,
-        &serde_json::json!({
-            "entity": entity, "target_id": target, "reason_code": reason.code,
-            "reason": text, "approved_by": actor.id, "approver_role": actor.role,
-        }),
-    )?;
+    let record = records::Correction {
+        entity,
+        target_id: target,
+        reason_code: reason.code,
+        reason: text.into(),
+        approved_by: actor.id.0,
+        approver_role: actor.role,
+    };
+    outbox::append(tx, id.0, &Record::Correction(record))?;
     audit::record(
         tx,
         Some(actor),

@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use siteline_proto::{Entity, Op};
+use siteline_proto::records::{self, Record};
 
 use super::staff::Actor;
 use super::{Site, audit, outbox};
@@ -19,48 +19,9 @@ use siteline_domain::resident_id::{ResidentId, Sex, is_minor};
 /// Characters of an ID or phone number used for tail search.
 pub const TAIL_LEN: usize = 4;
 
-/// The kind of identity document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum IdType {
-    /// 居民身份证 (checked by GB 11643 checksum).
-    ResidentId,
-    /// Passport.
-    Passport,
-    /// Other document (e.g. Hong Kong/Macao/Taiwan permits).
-    Other,
-}
+pub use siteline_proto::vocab::IdType;
 
-impl IdType {
-    fn as_str(self) -> &'static str {
-        match self {
-            IdType::ResidentId => "resident_id",
-            IdType::Passport => "passport",
-            IdType::Other => "other",
-        }
-    }
-}
-
-/// Purposes a learner consents to separately (PIPL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum ConsentPurpose {
-    /// Send records to the credit bank for accreditation.
-    CreditBank,
-    /// Photos that show the learner's face as evidence.
-    FacePhotos,
-}
-
-impl ConsentPurpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            ConsentPurpose::CreditBank => "credit_bank",
-            ConsentPurpose::FacePhotos => "face_photos",
-        }
-    }
-}
+pub use siteline_proto::vocab::ConsentPurpose;
 
 /// A consent given or refused at enrolment.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -109,24 +70,6 @@ pub struct LearnerSummary {
     pub birth_date: Option<NaiveDate>,
     /// Under 18 today: the UI flags them.
     pub minor: bool,
-}
-
-#[derive(Serialize)]
-struct LearnerPayload<'a> {
-    name: &'a str,
-    id_type: IdType,
-    id_masked: &'a str,
-    phone_masked: Option<&'a str>,
-    sex: Option<Sex>,
-    birth_date: Option<NaiveDate>,
-}
-
-#[derive(Serialize)]
-struct ConsentPayload {
-    learner_id: LearnerId,
-    purpose: ConsentPurpose,
-    notice_version: &'static str,
-    granted: bool,
 }
 
 struct CheckedId {
@@ -289,15 +232,16 @@ pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<Lear
     ])?;
     tx.prepare_cached("INSERT INTO learner_key (learner_id, wrapped_key) VALUES (?1, ?2)")?
         .execute(params![id, wrapped])?;
-    let payload = LearnerPayload {
-        name: &name,
+    let record = records::Learner {
+        name: name.clone(),
         id_type: new.id_type,
-        id_masked: &id_masked,
-        phone_masked: phone_masked.as_deref(),
+        id_masked: id_masked.clone(),
+        phone_masked: phone_masked.clone(),
         sex: checked.sex,
         birth_date: checked.birth_date,
+        id_number: None,
     };
-    outbox::append(&tx, Entity::Learner, Op::Insert, id.0, &payload)?;
+    outbox::append(&tx, id.0, &Record::Learner(record))?;
     for consent in &new.consents {
         insert_consent(&tx, actor, id, *consent)?;
     }
@@ -317,13 +261,13 @@ fn insert_consent(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![id, learner, c.purpose.as_str(), NOTICE_VERSION, c.granted, super::now(), actor.id])?;
-    let payload = ConsentPayload {
-        learner_id: learner,
+    let record = records::Consent {
+        learner_id: learner.0,
         purpose: c.purpose,
-        notice_version: NOTICE_VERSION,
+        notice_version: NOTICE_VERSION.into(),
         granted: c.granted,
     };
-    outbox::append(tx, Entity::Consent, Op::Insert, id.0, &payload)?;
+    outbox::append(tx, id.0, &Record::Consent(record))?;
     Ok(id)
 }
 

@@ -12,6 +12,7 @@ pub mod claims;
 pub mod cohorts;
 pub mod corrections;
 pub mod db;
+pub mod hq;
 pub mod learners;
 pub mod outbox;
 pub mod progress;

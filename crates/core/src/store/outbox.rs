@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::Serialize;
+use siteline_proto::records::Record;
 use siteline_proto::{Entity, Op, OutboxRow};
 use uuid::Uuid;
 
@@ -47,17 +47,11 @@ pub fn device(conn: &Connection) -> Result<Device> {
 }
 
 /// Appends one operation inside the caller's transaction and returns its seq.
-pub fn append(
-    tx: &Transaction<'_>,
-    entity: Entity,
-    op: Op,
-    record_id: Uuid,
-    payload: &impl Serialize,
-) -> Result<u64> {
+pub fn append(tx: &Transaction<'_>, record_id: Uuid, record: &Record) -> Result<u64> {
     let (seq, epoch): (u64, u32) = tx
         .prepare_cached("UPDATE device SET next_seq = next_seq + 1 RETURNING next_seq - 1, epoch")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let payload = serde_json::to_string(payload)?;
+    let payload = record.to_payload().to_string();
     tx.prepare_cached(
         "INSERT INTO outbox (seq, epoch, entity, op, record_id, payload, recorded_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -65,8 +59,8 @@ pub fn append(
     .execute(params![
         seq,
         epoch,
-        entity.as_str(),
-        op.as_str(),
+        record.entity().as_str(),
+        record.op().as_str(),
         record_id,
         payload,
         super::now()
@@ -131,11 +125,17 @@ pub fn add_id_number(site: &super::Site, row: &mut OutboxRow) -> Result<()> {
         return Ok(());
     }
     let learner = siteline_domain::ids::LearnerId(row.record_id);
-    if let Some((id_number, _)) = super::learners::open_sealed(&site.conn, &site.keys, learner)?
-        && let Some(obj) = row.payload.as_object_mut()
-    {
-        obj.insert("id_number".into(), serde_json::Value::String(id_number));
-    }
+    let Some((id_number, _)) = super::learners::open_sealed(&site.conn, &site.keys, learner)?
+    else {
+        return Ok(());
+    };
+    let Record::Learner(mut record) = Record::parse(row.entity, row.op, &row.payload)
+        .map_err(|e| Error::invalid("outbox.payload", e))?
+    else {
+        return Ok(());
+    };
+    record.id_number = Some(id_number);
+    row.payload = Record::Learner(record).to_payload();
     Ok(())
 }
 

@@ -10,10 +10,12 @@ use serde::Serialize;
 
 use super::catalogue::{self, ProgrammeVersion};
 use super::cohorts::{self, Cohort, CohortStatus};
+use super::hq;
 use crate::Result;
 use siteline_domain::attendance::is_eligible;
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
 use siteline_domain::scores::{Component, ComponentResults, PassStatus, Score, pass_status};
+use siteline_proto::sync::DecisionStatus;
 
 /// One learner's line in a cohort's progress table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,7 +47,7 @@ pub struct LearnerProgress {
     /// An outcome claim was submitted.
     pub claimed: bool,
     /// HQ's decision on the claim (`accredited`, `needs_info`, `rejected`), once synced.
-    pub hq_status: Option<String>,
+    pub hq_status: Option<DecisionStatus>,
     /// HQ's reason, for anything but accredited.
     pub hq_reason: Option<String>,
     /// Credits HQ posted for this enrolment's claim, in tenths.
@@ -86,49 +88,25 @@ pub fn cohort_progress(conn: &Connection, cohort: CohortId) -> Result<CohortProg
                 (SELECT coalesce(sum(sa.minutes), 0) FROM session s
                    JOIN session_attendance sa ON sa.session_id = s.id AND sa.learner_id = e.learner_id
                   WHERE s.cohort_id = e.cohort_id),
-                EXISTS (SELECT 1 FROM outcome_claim oc WHERE oc.enrolment_id = e.id),
-                (SELECT d.status || char(31) || d.reason FROM outcome_claim oc
-                   JOIN hq_decision d ON d.claim_id = oc.id
-                  WHERE oc.enrolment_id = e.id ORDER BY d.hq_seq DESC LIMIT 1),
-                (SELECT coalesce(sum(hc.credits_tenths), 0) FROM outcome_claim oc
-                   JOIN hq_credit hc ON hc.claim_id = oc.id WHERE oc.enrolment_id = e.id),
-                (SELECT cert.number FROM hq_certificate cert
-                  WHERE cert.learner_id = e.learner_id AND cert.programme_version_id = ?2
-                    AND cert.status = 'valid' ORDER BY cert.hq_seq DESC LIMIT 1)
+                EXISTS (SELECT 1 FROM outcome_claim oc WHERE oc.enrolment_id = e.id)
          FROM enrolment e JOIN learner l ON l.id = e.learner_id
          WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
     )?;
-    let rows = stmt.query_map(params![cohort, c.programme_version_id], |r| {
+    let mut answered = hq::cohort_outcomes(conn, cohort, &c.programme_version_id)?;
+    let rows = stmt.query_map(params![cohort], |r| {
         Ok((
-            (
-                r.get::<_, EnrolmentId>(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get::<_, i64>(4)?,
-                r.get(5)?,
-            ),
-            (
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, i64>(7)?,
-                r.get::<_, Option<String>>(8)?,
-            ),
+            r.get::<_, EnrolmentId>(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get::<_, i64>(4)?,
+            r.get(5)?,
         ))
     })?;
     let mut learners = Vec::new();
     for row in rows {
-        let ((enrolment_id, learner_id, name, id_masked, attended, claimed), hq) = row?;
-        let (decision, credits_tenths, certificate) = hq;
-        let (hq_status, hq_reason) = match decision {
-            Some(d) => {
-                let (s, r) = d.split_once('\u{1f}').unwrap_or((&d, ""));
-                (
-                    Some(s.to_string()),
-                    Some(r.to_string()).filter(|r| !r.is_empty()),
-                )
-            }
-            None => (None, None),
-        };
+        let (enrolment_id, learner_id, name, id_masked, attended, claimed) = row?;
+        let hq = answered.remove(&enrolment_id).unwrap_or_default();
         let res = results.remove(&enrolment_id).unwrap_or_default();
         learners.push(LearnerProgress {
             learner_id,
@@ -146,10 +124,10 @@ pub fn cohort_progress(conn: &Connection, cohort: CohortId) -> Result<CohortProg
             status: pass_status(programme.level, &res),
             results: res,
             claimed,
-            hq_status,
-            hq_reason,
-            credits_tenths,
-            certificate,
+            hq_status: hq.status,
+            hq_reason: hq.reason,
+            credits_tenths: hq.credits_tenths,
+            certificate: hq.certificate,
         });
     }
     Ok(CohortProgress {
@@ -607,7 +585,7 @@ pub fn site_review(conn: &Connection, filter: &ReviewFilter) -> Result<SiteRevie
             passed: count(&|l| l.status == PassStatus::Passed),
             failed: count(&|l| l.status == PassStatus::Failed),
             claimed: count(&|l| l.claimed),
-            accredited: count(&|l| l.hq_status.as_deref() == Some("accredited")),
+            accredited: count(&|l| l.hq_status == Some(DecisionStatus::Accredited)),
             cohort: table.cohort,
         });
     }

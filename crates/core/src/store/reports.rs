@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 use serde::{Deserialize, Serialize};
+use siteline_proto::sync::DecisionStatus;
 
 use super::progress::{self, CohortProgress, LearnerProgress};
 use crate::{Error, Result};
@@ -68,12 +69,11 @@ fn status_zh(s: PassStatus) -> &'static str {
     }
 }
 
-fn hq_zh(s: Option<&str>) -> &'static str {
+fn hq_zh(s: Option<DecisionStatus>) -> &'static str {
     match s {
-        Some("accredited") => "已认定",
-        Some("needs_info") => "需补充材料",
-        Some("rejected") => "未通过",
-        Some(_) => "已回复",
+        Some(DecisionStatus::Accredited) => "已认定",
+        Some(DecisionStatus::NeedsInfo) => "需补充材料",
+        Some(DecisionStatus::Rejected) => "未通过",
         None => "",
     }
 }
@@ -106,7 +106,7 @@ fn cells(l: &LearnerProgress) -> [String; 14] {
         },
         status_zh(l.status).into(),
         yes(l.claimed).into(),
-        hq_zh(l.hq_status.as_deref()).into(),
+        hq_zh(l.hq_status).into(),
         if l.credits_tenths == 0 {
             String::new()
         } else {

@@ -5,7 +5,8 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use siteline_proto::{Entity, Op};
+use siteline_proto::Op;
+use siteline_proto::records::{self, Record};
 
 use super::{Site, audit, outbox};
 use crate::{Error, Result};
@@ -15,48 +16,7 @@ use siteline_domain::person::validate_name;
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-/// What a staff member may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum Role {
-    /// 授课教师: roll call and assessments for their cohorts.
-    Instructor,
-    /// 站点负责人: everything at the site, including corrections after lock and users.
-    SiteManager,
-    /// 考评员: records assessments.
-    Assessor,
-}
-
-impl Role {
-    /// Stored code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Instructor => "instructor",
-            Role::SiteManager => "site_manager",
-            Role::Assessor => "assessor",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Role> {
-        match s {
-            "instructor" => Some(Role::Instructor),
-            "site_manager" => Some(Role::SiteManager),
-            "assessor" => Some(Role::Assessor),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Role::Instructor => "instructor",
-            Role::SiteManager => "site manager",
-            Role::Assessor => "assessor",
-        })
-    }
-}
+pub use siteline_proto::vocab::Role;
 
 /// A signed-in staff member, as read from the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -97,14 +57,6 @@ pub struct NewStaff {
 }
 
 /// What travels to HQ for a staff account: never the password hash.
-#[derive(Serialize)]
-struct StaffPayload<'a> {
-    username: &'a str,
-    display_name: &'a str,
-    role: Role,
-    active: bool,
-}
-
 /// Creates the first site manager on a fresh site; refused once any account exists.
 pub fn create_first_manager(site: &mut Site, new: &NewStaff) -> Result<Actor> {
     if new.role != Role::SiteManager {
@@ -162,13 +114,13 @@ fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Resul
             super::now()
         ],
     )?;
-    let payload = StaffPayload {
-        username,
-        display_name: &display_name,
+    let record = records::StaffUser {
+        username: username.into(),
+        display_name: display_name.clone(),
         role: new.role,
         active: true,
     };
-    outbox::append(&tx, Entity::StaffUser, Op::Insert, id.0, &payload)?;
+    outbox::append(&tx, id.0, &Record::StaffUser(Op::Insert, record))?;
     let created = Actor { id, role: new.role };
     audit::record(
         &tx,
@@ -232,13 +184,13 @@ pub fn set_active(site: &mut Site, actor: &Actor, staff: StaffId, active: bool) 
             "the site needs at least one active site manager; add another before disabling this one",
         ));
     }
-    let payload = StaffPayload {
-        username: &username,
-        display_name: &display_name,
+    let record = records::StaffUser {
+        username: username.clone(),
+        display_name: display_name.clone(),
         role,
         active,
     };
-    outbox::append(&tx, Entity::StaffUser, Op::Update, staff.0, &payload)?;
+    outbox::append(&tx, staff.0, &Record::StaffUser(Op::Update, record))?;
     let what = if active {
         "enable_staff"
     } else {

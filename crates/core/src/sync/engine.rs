@@ -8,16 +8,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
-use serde_json::Value;
-use siteline_proto::sync::{ChangeKind, PullPage, PushAck};
+use siteline_proto::sync::{HqChange, PullPage, PushAck};
 use siteline_proto::{OutboxRow, PushBatch};
 use uuid::Uuid;
 
 use super::client::HqClient;
+use super::status::note_quarantine;
 use crate::store::db::Db;
-use crate::store::{Site, catalogue, outbox};
+use crate::store::{Site, catalogue, hq, outbox};
 use crate::{Error, Result};
 
 /// Batch sizes by bytes: start small, grow while requests finish quickly, shrink on failure.
@@ -244,30 +244,11 @@ pub fn apply_ack(site: &mut Site, ack: &PushAck) -> Result<()> {
     Ok(())
 }
 
-fn note_quarantine(tx: &Transaction<'_>, record: Uuid, seq: u64, reason: &str) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO record_quarantine (record_id, seq, reason, received_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (record_id) DO UPDATE SET seq = excluded.seq, reason = excluded.reason",
-    )?
-    .execute(params![record, seq, reason, crate::store::now()])?;
-    Ok(())
-}
-
 /// The stored pull cursor.
 pub fn cursor(site: &Site) -> Result<u64> {
     Ok(site
         .conn()
         .query_row("SELECT pull_cursor FROM sync_state", [], |r| r.get(0))?)
-}
-
-fn text(p: &Value, key: &str) -> Option<String> {
-    p.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-fn uuid(p: &Value, key: &str) -> Option<Uuid> {
-    p.get(key)
-        .and_then(Value::as_str)
-        .and_then(|s| Uuid::parse_str(s).ok())
 }
 
 /// Applies one pull page and stores its cursor, in one transaction. A page at or behind the
@@ -276,75 +257,18 @@ pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> 
     let (tx, _) = site.write()?;
     let current: u64 = tx.query_row("SELECT pull_cursor FROM sync_state", [], |r| r.get(0))?;
     for change in page.changes.iter().filter(|c| c.seq > current) {
-        let p = &change.payload;
-        match change.kind {
-            ChangeKind::Catalogue => {
-                let doc: siteline_proto::catalogue::Catalogue = serde_json::from_value(p.clone())?;
-                catalogue::install(&tx, &doc)?;
-            }
-            ChangeKind::Decision => {
-                tx.execute(
-                    "INSERT INTO hq_decision (claim_id, learner_id, status, reason, credits_tenths, account_no,
-                         programme_version_id, hq_seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                     ON CONFLICT (claim_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
-                         credits_tenths = excluded.credits_tenths, account_no = excluded.account_no,
-                         hq_seq = excluded.hq_seq",
-                    params![
-                        uuid(p, "claim_id"),
-                        uuid(p, "learner_id"),
-                        text(p, "status").unwrap_or_default(),
-                        text(p, "reason").unwrap_or_default(),
-                        p.get("credits_tenths").and_then(Value::as_i64).unwrap_or(0),
-                        text(p, "account_no"),
-                        text(p, "programme_version_id"),
-                        change.seq
-                    ],
-                )?;
-            }
-            ChangeKind::Credit => {
-                tx.execute(
-                    "INSERT OR IGNORE INTO hq_credit (posting_id, claim_id, learner_id, account_no, credits_tenths, hq_seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        p.get("posting_id").and_then(Value::as_i64),
-                        uuid(p, "claim_id"),
-                        uuid(p, "learner_id"),
-                        text(p, "account_no"),
-                        p.get("credits_tenths").and_then(Value::as_i64).unwrap_or(0),
-                        change.seq
-                    ],
-                )?;
-            }
-            ChangeKind::Certificate => {
-                tx.execute(
-                    "INSERT INTO hq_certificate (number, learner_id, account_no, programme_version_id, status, hq_seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (number) DO UPDATE SET status = excluded.status, hq_seq = excluded.hq_seq",
-                    params![
-                        text(p, "number"),
-                        uuid(p, "learner_id"),
-                        text(p, "account_no"),
-                        text(p, "programme_version_id"),
-                        text(p, "status").unwrap_or_else(|| "valid".into()),
-                        change.seq
-                    ],
-                )?;
-            }
-            ChangeKind::Quarantine => {
-                if let (Some(record), Some(reason)) = (uuid(p, "record_id"), text(p, "reason"))
-                    && uuid(p, "device_id") == Some(device)
-                {
-                    note_quarantine(
-                        &tx,
-                        record,
-                        p.get("seq").and_then(Value::as_u64).unwrap_or(0),
-                        &reason,
-                    )?;
+        match &change.change {
+            HqChange::Catalogue(doc) => catalogue::install(&tx, doc)?,
+            HqChange::Decision(d) => hq::record_decision(&tx, d, change.seq)?,
+            HqChange::Credit(c) => hq::record_credit(&tx, c, change.seq)?,
+            HqChange::Certificate(c) => hq::record_certificate(&tx, c, change.seq)?,
+            HqChange::Quarantine(q) => {
+                if q.device_id == device {
+                    note_quarantine(&tx, q.record_id, q.seq, &q.reason)?;
                 }
             }
-            ChangeKind::DeviceRevoked => {
-                if uuid(p, "device_id") == Some(device) {
+            HqChange::DeviceRevoked(r) => {
+                if r.device_id == device {
                     tx.execute(
                         "UPDATE sync_state SET revoked_at = ?1",
                         [crate::store::now()],
@@ -393,54 +317,6 @@ pub async fn enrol(
     Ok(answer)
 }
 
-/// HQ's decision on each of the site's claims, by learner, for the profile screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct LearnerCredits {
-    /// Credit bank account, once HQ matched one.
-    pub account_no: Option<String>,
-    /// Decisions: (claim, status, reason, credits in tenths).
-    #[cfg_attr(feature = "ts", ts(type = "Array<[string, string, string, number]>"))]
-    pub decisions: Vec<(Uuid, String, String, i64)>,
-    /// Sum of credit postings received, in tenths.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub credits_tenths: i64,
-    /// Certificate numbers.
-    pub certificates: Vec<String>,
-}
-
-/// What HQ sent back about one learner.
-pub fn learner_credits(site: &Site, learner: Uuid) -> Result<LearnerCredits> {
-    let conn = site.conn();
-    let mut stmt = conn.prepare_cached(
-        "SELECT claim_id, status, reason, credits_tenths, account_no FROM hq_decision WHERE learner_id = ?1 ORDER BY hq_seq",
-    )?;
-    let mut account_no = None;
-    let mut decisions = Vec::new();
-    let mut rows = stmt.query([learner])?;
-    while let Some(r) = rows.next()? {
-        decisions.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
-        account_no = account_no.or(r.get(4)?);
-    }
-    let credits_tenths: i64 = conn.query_row(
-        "SELECT coalesce(sum(credits_tenths), 0) FROM hq_credit WHERE learner_id = ?1",
-        [learner],
-        |r| r.get(0),
-    )?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT number FROM hq_certificate WHERE learner_id = ?1 ORDER BY hq_seq",
-    )?;
-    let certificates = stmt
-        .query_map([learner], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(LearnerCredits {
-        account_no,
-        decisions,
-        credits_tenths,
-        certificates,
-    })
-}
-
 /// Changes the HQ address of an enrolled device (HQ moved, or a new domain name); the device
 /// keeps its identity and enrolment. Returns the address as stored.
 pub fn set_hq_url(site: &mut Site, actor: &crate::Actor, url: &str) -> Result<String> {
@@ -484,7 +360,7 @@ pub fn enrolment(site: &Site) -> Result<Option<(String, String)>> {
 mod tests {
     use super::*;
     use crate::sync::status::{RecordSync, record_status};
-    use siteline_proto::sync::{Change, QuarantinedRow};
+    use siteline_proto::sync::{Change, Decision, DecisionStatus, QuarantinedRow};
 
     #[test]
     fn an_ack_prunes_through_its_seq_and_keeps_quarantine_reasons_on_the_record() {
@@ -525,17 +401,23 @@ mod tests {
     fn a_page_behind_the_cursor_changes_nothing_and_the_cursor_never_goes_back() {
         let mut site = Site::open_in_memory().unwrap();
         let device = outbox::device(site.conn()).unwrap().device_id;
-        let decision = |seq: u64, status: &str| Change {
+        let decision = |seq: u64, status: DecisionStatus| Change {
             seq,
-            kind: ChangeKind::Decision,
-            payload: serde_json::json!({ "claim_id": Uuid::nil(), "learner_id": Uuid::nil(), "status": status,
-                "reason": "", "credits_tenths": 80 }),
+            change: HqChange::Decision(Decision {
+                claim_id: Uuid::nil(),
+                learner_id: Uuid::nil(),
+                status,
+                reason: String::new(),
+                credits_tenths: 80,
+                account_no: None,
+                programme_version_id: "maternity-L5-v1".into(),
+            }),
         };
         apply_page(
             &mut site,
             device,
             &PullPage {
-                changes: vec![decision(5, "accredited")],
+                changes: vec![decision(5, DecisionStatus::Accredited)],
                 next_cursor: 5,
                 more: false,
             },
@@ -546,7 +428,7 @@ mod tests {
             &mut site,
             device,
             &PullPage {
-                changes: vec![decision(3, "needs_info")],
+                changes: vec![decision(3, DecisionStatus::NeedsInfo)],
                 next_cursor: 3,
                 more: false,
             },

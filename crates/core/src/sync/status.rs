@@ -225,6 +225,21 @@ pub enum RecordSync {
     },
 }
 
+/// Keeps HQ's reason for quarantining a record (from a push ack or a pull page).
+pub(crate) fn note_quarantine(
+    tx: &rusqlite::Transaction<'_>,
+    record: Uuid,
+    seq: u64,
+    reason: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO record_quarantine (record_id, seq, reason, received_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (record_id) DO UPDATE SET seq = excluded.seq, reason = excluded.reason",
+    )?
+    .execute(rusqlite::params![record, seq, reason, crate::store::now()])?;
+    Ok(())
+}
+
 /// One record's standing.
 pub fn record_status(site: &Site, record: Uuid) -> Result<RecordSync> {
     let reason: Option<String> = site

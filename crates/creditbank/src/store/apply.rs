@@ -4,12 +4,16 @@
 //! queue. Outcome claims are accredited here, in the same transaction.
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde_json::Value;
 use siteline_domain::crypto::SiteKeys;
 use siteline_domain::resident_id::ResidentId;
 use siteline_proto::catalogue::ProgrammeVersion;
-use siteline_proto::sync::{ChangeKind, PushAck, QuarantinedRow};
-use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
+use siteline_proto::records::{self, AttemptUpdate, Marks, Record};
+use siteline_proto::sync::{
+    Certificate, CertificateStatus, CreditPosting, Decision, HqChange, PushAck, QuarantineNotice,
+    QuarantinedRow,
+};
+use siteline_proto::vocab::IdType;
+use siteline_proto::{OutboxRow, PushBatch};
 use uuid::Uuid;
 
 use super::DeviceInfo;
@@ -98,8 +102,12 @@ pub(crate) fn push(
             log_change(
                 tx,
                 Some(device.site_id),
-                ChangeKind::Quarantine,
-                &serde_json::json!({ "device_id": device.id, "seq": row.seq, "record_id": row.record_id, "reason": reason }),
+                &HqChange::Quarantine(QuarantineNotice {
+                    device_id: device.id,
+                    seq: row.seq,
+                    record_id: row.record_id,
+                    reason: reason.clone(),
+                }),
             )?;
             quarantined.push(QuarantinedRow {
                 seq: row.seq,
@@ -170,46 +178,37 @@ fn q<T>(reason: impl Into<String>) -> Result<T, Applied> {
     Err(Applied::Quarantine(reason.into()))
 }
 
-fn text<'a>(p: &'a Value, key: &str) -> Option<&'a str> {
-    p.get(key).and_then(Value::as_str)
-}
-
-fn uuid(p: &Value, key: &str) -> Option<Uuid> {
-    text(p, key).and_then(|s| Uuid::parse_str(s).ok())
-}
-
 fn apply_row(
     tx: &Transaction<'_>,
     keys: &SiteKeys,
     device: &DeviceInfo,
     row: &OutboxRow,
 ) -> Result<(), Applied> {
-    let p = &row.payload;
-    if !p.is_object() {
-        return q("记录内容格式不对 / the payload is not an object");
-    }
-    match (row.entity, row.op) {
-        (Entity::Learner, _) => learner(tx, keys, device, row),
-        (Entity::Cohort, Op::Insert) => {
-            let Some(pv) = text(p, "programme_version_id") else {
-                return q("培训班未注明培训项目版本 / the cohort names no programme version");
-            };
+    let record = match Record::parse(row.entity, row.op, &row.payload) {
+        Ok(record) => record,
+        Err(e) => {
+            return q(format!(
+                "记录内容不符合 {entity} 记录的格式:{e};请升级站点软件后重新同步 / the payload is not a valid {entity} record: {e}; update the site app and sync again",
+                entity = row.entity.as_str()
+            ));
+        }
+    };
+    match &record {
+        Record::Learner(l) => learner(tx, keys, device, row.record_id, l),
+        Record::Cohort(c) => {
+            let pv = &c.programme_version_id;
             if programme(tx, pv)?.is_none() {
                 return q(format!(
                     "培训项目版本 {pv} 不在已发布的目录中 / programme version {pv} is not in any published catalogue"
                 ));
             }
             tx.execute(
-                "INSERT OR REPLACE INTO cohort (record_id, site_id, programme_version_id) VALUES (?1, ?2, ?3)",
+                "INSERT INTO cohort (record_id, site_id, programme_version_id) VALUES (?1, ?2, ?3)",
                 params![row.record_id, device.site_id, pv],
             )?;
             Ok(())
         }
-        (Entity::Enrolment, Op::Insert) => {
-            let (Some(cohort), Some(learner)) = (uuid(p, "cohort_id"), uuid(p, "learner_id"))
-            else {
-                return q("报名记录缺少培训班或学员 / the enrolment names no cohort or learner");
-            };
+        Record::Enrolment(e) => {
             let known = |table: &str, id: Uuid| -> Result<bool, Applied> {
                 Ok(tx
                     .prepare_cached(&format!(
@@ -217,21 +216,29 @@ fn apply_row(
                     ))?
                     .exists(params![id, device.site_id])?)
             };
-            if !known("cohort", cohort)? || !known("learner", learner)? {
+            if !known("cohort", e.cohort_id)? || !known("learner", e.learner_id)? {
                 return q(
                     "报名记录引用的培训班或学员总部尚未收到 / the enrolment refers to a cohort or learner HQ has not received",
                 );
             }
             tx.execute(
                 "INSERT INTO enrolment (record_id, site_id, cohort_id, learner_id) VALUES (?1, ?2, ?3, ?4)",
-                params![row.record_id, device.site_id, cohort, learner],
+                params![row.record_id, device.site_id, e.cohort_id, e.learner_id],
             )?;
             Ok(())
         }
-        (Entity::AssessmentAttempt, op) => attempt(tx, device, row, op),
-        (Entity::OutcomeClaim, Op::Insert) => claim(tx, device, row),
-        // Consents, staff, sessions, attendance events and corrections are kept as received.
-        _ => Ok(()),
+        Record::AssessmentAttempt(a) => attempt(tx, device, row.record_id, a),
+        Record::AttemptUpdate(u) => attempt_update(tx, device, row.record_id, u),
+        Record::OutcomeClaim(c) => claim(tx, device, row.record_id, c),
+        // Consents, staff, cohort and session changes, attendance events and corrections are
+        // kept as received.
+        Record::Consent(_)
+        | Record::StaffUser(..)
+        | Record::CohortUpdate(_)
+        | Record::Session(_)
+        | Record::SessionUpdate(_)
+        | Record::AttendanceEvent(_)
+        | Record::Correction(_) => Ok(()),
     }
 }
 
@@ -239,16 +246,16 @@ fn learner(
     tx: &Transaction<'_>,
     keys: &SiteKeys,
     device: &DeviceInfo,
-    row: &OutboxRow,
+    record_id: Uuid,
+    l: &records::Learner,
 ) -> Result<(), Applied> {
-    let p = &row.payload;
-    let name = text(p, "name").map(str::trim).unwrap_or_default();
+    let name = l.name.trim();
     if name.is_empty() {
         return q("学员没有姓名 / the learner has no name");
     }
     let mut account: Option<i64> = None;
-    if let Some(number) = text(p, "id_number")
-        && text(p, "id_type") == Some("resident_id")
+    if let Some(number) = &l.id_number
+        && l.id_type == IdType::ResidentId
     {
         let Ok(id) = ResidentId::parse(number) else {
             return q(
@@ -259,19 +266,19 @@ fn learner(
     }
     let existing: Option<Option<i64>> = tx
         .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1")?
-        .query_row([row.record_id], |r| r.get(0))
+        .query_row([record_id], |r| r.get(0))
         .optional()?;
     match existing {
         None => {
             tx.execute(
                 "INSERT INTO learner (record_id, site_id, account_id, name, id_masked) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![row.record_id, device.site_id, account, name, text(p, "id_masked")],
+                params![record_id, device.site_id, account, name, l.id_masked],
             )?;
         }
         Some(old) => {
             tx.execute(
                 "UPDATE learner SET name = ?2, account_id = coalesce(?3, ?4) WHERE record_id = ?1",
-                params![row.record_id, name, account, old],
+                params![record_id, name, account, old],
             )?;
         }
     }
@@ -308,79 +315,77 @@ pub(crate) fn programme(tx: &Transaction<'_>, id: &str) -> Result<Option<Program
     Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
-fn attempt(
+fn attempt_update(
     tx: &Transaction<'_>,
     device: &DeviceInfo,
-    row: &OutboxRow,
-    op: Op,
+    record_id: Uuid,
+    update: &AttemptUpdate,
 ) -> Result<(), Applied> {
-    let p = &row.payload;
-    let score = p.get("score").and_then(Value::as_u64);
-    if op == Op::Update {
-        let locked: Option<bool> = tx
-            .prepare_cached("SELECT locked FROM attempt WHERE record_id = ?1 AND site_id = ?2")?
-            .query_row(params![row.record_id, device.site_id], |r| r.get(0))
-            .optional()?;
-        let Some(locked) = locked else {
-            return q(
-                "更新的考核记录总部尚未收到 / the update is for an attempt HQ has not received",
-            );
-        };
-        if let Some(score) = score {
+    let locked: Option<bool> = tx
+        .prepare_cached("SELECT locked FROM attempt WHERE record_id = ?1 AND site_id = ?2")?
+        .query_row(params![record_id, device.site_id], |r| r.get(0))
+        .optional()?;
+    let Some(locked) = locked else {
+        return q("更新的考核记录总部尚未收到 / the update is for an attempt HQ has not received");
+    };
+    match update {
+        AttemptUpdate::Marks { marks, score, .. } => {
             if locked {
                 return q(
                     "考核成绩锁定后又被修改,请改为登记更正 / the attempt was edited after it was locked; record a correction instead",
                 );
             }
-            let critical = critical_failed(tx, row.record_id, p.get("marks"))?;
+            let critical = critical_failed(tx, record_id, marks)?;
             tx.execute(
                 "UPDATE attempt SET score = ?2, critical_failed = ?3 WHERE record_id = ?1",
-                params![row.record_id, score.min(100), critical],
+                params![record_id, (*score).min(100), critical],
             )?;
         }
-        if p.get("locked_at").is_some_and(|v| !v.is_null()) {
+        AttemptUpdate::Locked { .. } => {
             tx.execute(
                 "UPDATE attempt SET locked = 1 WHERE record_id = ?1",
-                [row.record_id],
+                [record_id],
             )?;
         }
-        return Ok(());
     }
-    let a = p.get("attempt").unwrap_or(&Value::Null);
-    let (Some(enrolment), Some(component), Some(score)) =
-        (uuid(a, "enrolment_id"), text(a, "component"), score)
-    else {
-        return q(
-            "考核记录缺少报名、科目或分数 / the attempt lacks its enrolment, component or score",
-        );
-    };
-    if score > 100 || !matches!(component, "theory" | "practical" | "review") {
+    Ok(())
+}
+
+fn attempt(
+    tx: &Transaction<'_>,
+    device: &DeviceInfo,
+    record_id: Uuid,
+    a: &records::AssessmentAttempt,
+) -> Result<(), Applied> {
+    if a.score > 100 {
         return q(format!(
-            "{component} 考核分数 {score} 超出范围 / an attempt of {component} scored {score} is out of range"
+            "{c} 考核分数 {s} 超出范围 / an attempt of {c} scored {s} is out of range",
+            c = a.component.as_str(),
+            s = a.score
         ));
     }
     let enrolled = tx
         .prepare_cached("SELECT 1 FROM enrolment WHERE record_id = ?1 AND site_id = ?2")?
-        .exists(params![enrolment, device.site_id])?;
+        .exists(params![a.enrolment_id, device.site_id])?;
     if !enrolled {
         return q(
             "考核记录引用的报名总部尚未收到 / the attempt refers to an enrolment HQ has not received",
         );
     }
-    let critical = critical_failed(tx, enrolment, a.get("marks"))?;
+    let critical = critical_failed(tx, a.enrolment_id, &a.marks)?;
     tx.execute(
         "INSERT INTO attempt (record_id, site_id, enrolment_id, component, attempt_no, score, critical_failed, locked, corrects)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
-            row.record_id,
+            record_id,
             device.site_id,
-            enrolment,
-            component,
-            p.get("attempt_no").and_then(Value::as_u64).unwrap_or(1),
-            score,
+            a.enrolment_id,
+            a.component.as_str(),
+            a.attempt_no,
+            a.score,
             critical,
-            p.get("locked_at").is_some_and(|v| !v.is_null()),
-            uuid(p, "corrects"),
+            a.locked_at.is_some(),
+            a.corrects,
         ],
     )?;
     Ok(())
@@ -388,12 +393,8 @@ fn attempt(
 
 /// HQ does not take the site's word for a critical failure: it reads the rubric marks
 /// against its own catalogue. `anchor` is an enrolment or attempt id to find the programme.
-fn critical_failed(
-    tx: &Transaction<'_>,
-    anchor: Uuid,
-    marks: Option<&Value>,
-) -> Result<bool, Applied> {
-    let Some(items) = marks.and_then(|m| m.get("items")).and_then(Value::as_array) else {
+fn critical_failed(tx: &Transaction<'_>, anchor: Uuid, marks: &Marks) -> Result<bool, Applied> {
+    let Marks::Rubric { items } = marks else {
         return Ok(false);
     };
     let pv: Option<String> = tx
@@ -407,41 +408,28 @@ fn critical_failed(
     let Some(pv) = pv.map(|id| programme(tx, &id)).transpose()?.flatten() else {
         return Ok(false);
     };
-    Ok(items.iter().any(|m| {
-        m.get("failed").and_then(Value::as_bool) == Some(true)
-            && pv
-                .rubric
-                .iter()
-                .any(|r| r.critical && Some(r.id.as_str()) == text(m, "item_id"))
-    }))
+    Ok(items
+        .iter()
+        .any(|m| m.failed && pv.rubric.iter().any(|r| r.critical && r.id == m.item_id)))
 }
 
-fn claim(tx: &Transaction<'_>, device: &DeviceInfo, row: &OutboxRow) -> Result<(), Applied> {
-    let p = &row.payload;
-    let (Some(enrolment), Some(learner), Some(pv_id), Some(minutes)) = (
-        uuid(p, "enrolment_id"),
-        uuid(p, "learner_id"),
-        text(p, "programme_version_id"),
-        p.get("attended_minutes").and_then(Value::as_i64),
-    ) else {
-        return q(
-            "认定申请缺少报名、学员、项目版本或出勤学时 / the claim lacks its enrolment, learner, programme version or attended minutes",
-        );
-    };
+fn claim(
+    tx: &Transaction<'_>,
+    device: &DeviceInfo,
+    record_id: Uuid,
+    c: &records::OutcomeClaim,
+) -> Result<(), Applied> {
+    let (enrolment, learner, pv_id, minutes) = (
+        c.enrolment_id,
+        c.learner_id,
+        c.programme_version_id.as_str(),
+        c.attended_minutes,
+    );
     let Some(programme) = programme(tx, pv_id)? else {
         return q(format!(
             "培训项目版本 {pv_id} 不在已发布的目录中 / programme version {pv_id} is not in any published catalogue"
         ));
     };
-    let attempt_ids: Vec<Uuid> = p
-        .get("attempt_ids")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
-                .collect()
-        })
-        .unwrap_or_default();
     let account: Option<Option<i64>> = tx
         .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1 AND site_id = ?2")?
         .query_row(params![learner, device.site_id], |r| r.get(0))
@@ -456,13 +444,13 @@ fn claim(tx: &Transaction<'_>, device: &DeviceInfo, row: &OutboxRow) -> Result<(
              attended_minutes, attempt_ids, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
-            row.record_id,
+            record_id,
             device.site_id,
             enrolment,
             learner,
             pv_id,
             minutes,
-            serde_json::to_string(&attempt_ids).map_err(Error::from)?,
+            serde_json::to_string(&c.attempt_ids).map_err(Error::from)?,
             now()
         ],
     )?;
@@ -474,7 +462,7 @@ fn claim(tx: &Transaction<'_>, device: &DeviceInfo, row: &OutboxRow) -> Result<(
         review: None,
         has_account: account.is_some(),
     };
-    for id in &attempt_ids {
+    for id in &c.attempt_ids {
         let a: Option<(String, u8, bool, bool)> = tx
             .prepare_cached(
                 "SELECT component, score, critical_failed, locked FROM attempt
@@ -487,26 +475,20 @@ fn claim(tx: &Transaction<'_>, device: &DeviceInfo, row: &OutboxRow) -> Result<(
         let Some((component, score, critical_failed, locked)) = a else {
             continue;
         };
-        let c = Some(Component {
+        let found = Some(Component {
             score,
             critical_failed,
             locked,
         });
         match component.as_str() {
-            "theory" => facts.theory = c,
-            "practical" => facts.practical = c,
-            _ => facts.review = c,
+            "theory" => facts.theory = found,
+            "practical" => facts.practical = found,
+            _ => facts.review = found,
         }
     }
     let outcome = accreditation::decide(&facts);
     record_decision(
-        tx,
-        device,
-        row.record_id,
-        learner,
-        account,
-        &programme,
-        &outcome,
+        tx, device, record_id, learner, account, &programme, &outcome,
     )?;
     Ok(())
 }
@@ -535,7 +517,7 @@ fn record_decision(
     tx.execute(
         "INSERT INTO decision (claim_id, status, reason, credits_tenths, catalogue_version, decided_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![claim, outcome.status(), reason, credits, catalogue, now()],
+        params![claim, outcome.status().as_str(), reason, credits, catalogue, now()],
     )?;
     let decision = tx.last_insert_rowid();
     let account_no: Option<String> = account
@@ -550,10 +532,14 @@ fn record_decision(
     log_change(
         tx,
         Some(device.site_id),
-        ChangeKind::Decision,
-        &serde_json::json!({
-            "claim_id": claim, "learner_id": learner, "status": outcome.status(), "reason": reason,
-            "credits_tenths": credits, "account_no": account_no, "programme_version_id": programme.id,
+        &HqChange::Decision(Decision {
+            claim_id: claim,
+            learner_id: learner,
+            status: outcome.status(),
+            reason,
+            credits_tenths: credits,
+            account_no: account_no.clone(),
+            programme_version_id: programme.id.clone(),
         }),
     )?;
     let (Outcome::Accredited { credits_tenths }, Some(account)) = (outcome, account) else {
@@ -566,10 +552,14 @@ fn record_decision(
     log_change(
         tx,
         Some(device.site_id),
-        ChangeKind::Credit,
-        &serde_json::json!({
-            "posting_id": tx.last_insert_rowid(), "claim_id": claim, "learner_id": learner,
-            "account_no": account_no, "credits_tenths": credits_tenths,
+        &HqChange::Credit(CreditPosting {
+            posting_id: tx.last_insert_rowid(),
+            claim_id: claim,
+            learner_id: learner,
+            account_no: account_no.clone(),
+            credits_tenths: *credits_tenths,
+            reverses: None,
+            reason: None,
         }),
     )?;
     let number = certificate_number(tx, device.site_id, programme.level)?;
@@ -581,10 +571,12 @@ fn record_decision(
     log_change(
         tx,
         Some(device.site_id),
-        ChangeKind::Certificate,
-        &serde_json::json!({
-            "number": number, "learner_id": learner, "account_no": account_no,
-            "programme_version_id": programme.id, "status": "valid",
+        &HqChange::Certificate(Certificate {
+            number,
+            learner_id: learner,
+            account_no,
+            programme_version_id: programme.id.clone(),
+            status: CertificateStatus::Valid,
         }),
     )?;
     Ok(())

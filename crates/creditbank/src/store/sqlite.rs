@@ -11,7 +11,10 @@ use sha2::{Digest, Sha256};
 use siteline_domain::crypto::SiteKeys;
 use siteline_proto::PushBatch;
 use siteline_proto::catalogue::Catalogue;
-use siteline_proto::sync::{Change, ChangeKind, EnrolRequest, EnrolResponse, PullPage, PushAck};
+use siteline_proto::sync::{
+    Certificate, CertificateStatus, Change, CreditPosting, DeviceRevoked, EnrolRequest,
+    EnrolResponse, HqChange, PullPage, PushAck,
+};
 use uuid::Uuid;
 
 use super::{AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo, Store, apply};
@@ -83,14 +86,14 @@ pub(crate) fn now() -> DateTime<Utc> {
 pub(crate) fn log_change(
     tx: &rusqlite::Transaction<'_>,
     site: Option<Uuid>,
-    kind: ChangeKind,
-    payload: &serde_json::Value,
+    change: &HqChange,
 ) -> Result<()> {
-    let kind = serde_json::to_value(kind)?;
+    // The log keeps the kind and the bare payload as columns: one row per change.
+    let payload = change.payload();
     tx.prepare_cached(
         "INSERT INTO change_log (site_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
     )?
-    .execute(params![site, kind.as_str(), payload.to_string(), now()])?;
+    .execute(params![site, change.kind(), payload.to_string(), now()])?;
     Ok(())
 }
 
@@ -315,8 +318,7 @@ impl Store for SqliteStore {
         log_change(
             &tx,
             Some(site),
-            ChangeKind::DeviceRevoked,
-            &serde_json::json!({ "device_id": id }),
+            &HqChange::DeviceRevoked(DeviceRevoked { device_id: id }),
         )?;
         tx.commit()?;
         Ok(())
@@ -369,11 +371,8 @@ impl Store for SqliteStore {
                 break;
             }
             bytes += size;
-            changes.push(Change {
-                seq,
-                kind: serde_json::from_value(serde_json::Value::String(kind))?,
-                payload: serde_json::from_str(&payload)?,
-            });
+            let change = HqChange::from_parts(&kind, serde_json::from_str(&payload)?)?;
+            changes.push(Change { seq, change });
             next_cursor = seq;
         }
         drop(rows);
@@ -462,12 +461,7 @@ impl Store for SqliteStore {
                 }
             }
         }
-        log_change(
-            &tx,
-            None,
-            ChangeKind::Catalogue,
-            &serde_json::to_value(doc)?,
-        )?;
+        log_change(&tx, None, &HqChange::Catalogue(doc.clone()))?;
         tx.commit()?;
         Ok(true)
     }
@@ -552,10 +546,14 @@ impl Store for SqliteStore {
         log_change(
             &tx,
             Some(site),
-            ChangeKind::Credit,
-            &serde_json::json!({
-                "posting_id": reversal, "claim_id": claim, "learner_id": learner, "account_no": account_no,
-                "credits_tenths": -credits, "reverses": posting_id, "reason": reason.trim(),
+            &HqChange::Credit(CreditPosting {
+                posting_id: reversal,
+                claim_id: claim,
+                learner_id: learner,
+                account_no: Some(account_no.clone()),
+                credits_tenths: -credits,
+                reverses: Some(posting_id),
+                reason: Some(reason.trim().to_string()),
             }),
         )?;
         let certificates: Vec<(String, String)> = {
@@ -573,10 +571,12 @@ impl Store for SqliteStore {
             log_change(
                 &tx,
                 Some(site),
-                ChangeKind::Certificate,
-                &serde_json::json!({
-                    "number": number, "learner_id": learner, "account_no": account_no,
-                    "programme_version_id": pv, "status": "revoked",
+                &HqChange::Certificate(Certificate {
+                    number,
+                    learner_id: learner,
+                    account_no: Some(account_no.clone()),
+                    programme_version_id: pv,
+                    status: CertificateStatus::Revoked,
                 }),
             )?;
         }

@@ -73,7 +73,10 @@ impl Hq {
         });
         self.send(
             Request::post("/v1/enrol")
-                .header(headers::PROTOCOL, "1")
+                .header(
+                    headers::PROTOCOL,
+                    siteline_proto::PROTOCOL_VERSION.to_string(),
+                )
                 .header("content-type", "application/json")
                 .body(Body::from(body.to_string()))
                 .unwrap(),
@@ -119,7 +122,10 @@ impl Device {
             .key
             .sign(push_signing_string(self.id, epoch, from, to, ts_ms, &digest).as_bytes());
         Request::post("/v1/push")
-            .header(headers::PROTOCOL, "1")
+            .header(
+                headers::PROTOCOL,
+                siteline_proto::PROTOCOL_VERSION.to_string(),
+            )
             .header(headers::DEVICE, self.id.to_string())
             .header(headers::TIMESTAMP, ts_ms.to_string())
             .header(headers::SEQ_RANGE, format!("{epoch}:{from}-{to}"))
@@ -147,7 +153,10 @@ impl Device {
             .key
             .sign(pull_signing_string(self.id, since, max, ts).as_bytes());
         Request::get(format!("/v1/pull?since={since}&max_bytes={max}"))
-            .header(headers::PROTOCOL, "1")
+            .header(
+                headers::PROTOCOL,
+                siteline_proto::PROTOCOL_VERSION.to_string(),
+            )
             .header(headers::DEVICE, self.id.to_string())
             .header(headers::TIMESTAMP, ts.to_string())
             .header(headers::SIGNATURE, B64.encode(sig.to_bytes()))
