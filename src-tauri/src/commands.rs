@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use siteline_core::store::assessments::{self, Attempt, Marks, NewAttempt};
 use siteline_core::store::attendance::{self, Mark, RollLine};
-use siteline_core::store::catalogue::{self, ProgrammeVersion, RubricItem};
+use siteline_core::store::catalogue::{self, ProgrammeSummary, RubricForm};
 use siteline_core::store::cohorts::{
     self, Cohort, CohortStatus, DaySession, NewCohort, NewSession, Session,
 };
@@ -216,19 +216,19 @@ pub async fn unmask_learner(
 
 /// The catalogue's programme versions.
 #[tauri::command]
-pub async fn programme_versions(shell: State<'_, Shell>) -> Res<Vec<ProgrammeVersion>> {
+pub async fn programme_versions(shell: State<'_, Shell>) -> Res<Vec<ProgrammeSummary>> {
     Ok(shell
         .db
         .call(|s| catalogue::programme_versions(s.conn()))
         .await?)
 }
 
-/// A programme version's practical rubric.
+/// A programme version's practical rubric and its pass mark.
 #[tauri::command]
-pub async fn rubric(shell: State<'_, Shell>, programme_version_id: String) -> Res<Vec<RubricItem>> {
+pub async fn rubric(shell: State<'_, Shell>, programme_version_id: String) -> Res<RubricForm> {
     Ok(shell
         .db
-        .call(move |s| catalogue::rubric(s.conn(), &programme_version_id))
+        .call(move |s| catalogue::rubric_form(s.conn(), &programme_version_id))
         .await?)
 }
 

@@ -20,10 +20,10 @@ import type { NewCohort } from "./bindings/NewCohort";
 import type { NewLearner } from "./bindings/NewLearner";
 import type { NewSession } from "./bindings/NewSession";
 import type { NewStaff } from "./bindings/NewStaff";
-import type { ProgrammeVersion } from "./bindings/ProgrammeVersion";
+import type { ProgrammeSummary } from "./bindings/ProgrammeSummary";
 import type { Reason } from "./bindings/Reason";
 import type { RollLine } from "./bindings/RollLine";
-import type { RubricItem } from "./bindings/RubricItem";
+import type { RubricForm } from "./bindings/RubricForm";
 import type { Session } from "./bindings/Session";
 import type { SiteOverview } from "./bindings/SiteOverview";
 import type { StaffSummary } from "./bindings/StaffSummary";
@@ -64,8 +64,8 @@ export const api = {
   registerLearner: (learner: NewLearner) => invoke<LearnerSummary>("register_learner", { new: learner }),
   learnerProfile: (id: string) => invoke<LearnerProfile>("learner_profile", { id }),
   unmaskLearner: (id: string) => invoke<[string, string | null]>("unmask_learner", { id }),
-  programmeVersions: () => invoke<ProgrammeVersion[]>("programme_versions"),
-  rubric: (programmeVersionId: string) => invoke<RubricItem[]>("rubric", { programmeVersionId }),
+  programmeVersions: () => invoke<ProgrammeSummary[]>("programme_versions"),
+  rubric: (programmeVersionId: string) => invoke<RubricForm>("rubric", { programmeVersionId }),
   listCohorts: () => invoke<Cohort[]>("list_cohorts"),
   createCohort: (cohort: NewCohort) => invoke<Cohort>("create_cohort", { new: cohort }),
   setCohortStatus: (cohort: string, status: CohortStatus) => invoke<void>("set_cohort_status", { cohort, status }),

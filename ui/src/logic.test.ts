@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { ago, attendanceSeries, dayBounds, fullMarks, hours, idChecksumOk, markForKey, percent, rubricResult, shouldLock } from "./logic";
 import type { RubricItem } from "./bindings/RubricItem";
 
+// The pass mark the backend sends with every rubric (`RubricForm.pass_mark`).
+const PASS_MARK = 60;
+
 const items: RubricItem[] = [
   { id: "prep", name_zh: "操作准备", name_en: "Preparation", max_points: 10, critical: false },
   { id: "proc", name_zh: "操作流程", name_en: "Procedure", max_points: 90, critical: false },
@@ -11,19 +14,19 @@ const items: RubricItem[] = [
 describe("rubricResult", () => {
   it("totals live and passes at 60", () => {
     const marks = fullMarks(items);
-    expect(rubricResult(items, marks)).toEqual({ total: 100, criticalFailed: false, passed: true, complete: true });
+    expect(rubricResult(items, marks, PASS_MARK)).toEqual({ total: 100, criticalFailed: false, passed: true, complete: true });
     marks[1].points = 50;
-    expect(rubricResult(items, marks).passed).toBe(true);
+    expect(rubricResult(items, marks, PASS_MARK).passed).toBe(true);
     marks[1].points = 49;
-    expect(rubricResult(items, marks)).toMatchObject({ total: 59, passed: false });
+    expect(rubricResult(items, marks, PASS_MARK)).toMatchObject({ total: 59, passed: false });
   });
   it("fails a critical item at full points", () => {
     const marks = fullMarks(items);
     marks[2].failed = true;
-    expect(rubricResult(items, marks)).toMatchObject({ total: 100, criticalFailed: true, passed: false });
+    expect(rubricResult(items, marks, PASS_MARK)).toMatchObject({ total: 100, criticalFailed: true, passed: false });
   });
   it("is not passed until every item is marked", () => {
-    expect(rubricResult(items, fullMarks(items).slice(0, 2)).passed).toBe(false);
+    expect(rubricResult(items, fullMarks(items).slice(0, 2), PASS_MARK).passed).toBe(false);
   });
 });
 

@@ -4,10 +4,9 @@ import type { Mark } from "./bindings/Mark";
 import type { RubricItem } from "./bindings/RubricItem";
 import type { RubricMark } from "./bindings/RubricMark";
 
-export const PASS_MARK = 60;
-
-/** Live total and pass/fail of a practical rubric as the assessor marks it. */
-export function rubricResult(items: RubricItem[], marks: RubricMark[]): { total: number; criticalFailed: boolean; passed: boolean; complete: boolean } {
+/** Live total and pass/fail of a practical rubric as the assessor marks it, against the pass
+ * mark the backend sends with the rubric (the rule's one home is the domain crate). */
+export function rubricResult(items: RubricItem[], marks: RubricMark[], passMark: number): { total: number; criticalFailed: boolean; passed: boolean; complete: boolean } {
   let total = 0;
   let criticalFailed = false;
   for (const item of items) {
@@ -17,7 +16,7 @@ export function rubricResult(items: RubricItem[], marks: RubricMark[]): { total:
     if (item.critical && m.failed) criticalFailed = true;
   }
   const complete = items.every((i) => marks.some((m) => m.item_id === i.id));
-  return { total, criticalFailed, passed: complete && total >= PASS_MARK && !criticalFailed, complete };
+  return { total, criticalFailed, passed: complete && total >= passMark && !criticalFailed, complete };
 }
 
 /** Full marks on every item, nothing failed: the starting point of the rubric form. */

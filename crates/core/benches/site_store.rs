@@ -201,9 +201,9 @@ fn main() {
             items: rubric
                 .iter()
                 .map(|i| RubricMark {
-                    item_id: i.def.id.clone(),
-                    points: i.def.max_points.saturating_sub(off.min(i.def.max_points)),
-                    failed: i.def.critical && critical,
+                    item_id: i.id.clone(),
+                    points: i.max_points.saturating_sub(off.min(i.max_points)),
+                    failed: i.critical && critical,
                 })
                 .collect(),
         };

@@ -150,8 +150,8 @@ pub fn complete_cohort(
         let items = rubric
             .iter()
             .map(|i| RubricMark {
-                item_id: i.def.id.clone(),
-                points: i.def.max_points,
+                item_id: i.id.clone(),
+                points: i.max_points,
                 failed: false,
             })
             .collect();
@@ -276,14 +276,14 @@ pub fn demo_completed(
             .iter()
             .enumerate()
             .map(|(k, i)| RubricMark {
-                item_id: i.def.id.clone(),
+                item_id: i.id.clone(),
                 // Some learners fall short on one unit's task (30 % of its points).
                 points: if i.unit_id.is_some() && (n + k) % 5 == 0 {
-                    i.def.max_points * 3 / 10
+                    i.max_points * 3 / 10
                 } else {
-                    i.def.max_points.saturating_sub((n % 3) as u8)
+                    i.max_points.saturating_sub((n % 3) as u8)
                 },
-                failed: n == 8 && i.def.critical,
+                failed: n == 8 && i.critical,
             })
             .collect();
         assess_and_lock(site, instructor, *e, held_at, theory, items)?;

@@ -33,15 +33,15 @@ pub fn rubric_marks(
     let items = items
         .iter()
         .map(|i| {
-            let take = off.min(i.def.max_points);
+            let take = off.min(i.max_points);
             off -= take;
-            let failed = i.def.critical && first_critical && critical_failed;
-            if i.def.critical {
+            let failed = i.critical && first_critical && critical_failed;
+            if i.critical {
                 first_critical = false;
             }
             RubricMark {
-                item_id: i.def.id.clone(),
-                points: i.def.max_points - take,
+                item_id: i.id.clone(),
+                points: i.max_points - take,
                 failed,
             }
         })

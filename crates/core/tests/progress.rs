@@ -18,11 +18,11 @@ fn full_rubric(site: &siteline_core::Site, pv: &str, off: u8) -> Marks {
             .unwrap()
             .into_iter()
             .map(|i| {
-                let take = left.min(i.def.max_points);
+                let take = left.min(i.max_points);
                 left -= take;
                 RubricMark {
-                    item_id: i.def.id,
-                    points: i.def.max_points - take,
+                    item_id: i.id,
+                    points: i.max_points - take,
                     failed: false,
                 }
             })

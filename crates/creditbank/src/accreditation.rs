@@ -4,15 +4,15 @@
 //! gathers the facts and records the outcome.
 
 use siteline_domain::attendance::{hours_text, is_eligible};
-use siteline_domain::scores::{Level, PASS_MARK};
+use siteline_domain::scores::{ComponentResults, Level, PASS_MARK, PassStatus, Score, pass_status};
 use siteline_proto::catalogue::ProgrammeVersion;
 use siteline_proto::sync::DecisionStatus;
 
 /// One component's result as the claim's attempts show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Component {
-    /// 0–100.
-    pub score: u8,
+    /// The score, 0–100.
+    pub score: Score,
     /// A critical rubric item failed (practical only).
     pub critical_failed: bool,
     /// The attempt was locked at the site.
@@ -113,21 +113,32 @@ pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
             q = p.min_attendance_permille % 10
         ));
     }
-    for (name, c) in &required {
-        let Some(c) = c else { continue };
-        if c.critical_failed {
-            return Outcome::Rejected(format!(
-                "{}有否决项未通过 / a critical item of the {name} was failed",
-                zh(name)
-            ));
+    // The verdict is the domain's pass rule on HQ's own facts; the loop below only words why.
+    let results = ComponentResults {
+        theory: f.theory.map(|c| c.score),
+        practical: f.practical.map(|c| (c.score, c.critical_failed)),
+        review: f.review.map(|c| c.score),
+    };
+    if pass_status(level, &results) != PassStatus::Passed {
+        for (name, c) in &required {
+            let Some(c) = c else { continue };
+            if c.critical_failed {
+                return Outcome::Rejected(format!(
+                    "{}有否决项未通过 / a critical item of the {name} was failed",
+                    zh(name)
+                ));
+            }
+            if !c.score.passes() {
+                return Outcome::Rejected(format!(
+                    "{}成绩 {s} 低于合格线 {PASS_MARK} / {name} score {s} is below the pass mark {PASS_MARK}",
+                    zh(name),
+                    s = c.score.get()
+                ));
+            }
         }
-        if c.score < PASS_MARK {
-            return Outcome::Rejected(format!(
-                "{}成绩 {s} 低于合格线 {PASS_MARK} / {name} score {s} is below the pass mark {PASS_MARK}",
-                zh(name),
-                s = c.score
-            ));
-        }
+        return Outcome::Rejected(
+            "考核结果未达到合格要求 / the assessment results do not meet the pass rule".into(),
+        );
     }
     Outcome::Accredited {
         credits_tenths: p.credits_tenths,
@@ -152,9 +163,13 @@ mod tests {
         }
     }
 
-    fn ok(score: u8) -> Option<Component> {
+    fn score(points: u8) -> Score {
+        Score::from_stored(points)
+    }
+
+    fn ok(points: u8) -> Option<Component> {
         Some(Component {
-            score,
+            score: score(points),
             critical_failed: false,
             locked: true,
         })
@@ -200,7 +215,7 @@ mod tests {
         let p = programme(5, 120);
         let mut f = facts(&p, 7200, 100, 100);
         f.practical = Some(Component {
-            score: 100,
+            score: score(100),
             critical_failed: true,
             locked: true,
         });
@@ -244,7 +259,7 @@ mod tests {
         assert_eq!(decide(&f).status(), DecisionStatus::NeedsInfo);
         let mut f = facts(&p, 6000, 80, 80);
         f.theory = Some(Component {
-            score: 80,
+            score: score(80),
             critical_failed: false,
             locked: false,
         });

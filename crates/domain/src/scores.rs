@@ -74,17 +74,7 @@ impl Level {
 
 pub use siteline_proto::vocab::Component;
 
-/// One rubric item as defined in the catalogue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct RubricItemDef {
-    /// Catalogue id.
-    pub id: String,
-    /// Most points the item can give (0 for a pure critical check).
-    pub max_points: u8,
-    /// A failed critical item (否决项) fails the practical.
-    pub critical: bool,
-}
+pub use siteline_proto::catalogue::RubricItem;
 
 pub use siteline_proto::records::RubricMark;
 
@@ -100,7 +90,7 @@ pub struct PracticalResult {
 }
 
 /// Checks marks against the rubric and totals them. Every item must be marked once.
-pub fn score_rubric(items: &[RubricItemDef], marks: &[RubricMark]) -> Result<PracticalResult> {
+pub fn score_rubric(items: &[RubricItem], marks: &[RubricMark]) -> Result<PracticalResult> {
     const FIELD: &str = "assessment.rubric";
     let mut total: i64 = 0;
     let mut critical_failed = false;
@@ -154,7 +144,7 @@ pub fn score_rubric(items: &[RubricItemDef], marks: &[RubricMark]) -> Result<Pra
     Ok(PracticalResult {
         total,
         critical_failed,
-        passed: total.passes() && !critical_failed,
+        passed: component_passes(total, critical_failed),
     })
 }
 
@@ -183,10 +173,15 @@ pub enum PassStatus {
     Pending,
 }
 
+/// Whether one component passes: at or above the pass mark and no critical item failed.
+pub fn component_passes(score: Score, critical_failed: bool) -> bool {
+    score.passes() && !critical_failed
+}
+
 /// Applies the pass rule for a level.
 pub fn pass_status(level: Level, r: &ComponentResults) -> PassStatus {
     let theory = r.theory.map(Score::passes);
-    let practical = r.practical.map(|(s, crit)| s.passes() && !crit);
+    let practical = r.practical.map(|(s, crit)| component_passes(s, crit));
     let review = if level.requires_review() {
         r.review.map(Score::passes)
     } else {
@@ -211,11 +206,14 @@ mod tests {
         Score::new("t", v).unwrap()
     }
 
-    fn rubric() -> Vec<RubricItemDef> {
-        let item = |id: &str, max, critical| RubricItemDef {
+    fn rubric() -> Vec<RubricItem> {
+        let item = |id: &str, max, critical| RubricItem {
             id: id.into(),
+            name_zh: String::new(),
+            name_en: String::new(),
             max_points: max,
             critical,
+            unit_id: None,
         };
         vec![
             item("prep", 10, false),

@@ -71,22 +71,25 @@ pub struct Unit {
     pub credits_tenths: i64,
 }
 
-/// A rubric item of a programme version's practical.
+/// A rubric item of a programme version's practical: the one type the catalogue, the site's
+/// screens and the domain's scoring rule share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RubricItem {
-    /// Id.
+    /// Catalogue id.
     pub id: String,
     /// 中文名称
     pub name_zh: String,
     /// English name.
     pub name_en: String,
-    /// Most points.
+    /// Most points the item can give (0 for a pure critical check).
     pub max_points: u8,
     /// A failed critical item (否决项) fails the practical.
     pub critical: bool,
     /// The competency unit whose task this item scores, if it scores one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub unit_id: Option<String>,
 }
 

@@ -90,11 +90,7 @@ fn check_marks(
     }
     match (component, marks) {
         (Component::Practical, Marks::Rubric { items }) => {
-            let defs: Vec<_> = catalogue::rubric(tx, &pv_id)?
-                .into_iter()
-                .map(|i| i.def)
-                .collect();
-            let r = score_rubric(&defs, items)?;
+            let r = score_rubric(&catalogue::rubric(tx, &pv_id)?, items)?;
             Ok(Checked {
                 score: r.total,
                 critical_failed: r.critical_failed,

@@ -10,14 +10,17 @@ use siteline_proto::catalogue as proto;
 use siteline_domain::seed;
 
 use crate::{Error, Result};
-use siteline_domain::scores::{Level, RubricItemDef};
+use siteline_domain::scores::Level;
+pub use siteline_proto::catalogue::RubricItem;
 
 pub use siteline_domain::seed::SEED_VERSION;
 
-/// A programme version as the site uses it.
+/// A programme version as the screens show it: the published version's figures with its
+/// programme's names and a checked level. (The whole version, with its units and rubric, is
+/// the wire type [`proto::ProgrammeVersion`].)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ProgrammeVersion {
+pub struct ProgrammeSummary {
     /// Catalogue id, e.g. `maternity-L5-v1`.
     pub id: String,
     /// Programme id, e.g. `maternity`.
@@ -41,28 +44,13 @@ pub struct ProgrammeVersion {
     pub credits_tenths: i64,
 }
 
-/// A rubric item with its display names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct RubricItem {
-    /// The scoring definition.
-    #[serde(flatten)]
-    pub def: RubricItemDef,
-    /// 中文名称
-    pub name_zh: String,
-    /// English name.
-    pub name_en: String,
-    /// The competency unit whose task this item scores, if any.
-    pub unit_id: Option<String>,
-}
-
 const PV_SELECT: &str = "SELECT pv.id, pv.programme_id, p.name_zh, p.name_en, p.occupation_code,
         pv.level, pv.version, pv.total_hours, pv.min_attendance_permille, pv.credits_tenths
      FROM programme_version pv JOIN programme p ON p.id = pv.programme_id";
 
-fn pv_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProgrammeVersion> {
+fn pv_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProgrammeSummary> {
     let level: i64 = r.get(5)?;
-    Ok(ProgrammeVersion {
+    Ok(ProgrammeSummary {
         id: r.get(0)?,
         programme_id: r.get(1)?,
         name_zh: r.get(2)?,
@@ -80,7 +68,7 @@ fn pv_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProgrammeVersion> {
 }
 
 /// Looks up a programme version; an unknown id is a clear `NotFound`.
-pub fn programme_version(conn: &Connection, id: &str) -> Result<ProgrammeVersion> {
+pub fn programme_version(conn: &Connection, id: &str) -> Result<ProgrammeSummary> {
     conn.prepare_cached(&format!("{PV_SELECT} WHERE pv.id = ?1"))?
         .query_row([id], pv_from_row)
         .optional()?
@@ -88,7 +76,7 @@ pub fn programme_version(conn: &Connection, id: &str) -> Result<ProgrammeVersion
 }
 
 /// Every programme version, by programme and level (entry level first).
-pub fn programme_versions(conn: &Connection) -> Result<Vec<ProgrammeVersion>> {
+pub fn programme_versions(conn: &Connection) -> Result<Vec<ProgrammeSummary>> {
     let mut stmt = conn.prepare_cached(&format!(
         "{PV_SELECT} ORDER BY p.id, pv.level DESC, pv.version"
     ))?;
@@ -104,17 +92,34 @@ pub fn rubric(conn: &Connection, programme_version_id: &str) -> Result<Vec<Rubri
     )?;
     let rows = stmt.query_map([programme_version_id], |r| {
         Ok(RubricItem {
-            def: RubricItemDef {
-                id: r.get(0)?,
-                max_points: r.get(1)?,
-                critical: r.get(2)?,
-            },
+            id: r.get(0)?,
+            max_points: r.get(1)?,
+            critical: r.get(2)?,
             name_zh: r.get(3)?,
             name_en: r.get(4)?,
             unit_id: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A practical's rubric with the pass mark it is judged against, for the live assessment form
+/// (the pass mark comes from the domain's rule, not from a copy in the UI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RubricForm {
+    /// The items, in order.
+    pub items: Vec<RubricItem>,
+    /// Points the practical needs to pass.
+    pub pass_mark: u8,
+}
+
+/// The rubric of a programme version with its pass mark.
+pub fn rubric_form(conn: &Connection, programme_version_id: &str) -> Result<RubricForm> {
+    Ok(RubricForm {
+        items: rubric(conn, programme_version_id)?,
+        pass_mark: siteline_domain::scores::PASS_MARK,
+    })
 }
 
 /// The installed catalogue version and its source (`seed` or `hq`).
@@ -196,17 +201,7 @@ pub fn export(conn: &Connection) -> Result<proto::Catalogue> {
         pv.unit_ids = stmt
             .query_map([&pv.id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        pv.rubric = rubric(conn, &pv.id)?
-            .into_iter()
-            .map(|i| proto::RubricItem {
-                id: i.def.id,
-                name_zh: i.name_zh,
-                name_en: i.name_en,
-                unit_id: i.unit_id,
-                max_points: i.def.max_points,
-                critical: i.def.critical,
-            })
-            .collect();
+        pv.rubric = rubric(conn, &pv.id)?;
     }
     Ok(proto::Catalogue {
         version,
@@ -356,11 +351,11 @@ mod tests {
     fn rubric_scores_to_100_with_two_critical_items() {
         let site = Site::open_in_memory().unwrap();
         let items = rubric(site.conn(), "maternity-L5-v1").unwrap();
-        let total: u32 = items.iter().map(|i| u32::from(i.def.max_points)).sum();
+        let total: u32 = items.iter().map(|i| u32::from(i.max_points)).sum();
         assert_eq!(total, 100);
         let critical: Vec<_> = items
             .iter()
-            .filter(|i| i.def.critical)
+            .filter(|i| i.critical)
             .map(|i| i.name_zh.as_str())
             .collect();
         assert_eq!(critical, ["未测试水温", "婴儿无人看护"]);

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::catalogue::{self, ProgrammeVersion};
+use super::catalogue::{self, ProgrammeSummary};
 use super::cohorts::{self, Cohort, CohortStatus};
 use super::hq;
 use crate::Result;
@@ -64,7 +64,7 @@ pub struct CohortProgress {
     /// The cohort.
     pub cohort: Cohort,
     /// Its programme version.
-    pub programme: ProgrammeVersion,
+    pub programme: ProgrammeSummary,
     /// One line per enrolled learner, by name.
     pub learners: Vec<LearnerProgress>,
 }
@@ -191,12 +191,12 @@ pub struct ProgrammeCounts {
 
 /// Site-wide counts by programme version and status (programmes with no cohort omitted).
 pub fn site_summary(conn: &Connection) -> Result<Vec<ProgrammeCounts>> {
-    let pvs: HashMap<String, ProgrammeVersion> = catalogue::programme_versions(conn)?
+    let pvs: HashMap<String, ProgrammeSummary> = catalogue::programme_versions(conn)?
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
     let mut counts: HashMap<String, ProgrammeCounts> = HashMap::new();
-    let entry = |pv: &ProgrammeVersion| -> ProgrammeCounts {
+    let entry = |pv: &ProgrammeSummary| -> ProgrammeCounts {
         ProgrammeCounts {
             programme_version_id: pv.id.clone(),
             name_zh: pv.name_zh.clone(),

@@ -6,6 +6,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use siteline_domain::crypto::SiteKeys;
 use siteline_domain::resident_id::ResidentId;
+use siteline_domain::scores::{Score, score_rubric};
 use siteline_proto::catalogue::ProgrammeVersion;
 use siteline_proto::records::{self, AttemptUpdate, Marks, Record};
 use siteline_proto::sync::{
@@ -391,8 +392,9 @@ fn attempt(
     Ok(())
 }
 
-/// HQ does not take the site's word for a critical failure: it reads the rubric marks
-/// against its own catalogue. `anchor` is an enrolment or attempt id to find the programme.
+/// HQ does not take the site's word for a critical failure: it scores the rubric marks against
+/// its own catalogue with the domain's rule. `anchor` is an enrolment or attempt id to find the
+/// programme. Marks that do not fit HQ's rubric quarantine the row.
 fn critical_failed(tx: &Transaction<'_>, anchor: Uuid, marks: &Marks) -> Result<bool, Applied> {
     let Marks::Rubric { items } = marks else {
         return Ok(false);
@@ -408,9 +410,12 @@ fn critical_failed(tx: &Transaction<'_>, anchor: Uuid, marks: &Marks) -> Result<
     let Some(pv) = pv.map(|id| programme(tx, &id)).transpose()?.flatten() else {
         return Ok(false);
     };
-    Ok(items
-        .iter()
-        .any(|m| m.failed && pv.rubric.iter().any(|r| r.critical && r.id == m.item_id)))
+    match score_rubric(&pv.rubric, items) {
+        Ok(result) => Ok(result.critical_failed),
+        Err(e) => q(format!(
+            "评分表与总部目录不符:{e} / the rubric marks do not fit the catalogue's rubric: {e}"
+        )),
+    }
 }
 
 fn claim(
@@ -476,7 +481,7 @@ fn claim(
             continue;
         };
         let found = Some(Component {
-            score,
+            score: Score::from_stored(score),
             critical_failed,
             locked,
         });

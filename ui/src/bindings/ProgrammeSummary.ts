@@ -2,9 +2,11 @@
 import type { Level } from "./Level";
 
 /**
- * A programme version as the site uses it.
+ * A programme version as the screens show it: the published version's figures with its
+ * programme's names and a checked level. (The whole version, with its units and rubric, is
+ * the wire type [`proto::ProgrammeVersion`].)
  */
-export type ProgrammeVersion = { 
+export type ProgrammeSummary = { 
 /**
  * Catalogue id, e.g. `maternity-L5-v1`.
  */
