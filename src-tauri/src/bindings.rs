@@ -13,9 +13,9 @@ fn export(dir: &Path) {
         ($($t:ty),* $(,)?) => {$( <$t>::export_all_to(dir).expect(stringify!($t)); )*};
     }
     all!(
-        crate::commands::AppStatus,
-        crate::commands::Me,
-        crate::commands::LearnerProfile,
+        crate::commands::staff::AppStatus,
+        crate::commands::staff::Me,
+        crate::commands::learners::LearnerProfile,
         staff::NewStaff,
         staff::StaffSummary,
         learners::NewLearner,
@@ -41,15 +41,15 @@ fn export(dir: &Path) {
         siteline_core::sync::status::SyncStatus,
         siteline_core::sync::status::RecordSync,
         siteline_core::sync::status::QuarantinedRecord,
-        progress::ReviewFilter,
-        progress::SiteReview,
+        review::ReviewFilter,
+        review::SiteReview,
         reports::ReportFormat,
         backup::BackupFile,
         backup::BackupCheck,
         backup::Restored,
         settings::SiteSettings,
-        crate::manage::ClaimsSubmitted,
-        crate::manage::Backups,
+        crate::commands::claims::ClaimsSubmitted,
+        crate::commands::backups::Backups,
         crate::updates::UpdateInfo,
         siteline_proto::sync::DecisionStatus,
     );

@@ -82,7 +82,7 @@ fn first_run_roles_and_errors_through_the_ipc_layer() {
         "username": "teacher", "display_name": "王老师", "role": "instructor", "password": "teacher-pass" } }))
     .unwrap();
     let learner = call(&w, "register_learner", json!({ "new": {
-        "name": "张秀英", "id_type": "resident_id", "id_number": siteline_core::testing::resident_id(3),
+        "name": "张秀英", "id_type": "resident_id", "id_number": siteline_core::demo::resident_id(3),
         "phone": null, "consents": [{ "purpose": "credit_bank", "granted": true }] } }))
     .unwrap();
     assert!(learner["id_masked"].as_str().unwrap().contains('*'));
@@ -125,13 +125,13 @@ fn a_roll_call_mark_through_the_commands_returns_the_saved_line() {
         "username": "manager", "display_name": "李站长", "role": "site_manager", "password": "manager-pass" } }))
     .unwrap();
     let learner = call(&w, "register_learner", json!({ "new": {
-        "name": "张秀英", "id_type": "resident_id", "id_number": siteline_core::testing::resident_id(4),
+        "name": "张秀英", "id_type": "resident_id", "id_number": siteline_core::demo::resident_id(4),
         "phone": "13800138000", "consents": [] } }))
     .unwrap();
     let check = call(
         &w,
         "check_id_number",
-        json!({ "idType": "resident_id", "number": siteline_core::testing::resident_id(4) }),
+        json!({ "idType": "resident_id", "number": siteline_core::demo::resident_id(4) }),
     )
     .unwrap();
     assert_eq!(check["duplicate"]["name"], "张秀英");

@@ -10,11 +10,11 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use chrono::TimeZone;
+use siteline_core::demo;
 use siteline_core::store::assessments::{self, Marks, NewAttempt};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
-use siteline_core::store::outbox;
-use siteline_core::testing;
+use siteline_core::sync::outgoing;
 use siteline_domain::scores::Component;
 use siteline_e2e::proxy::{Proxy, Shape};
 use siteline_e2e::{Hq, SiteNode};
@@ -115,7 +115,7 @@ async fn run() {
                 )?;
                 let mut members = Vec::new();
                 for i in 0..40 {
-                    let l = testing::register(s, &m, c * 40 + i)?;
+                    let l = demo::register(s, &m, c * 40 + i)?;
                     cohorts::enrol(s, &m, cohort, l)?;
                     members.push(l);
                 }
@@ -129,7 +129,7 @@ async fn run() {
     let json: usize = site
         .db
         .call(|s| {
-            Ok(outbox::pending_for_hq(s, 1_000_000)?
+            Ok(outgoing::rows(s, 1_000_000)?
                 .iter()
                 .map(|r| serde_json::to_vec(r).unwrap().len())
                 .sum())
@@ -191,7 +191,7 @@ async fn run() {
     let json: usize = site
         .db
         .call(|s| {
-            Ok(outbox::pending_for_hq(s, 1_000_000)?
+            Ok(outgoing::rows(s, 1_000_000)?
                 .iter()
                 .map(|r| serde_json::to_vec(r).unwrap().len())
                 .sum())

@@ -15,7 +15,7 @@ use siteline_core::store::outbox;
 use siteline_core::sync::client::{ClientConfig, HqClient};
 use siteline_core::sync::engine::{self, Engine};
 use siteline_core::sync::identity::Identity;
-use siteline_core::{Actor, Site, testing};
+use siteline_core::{Actor, Site, demo};
 
 /// A running credit bank.
 pub struct Hq {
@@ -125,7 +125,7 @@ impl SiteNode {
         let dir = tempfile::tempdir()?;
         {
             let mut site = Site::open(&dir.path().join("site.db"))?;
-            testing::staff(&mut site)?;
+            demo::staff(&mut site)?;
         }
         let (db, engine, device) = open_site(dir.path(), url, timeout, reuse).await?;
         let (manager, instructor) = db
@@ -168,13 +168,13 @@ impl SiteNode {
             .db
             .call(move |site| {
                 (from..from + n)
-                    .map(|i| testing::register(site, &m, i))
+                    .map(|i| demo::register(site, &m, i))
                     .collect()
             })
             .await?)
     }
 
-    /// Runs a whole cohort and claims it (see `testing::complete_cohort`).
+    /// Runs a whole cohort and claims it (see `demo::complete_cohort`).
     pub async fn complete(
         &self,
         pv: &'static str,
@@ -184,7 +184,7 @@ impl SiteNode {
         let (m, t) = (self.manager, self.instructor);
         self.db
             .call(move |site| {
-                testing::complete_cohort(site, &m, &t, pv, &learners, theory).map(|_| ())
+                demo::complete_cohort(site, &m, &t, pv, &learners, theory).map(|_| ())
             })
             .await?;
         Ok(())

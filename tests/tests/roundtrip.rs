@@ -66,7 +66,7 @@ async fn offline_work_reaches_hq_exactly_once_and_decisions_credits_and_certific
     // A daily delta afterwards: one push and one pull.
     let m = site.manager;
     site.db
-        .call(move |s| siteline_core::testing::register(s, &m, 99))
+        .call(move |s| siteline_core::demo::register(s, &m, 99))
         .await
         .unwrap();
     let report = site.engine.sync_once().await.unwrap();

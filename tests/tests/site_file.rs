@@ -5,7 +5,7 @@
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
 use siteline_core::store::staff::{self, NewStaff};
 use siteline_core::store::{outbox, progress};
-use siteline_core::{Role, Site, testing};
+use siteline_core::{Role, Site, demo};
 use siteline_proto::{Entity, OutboxRow, PushBatch};
 
 #[test]
@@ -27,9 +27,9 @@ fn outbox_rows_from_a_site_file_round_trip_as_a_push_batch() -> anyhow::Result<(
             &mut site,
             &m,
             &NewLearner {
-                name: testing::name(n),
+                name: demo::name(n),
                 id_type: IdType::ResidentId,
-                id_number: testing::resident_id(n),
+                id_number: demo::resident_id(n),
                 phone: None,
                 consents: vec![ConsentInput {
                     purpose: ConsentPurpose::CreditBank,
@@ -59,9 +59,9 @@ fn outbox_rows_from_a_site_file_round_trip_as_a_push_batch() -> anyhow::Result<(
         .filter(|r| r.entity == Entity::Learner)
         .collect();
     assert_eq!(learners.len(), 3);
-    assert_eq!(learners[0].payload["name"], testing::name(0));
+    assert_eq!(learners[0].payload["name"], demo::name(0));
     // No clear ID number leaves the device in a payload.
-    assert!(!String::from_utf8(wire)?.contains(&testing::resident_id(0)));
+    assert!(!String::from_utf8(wire)?.contains(&demo::resident_id(0)));
     let overview = progress::site_overview(site.conn())?;
     assert_eq!((overview.learners, overview.pending_changes), (3, 7));
     Ok(())

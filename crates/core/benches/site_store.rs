@@ -14,8 +14,8 @@ use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
 use siteline_core::store::reports::{self, ReportFormat};
 use siteline_core::store::staff::{self, NewStaff};
-use siteline_core::store::{catalogue, outbox, progress};
-use siteline_core::{Role, Site, testing};
+use siteline_core::store::{catalogue, outbox, progress, review};
+use siteline_core::{Role, Site, demo};
 use siteline_domain::ids::{CohortId, LearnerId};
 use siteline_domain::scores::{Component, RubricMark};
 
@@ -89,10 +89,10 @@ fn main() {
                 &mut site,
                 &manager,
                 &NewLearner {
-                    name: testing::name(n),
+                    name: demo::name(n),
                     id_type: IdType::ResidentId,
-                    id_number: testing::resident_id(n),
-                    phone: Some(testing::mobile(n)),
+                    id_number: demo::resident_id(n),
+                    phone: Some(demo::mobile(n)),
                     consents: vec![ConsentInput {
                         purpose: ConsentPurpose::CreditBank,
                         granted: true,
@@ -252,7 +252,7 @@ fn main() {
     let mut samples = Vec::new();
     for _ in 0..1000 {
         let n = rng.below(LEARNERS);
-        let name = testing::name(n);
+        let name = demo::name(n);
         // Half full names, half the given name only (a substring search).
         let q = if rng.below(2) == 0 {
             name
@@ -268,7 +268,7 @@ fn main() {
 
     let mut samples = Vec::new();
     for _ in 0..1000 {
-        let id = testing::resident_id(rng.below(LEARNERS));
+        let id = demo::resident_id(rng.below(LEARNERS));
         let t = Instant::now();
         let hits = learners::search(&site, &id[14..], 50).unwrap();
         samples.push(t.elapsed());
@@ -345,9 +345,9 @@ fn main() {
     let mut cohorts_seen = 0;
     for pv in pvs.iter().cycle().take(30) {
         let t = Instant::now();
-        let r = progress::site_review(
+        let r = review::site_review(
             site.conn(),
-            &progress::ReviewFilter {
+            &review::ReviewFilter {
                 programme_version_id: Some(pv.clone()),
                 ..Default::default()
             },
@@ -362,9 +362,9 @@ fn main() {
     );
     let last_day = (base + chrono::Duration::days(300)).date_naive();
     let t = Instant::now();
-    let r = progress::site_review(
+    let r = review::site_review(
         site.conn(),
-        &progress::ReviewFilter {
+        &review::ReviewFilter {
             from: Some(last_day - chrono::Days::new(90)),
             to: Some(last_day),
             ..Default::default()

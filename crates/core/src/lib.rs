@@ -7,11 +7,11 @@
 //! - [`store`]: the offline SQLite store, its outbox and the queries screens need.
 //! - [`sync`]: the client that reaches the credit bank over any link, or by bundle file.
 
+pub mod demo;
 mod error;
 pub mod store;
 pub mod sync;
-pub mod testing;
 
 pub use error::{Error, Result};
 pub use store::Site;
-pub use store::staff::{Actor, Role};
+pub use store::actor::{Actor, Role};

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use siteline_core::store::backup::{self, BackupKind};
 use siteline_core::store::outbox;
-use siteline_core::sync::engine;
-use siteline_core::{Site, testing};
+use siteline_core::sync::outgoing;
+use siteline_core::{Site, demo};
 
 fn learners(site: &Site) -> i64 {
     site.conn()
@@ -18,7 +18,7 @@ fn learners(site: &Site) -> i64 {
 
 fn new_site(dir: &Path) -> (Site, siteline_core::Actor) {
     let mut site = Site::open(&dir.join("site.db")).unwrap();
-    let (m, _) = testing::staff(&mut site).unwrap();
+    let (m, _) = demo::staff(&mut site).unwrap();
     (site, m)
 }
 
@@ -27,8 +27,8 @@ fn a_restore_brings_back_the_backup_takes_a_new_epoch_and_keeps_a_safety_copy() 
     let dir = tempfile::tempdir().unwrap();
     let backups = dir.path().join("backups");
     let (mut site, m) = new_site(dir.path());
-    testing::register(&mut site, &m, 1).unwrap();
-    testing::register(&mut site, &m, 2).unwrap();
+    demo::register(&mut site, &m, 1).unwrap();
+    demo::register(&mut site, &m, 2).unwrap();
     let taken = backup::back_up(site.conn(), &backups, BackupKind::Manual).unwrap();
     assert!(
         taken.file_name.ends_with("-manual.sqlite"),
@@ -38,7 +38,7 @@ fn a_restore_brings_back_the_backup_takes_a_new_epoch_and_keeps_a_safety_copy() 
     assert!(taken.bytes > 0);
     let before = outbox::device(site.conn()).unwrap();
     // Work after the backup, then a restore: that work is gone, the backup's is there.
-    testing::register(&mut site, &m, 3).unwrap();
+    demo::register(&mut site, &m, 3).unwrap();
     assert_eq!(learners(&site), 3);
     let check = backup::check(&site, Path::new(&taken.path)).unwrap();
     assert_eq!((check.learners, check.epoch), (2, 1));
@@ -55,8 +55,8 @@ fn a_restore_brings_back_the_backup_takes_a_new_epoch_and_keeps_a_safety_copy() 
     assert_eq!(safety.learners, 3);
     assert_eq!(restored.safety_copy.kind, BackupKind::BeforeRestore);
     // New work takes the new epoch; a batch carries one epoch only.
-    testing::register(&mut site, &m, 4).unwrap();
-    let first = engine::next_batch(&site, usize::MAX).unwrap().unwrap();
+    demo::register(&mut site, &m, 4).unwrap();
+    let first = outgoing::next_batch(&site, usize::MAX).unwrap().unwrap();
     assert_eq!(first.epoch, 1);
     assert!(first.rows.iter().all(|r| r.epoch == 1));
     let pending = outbox::pending(site.conn(), 1000).unwrap();
@@ -68,7 +68,7 @@ fn a_restore_brings_back_the_backup_takes_a_new_epoch_and_keeps_a_safety_copy() 
     outbox::acknowledge(&mut site, 1, through).unwrap();
     let left = outbox::pending(site.conn(), 1000).unwrap();
     assert_eq!(left.len(), newer.len());
-    let second = engine::next_batch(&site, usize::MAX).unwrap().unwrap();
+    let second = outgoing::next_batch(&site, usize::MAX).unwrap().unwrap();
     assert_eq!(second.epoch, after.epoch);
     // The restore is in the audit log.
     let audited: i64 = site
@@ -90,7 +90,7 @@ fn a_restore_refuses_what_is_not_this_devices_siteline_backup_and_changes_nothin
     let dir = tempfile::tempdir().unwrap();
     let backups = dir.path().join("backups");
     let (mut site, m) = new_site(dir.path());
-    testing::register(&mut site, &m, 1).unwrap();
+    demo::register(&mut site, &m, 1).unwrap();
     let good = backup::back_up(site.conn(), &backups, BackupKind::Manual).unwrap();
     let device = outbox::device(site.conn()).unwrap();
 
@@ -150,7 +150,7 @@ fn a_restore_refuses_what_is_not_this_devices_siteline_backup_and_changes_nothin
 fn a_backup_sealed_with_another_site_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (mut site, m) = new_site(dir.path());
-    testing::register(&mut site, &m, 1).unwrap();
+    demo::register(&mut site, &m, 1).unwrap();
     let taken = backup::back_up(site.conn(), dir.path(), BackupKind::Manual).unwrap();
     drop(site);
     // The same database file, but this computer lost the site key and made a new one.

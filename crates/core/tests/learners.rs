@@ -4,15 +4,15 @@
 mod common;
 
 use common::{new_learner, site};
+use siteline_core::demo;
 use siteline_core::store::learners::{self, IdType, NewLearner};
-use siteline_core::testing;
 
 #[test]
 fn registered_learner_is_shown_masked_with_data_from_the_id() {
     let mut f = site();
     let id = learners::register(&mut f.site, &f.instructor, &new_learner(7)).unwrap();
     let l = learners::get(f.site.conn(), id).unwrap();
-    let full = testing::resident_id(7);
+    let full = demo::resident_id(7);
     assert_eq!(
         l.id_masked,
         format!("{}***********{}", &full[..3], &full[14..])
@@ -35,7 +35,7 @@ fn registered_learner_is_shown_masked_with_data_from_the_id() {
         .query_row("SELECT group_concat(payload) FROM outbox", [], |r| r.get(0))
         .unwrap();
     assert!(!outbox.contains(&full));
-    assert!(!outbox.contains(&testing::mobile(7)));
+    assert!(!outbox.contains(&demo::mobile(7)));
 }
 
 #[test]
@@ -44,10 +44,10 @@ fn search_by_name_id_tail_phone_tail_and_full_id() {
     for n in 0..30 {
         learners::register(&mut f.site, &f.manager, &new_learner(n)).unwrap();
     }
-    let target = testing::resident_id(12);
+    let target = demo::resident_id(12);
     let by_tail = learners::search(&f.site, &target[14..], 50).unwrap();
     assert!(
-        by_tail.iter().any(|l| l.name == testing::name(12)),
+        by_tail.iter().any(|l| l.name == demo::name(12)),
         "{by_tail:?}"
     );
     let by_phone = learners::search(&f.site, "0012", 50).unwrap();
@@ -58,7 +58,7 @@ fn search_by_name_id_tail_phone_tail_and_full_id() {
     );
     let by_full = learners::search(&f.site, &target.to_lowercase(), 50).unwrap();
     assert_eq!(by_full.len(), 1);
-    let name = testing::name(12);
+    let name = demo::name(12);
     let by_name = learners::search(&f.site, &name[3..], 50).unwrap();
     assert!(by_name.iter().all(|l| l.name.contains(&name[3..])));
     assert!(by_name.iter().any(|l| l.name == name));
@@ -78,10 +78,10 @@ fn a_second_registration_with_the_same_id_is_refused_and_named() {
     let dup = learners::find_by_id_number(
         &f.site,
         IdType::ResidentId,
-        &testing::resident_id(3).to_lowercase(),
+        &demo::resident_id(3).to_lowercase(),
     )
     .unwrap();
-    assert_eq!(dup.unwrap().name, testing::name(3));
+    assert_eq!(dup.unwrap().name, demo::name(3));
     let before = (f.count("learner"), f.next_seq());
     let again = NewLearner {
         name: "别名".into(),
@@ -89,7 +89,7 @@ fn a_second_registration_with_the_same_id_is_refused_and_named() {
     };
     let err = learners::register(&mut f.site, &f.manager, &again).unwrap_err();
     assert_eq!(err.kind(), "duplicate");
-    assert!(err.to_string().contains(&testing::name(3)));
+    assert!(err.to_string().contains(&demo::name(3)));
     assert_eq!((f.count("learner"), f.next_seq()), before);
 }
 
@@ -97,7 +97,7 @@ fn a_second_registration_with_the_same_id_is_refused_and_named() {
 fn bad_input_names_the_field_and_writes_nothing() {
     let mut f = site();
     let before = (f.count("learner"), f.count("consent"), f.next_seq());
-    let mut wrong_check = testing::resident_id(1);
+    let mut wrong_check = demo::resident_id(1);
     let last = wrong_check.pop().unwrap();
     wrong_check.push(if last == '0' { '1' } else { '0' });
     let cases = [
@@ -201,8 +201,8 @@ fn only_a_site_manager_unmasks_and_each_unmasking_is_audited() {
     let audits_before = f.count("audit_log");
     let manager = f.manager;
     let (clear, phone) = learners::unmask(&mut f.site, &manager, id).unwrap();
-    assert_eq!(clear, testing::resident_id(5));
-    assert_eq!(phone, Some(testing::mobile(5)));
+    assert_eq!(clear, demo::resident_id(5));
+    assert_eq!(phone, Some(demo::mobile(5)));
     assert_eq!(f.count("audit_log"), audits_before + 1);
     let action: String = f
         .site
@@ -226,7 +226,7 @@ fn erasing_personal_data_destroys_the_key_but_keeps_the_learner_row() {
     assert!(err.to_string().contains("erased"));
     assert_eq!(
         learners::get(f.site.conn(), id).unwrap().name,
-        testing::name(9)
+        demo::name(9)
     );
     let err = f
         .site

@@ -5,10 +5,11 @@
 
 use calamine::{Reader, Xlsx};
 use chrono::{TimeZone, Utc};
-use siteline_core::store::progress::{self, ReviewFilter};
+use siteline_core::store::progress;
 use siteline_core::store::reports::{self, ReportFormat};
+use siteline_core::store::review::{self, ReviewFilter};
 use siteline_core::store::{settings, staff};
-use siteline_core::{Site, testing};
+use siteline_core::{Site, demo};
 
 fn demo_site() -> (
     Site,
@@ -17,18 +18,18 @@ fn demo_site() -> (
     siteline_domain::ids::CohortId,
 ) {
     let mut site = Site::open_in_memory().unwrap();
-    let (m, i) = testing::staff(&mut site).unwrap();
+    let (m, i) = demo::staff(&mut site).unwrap();
     let today = Utc
         .with_ymd_and_hms(2026, 11, 28, 16, 0, 0)
         .single()
         .unwrap();
-    let done = testing::demo_completed(&mut site, &m, &i, today).unwrap();
-    testing::demo(&mut site, &m, &i, today).unwrap();
+    let done = demo::seed_finished_cohort(&mut site, &m, &i, today).unwrap();
+    demo::seed_first_look(&mut site, &m, &i, today).unwrap();
     (site, m, i, done)
 }
 
 fn full_ids() -> Vec<String> {
-    (0..12).map(|n| testing::resident_id(710_000 + n)).collect()
+    (0..12).map(|n| demo::resident_id(710_000 + n)).collect()
 }
 
 #[test]
@@ -126,7 +127,7 @@ fn a_name_with_slashes_makes_a_safe_file_name() {
 #[test]
 fn the_review_filters_cohorts_and_counts_attendance_and_pass_rates_from_the_records() {
     let (mut site, m, i, done) = demo_site();
-    let all = progress::site_review(site.conn(), &ReviewFilter::default()).unwrap();
+    let all = review::site_review(site.conn(), &ReviewFilter::default()).unwrap();
     assert_eq!(all.cohorts.len(), 2);
     let line = all.cohorts.iter().find(|c| c.cohort.id == done).unwrap();
     assert_eq!((line.passed, line.failed, line.eligible), (10, 2, 11));
@@ -179,7 +180,7 @@ fn the_review_filters_cohorts_and_counts_attendance_and_pass_rates_from_the_reco
     );
     assert!(all.attendance.len() >= 4);
     // Filters.
-    let by_programme = progress::site_review(
+    let by_programme = review::site_review(
         site.conn(),
         &ReviewFilter {
             programme_version_id: Some("maternity-L5-v1".into()),
@@ -200,7 +201,7 @@ fn the_review_filters_cohorts_and_counts_attendance_and_pass_rates_from_the_reco
         },
     )
     .unwrap();
-    let none = progress::site_review(
+    let none = review::site_review(
         site.conn(),
         &ReviewFilter {
             instructor_id: Some(other.id),
@@ -209,7 +210,7 @@ fn the_review_filters_cohorts_and_counts_attendance_and_pass_rates_from_the_reco
     )
     .unwrap();
     assert!(none.cohorts.is_empty());
-    let mine = progress::site_review(
+    let mine = review::site_review(
         site.conn(),
         &ReviewFilter {
             instructor_id: Some(i.id),
@@ -225,7 +226,7 @@ fn the_review_filters_cohorts_and_counts_attendance_and_pass_rates_from_the_reco
 #[test]
 fn a_manager_disables_and_resets_accounts_but_never_locks_the_site_out() {
     let mut site = Site::open_in_memory().unwrap();
-    let (m, i) = testing::staff(&mut site).unwrap();
+    let (m, i) = demo::staff(&mut site).unwrap();
     let err = staff::set_active(&mut site, &i, m.id, false).unwrap_err();
     assert_eq!(err.kind(), "forbidden");
     let err = staff::set_active(&mut site, &m, m.id, false).unwrap_err();
@@ -264,7 +265,7 @@ fn a_manager_disables_and_resets_accounts_but_never_locks_the_site_out() {
 #[test]
 fn settings_are_checked_and_kept() {
     let mut site = Site::open_in_memory().unwrap();
-    let (m, i) = testing::staff(&mut site).unwrap();
+    let (m, i) = demo::staff(&mut site).unwrap();
     let d = settings::get(site.conn()).unwrap();
     assert_eq!(
         (d.backup_keep_days, d.idle_minutes, d.language.as_str()),

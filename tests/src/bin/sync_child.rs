@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
         for _ in 0..3 {
             let m = manager;
             let i = n;
-            db.call(move |site| siteline_core::testing::register(site, &m, i))
+            db.call(move |site| siteline_core::demo::register(site, &m, i))
                 .await?;
             n += 1;
         }

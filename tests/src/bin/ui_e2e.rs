@@ -259,7 +259,7 @@ async fn manager_review(
     if line[9] != "合格" || !line[1].contains('*') {
         bail!("the passed learner's row reads {line:?}");
     }
-    let full_id = siteline_core::testing::resident_id(710_000);
+    let full_id = siteline_core::demo::resident_id(710_000);
     if rows.concat().iter().any(|cell| cell.contains(&full_id)) {
         bail!("the workbook holds a full ID number");
     }
@@ -432,7 +432,7 @@ async fn scenario(
     shot(c, shots, "02-users").await?;
     steps += 1;
     // Enrol a learner, with live ID checking.
-    let id = siteline_core::testing::resident_id(42);
+    let id = siteline_core::demo::resident_id(42);
     click(c, "nav-learners").await?;
     click(c, "learner-new").await?;
     type_in(c, "learner-name", "张秀英").await?;

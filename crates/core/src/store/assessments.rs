@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use siteline_proto::Entity;
 use siteline_proto::records::{self, Record};
 
+use super::actor::Actor;
 use super::corrections::{self, Reason};
-use super::staff::Actor;
 use super::{Site, audit, catalogue, outbox};
 use crate::{Error, Result};
 use siteline_domain::ids::{AttemptId, CorrectionId, EnrolmentId, StaffId};

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use siteline_proto::Entity;
 use siteline_proto::records::{self, Record};
 
+use super::actor::Actor;
 use super::corrections::{self, Reason};
-use super::staff::Actor;
 use super::{Site, audit, cohorts, outbox};
 use crate::{Error, Result};
 use siteline_domain::attendance::{AttendanceKind, SessionStatus, fold_session};

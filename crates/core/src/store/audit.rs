@@ -5,7 +5,7 @@ use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::staff::Actor;
+use super::actor::Actor;
 use crate::Result;
 
 /// Appends one audit entry inside the caller's transaction.

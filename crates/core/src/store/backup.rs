@@ -13,7 +13,7 @@ use rusqlite::{Connection, MAIN_DB, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::staff::Actor;
+use super::actor::Actor;
 use super::{Site, audit, outbox, schema};
 use crate::{Error, Result};
 

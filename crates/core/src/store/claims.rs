@@ -5,8 +5,8 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 use siteline_proto::records::{self, Record};
 
+use super::actor::Actor;
 use super::learners::{self, ConsentPurpose};
-use super::staff::Actor;
 use super::{Site, assessments, outbox, progress};
 use crate::{Error, Result};
 use siteline_domain::ids::{ClaimId, EnrolmentId};

@@ -7,7 +7,7 @@ use siteline_proto::Entity;
 use siteline_proto::records::{self, Record};
 use uuid::Uuid;
 
-use super::staff::Actor;
+use super::actor::Actor;
 use super::{audit, outbox};
 use crate::{Error, Result};
 use siteline_domain::ids::CorrectionId;

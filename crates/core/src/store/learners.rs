@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use siteline_proto::records::{self, Record};
 
-use super::staff::Actor;
+use super::actor::Actor;
 use super::{Site, audit, outbox};
 use crate::{Error, Result};
 use siteline_domain::crypto::SiteKeys;

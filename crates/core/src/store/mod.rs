@@ -3,6 +3,7 @@
 //! Each submodule owns one group of tables; writes run in one transaction together with their
 //! outbox row.
 
+pub mod actor;
 pub mod assessments;
 pub mod attendance;
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod learners;
 pub mod outbox;
 pub mod progress;
 pub mod reports;
+pub mod review;
 mod schema;
 pub mod settings;
 pub mod staff;

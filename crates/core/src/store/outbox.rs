@@ -107,38 +107,6 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxRow>> {
     Ok(out)
 }
 
-/// The oldest `limit` operations as they travel to HQ: a learner's row carries the clear ID
-/// number (over the authenticated, encrypted link only) so HQ can match one credit account
-/// per person across sites; the outbox itself never stores it.
-pub fn pending_for_hq(site: &super::Site, limit: usize) -> Result<Vec<OutboxRow>> {
-    let mut rows = pending(&site.conn, limit)?;
-    for row in &mut rows {
-        add_id_number(site, row)?;
-    }
-    Ok(rows)
-}
-
-/// Adds the clear ID number to a learner's insert row, as it travels to HQ (see
-/// [`pending_for_hq`]); other rows are left as they are.
-pub fn add_id_number(site: &super::Site, row: &mut OutboxRow) -> Result<()> {
-    if row.entity != Entity::Learner || row.op != Op::Insert {
-        return Ok(());
-    }
-    let learner = siteline_domain::ids::LearnerId(row.record_id);
-    let Some((id_number, _)) = super::learners::open_sealed(&site.conn, &site.keys, learner)?
-    else {
-        return Ok(());
-    };
-    let Record::Learner(mut record) = Record::parse(row.entity, row.op, &row.payload)
-        .map_err(|e| Error::invalid("outbox.payload", e))?
-    else {
-        return Ok(());
-    };
-    record.id_number = Some(id_number);
-    row.payload = Record::Learner(record).to_payload();
-    Ok(())
-}
-
 /// How many operations wait for HQ, and when the oldest was recorded.
 pub fn pending_summary(conn: &Connection) -> Result<(u64, Option<DateTime<Utc>>)> {
     let count: u64 = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::staff::Actor;
+use super::actor::Actor;
 use super::{Site, audit};
 use crate::{Error, Result};
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use siteline_proto::Op;
 use siteline_proto::records::{self, Record};
 
+use super::actor::{Actor, Role};
 use super::{Site, audit, outbox};
 use crate::{Error, Result};
 use siteline_domain::ids::StaffId;
@@ -15,32 +16,6 @@ use siteline_domain::person::validate_name;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
-
-pub use siteline_proto::vocab::Role;
-
-/// A signed-in staff member, as read from the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Actor {
-    /// Who.
-    pub id: StaffId,
-    /// Their role.
-    pub role: Role,
-}
-
-impl Actor {
-    /// Refuses unless the actor is a site manager.
-    pub fn require_manager(&self, action: &'static str) -> Result<()> {
-        if self.role == Role::SiteManager {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                action,
-                role: self.role,
-            })
-        }
-    }
-}
 
 /// A new staff account.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,7 +31,6 @@ pub struct NewStaff {
     pub password: String,
 }
 
-/// What travels to HQ for a staff account: never the password hash.
 /// Creates the first site manager on a fresh site; refused once any account exists.
 pub fn create_first_manager(site: &mut Site, new: &NewStaff) -> Result<Actor> {
     if new.role != Role::SiteManager {

@@ -12,8 +12,9 @@ use siteline_proto::sync::{
 use uuid::Uuid;
 
 use super::client::hex;
-use super::engine::{apply_ack, apply_page, cursor, next_batch};
+use super::engine::{apply_ack, apply_page, cursor};
 use super::identity::Identity;
+use super::outgoing::next_batch;
 use crate::store::{Site, outbox};
 use crate::{Error, Result};
 

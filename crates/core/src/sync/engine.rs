@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use siteline_proto::sync::{HqChange, PullPage, PushAck};
-use siteline_proto::{OutboxRow, PushBatch};
 use uuid::Uuid;
 
 use super::client::HqClient;
+use super::outgoing::next_batch;
 use super::status::note_quarantine;
 use crate::store::db::Db;
 use crate::store::{Site, catalogue, hq, outbox};
@@ -200,39 +200,6 @@ impl Engine {
     }
 }
 
-/// The oldest pending rows, as they travel to HQ, that fit in `budget` bytes of JSON (always
-/// at least one).
-pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
-    // Only the rows that go out are decrypted for HQ, not the whole window read.
-    let rows = outbox::pending(site.conn(), 5_000)?;
-    let mut taken: Vec<OutboxRow> = Vec::new();
-    let mut size = 0usize;
-    for mut row in rows {
-        // A batch is one epoch (HQ keeps a high-water mark per device and epoch): rows written
-        // after a restore wait until the older epoch's rows are acknowledged.
-        if taken.first().is_some_and(|f| f.epoch != row.epoch) {
-            break;
-        }
-        outbox::add_id_number(site, &mut row)?;
-        let len = serde_json::to_vec(&row)?.len();
-        if !taken.is_empty() && size + len > budget {
-            break;
-        }
-        size += len;
-        taken.push(row);
-    }
-    let (Some(first), Some(last)) = (taken.first(), taken.last()) else {
-        return Ok(None);
-    };
-    Ok(Some(PushBatch {
-        device_id: first.device_id,
-        epoch: first.epoch,
-        from_seq: first.seq,
-        to_seq: last.seq,
-        rows: taken,
-    }))
-}
-
 /// Prunes what HQ acknowledged and keeps HQ's quarantine reasons, in one transaction.
 pub fn apply_ack(site: &mut Site, ack: &PushAck) -> Result<()> {
     let (tx, _) = site.write()?;
@@ -365,9 +332,9 @@ mod tests {
     #[test]
     fn an_ack_prunes_through_its_seq_and_keeps_quarantine_reasons_on_the_record() {
         let mut site = Site::open_in_memory().unwrap();
-        let (m, _) = crate::testing::staff(&mut site).unwrap();
-        let learner = crate::testing::register(&mut site, &m, 1).unwrap();
-        let other = crate::testing::register(&mut site, &m, 2).unwrap();
+        let (m, _) = crate::demo::staff(&mut site).unwrap();
+        let learner = crate::demo::register(&mut site, &m, 1).unwrap();
+        let other = crate::demo::register(&mut site, &m, 2).unwrap();
         let rows = outbox::pending(site.conn(), 100).unwrap();
         let learner_seq = rows.iter().find(|r| r.record_id == learner.0).unwrap().seq;
         let ack = PushAck {

@@ -4,6 +4,7 @@
 //!
 //! - [`identity`]: the device's Ed25519 key, kept on the device.
 //! - [`client`]: one HTTP request each for hello, enrol, push and pull.
+//! - [`outgoing`]: the outbox's rows as they leave for HQ, and the batch window.
 //! - [`engine`]: one sync pass (push the outbox, pull the change log), and what is stored.
 //! - [`worker`]: the background task with backoff, watchdog and "sync now".
 //! - [`status`]: what the UI shows.
@@ -13,5 +14,6 @@ pub mod bundle;
 pub mod client;
 pub mod engine;
 pub mod identity;
+pub mod outgoing;
 pub mod status;
 pub mod worker;

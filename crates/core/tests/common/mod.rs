@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
-use siteline_core::store::staff::{self, NewStaff};
-use siteline_core::{Actor, Role, Site, testing};
+
+use siteline_core::{Actor, Site, demo};
 use siteline_domain::ids::{CohortId, LearnerId, SessionId};
 
 pub struct Fixture {
@@ -16,27 +16,7 @@ pub struct Fixture {
 
 pub fn site() -> Fixture {
     let mut site = Site::open_in_memory().unwrap();
-    let manager = staff::create_first_manager(
-        &mut site,
-        &NewStaff {
-            username: "manager".into(),
-            display_name: "李站长".into(),
-            role: Role::SiteManager,
-            password: "correct horse".into(),
-        },
-    )
-    .unwrap();
-    let instructor = staff::create_staff(
-        &mut site,
-        &manager,
-        &NewStaff {
-            username: "teacher".into(),
-            display_name: "王老师".into(),
-            role: Role::Instructor,
-            password: "teach1234".into(),
-        },
-    )
-    .unwrap();
+    let (manager, instructor) = demo::staff(&mut site).unwrap();
     Fixture {
         site,
         manager,
@@ -46,10 +26,10 @@ pub fn site() -> Fixture {
 
 pub fn new_learner(n: u64) -> NewLearner {
     NewLearner {
-        name: testing::name(n),
+        name: demo::name(n),
         id_type: IdType::ResidentId,
-        id_number: testing::resident_id(n),
-        phone: Some(testing::mobile(n)),
+        id_number: demo::resident_id(n),
+        phone: Some(demo::mobile(n)),
         consents: vec![ConsentInput {
             purpose: ConsentPurpose::CreditBank,
             granted: true,

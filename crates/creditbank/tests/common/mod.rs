@@ -16,7 +16,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use siteline_core::store::outbox;
-use siteline_core::{Actor, Site, testing};
+use siteline_core::{Actor, Site, demo};
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
 use siteline_proto::sync::{headers, pull_signing_string, push_signing_string};
 use siteline_proto::{OutboxRow, PushBatch};
@@ -185,7 +185,7 @@ pub struct SiteApp {
 impl SiteApp {
     pub fn new() -> SiteApp {
         let mut site = Site::open_in_memory().unwrap();
-        let (manager, instructor) = testing::staff(&mut site).unwrap();
+        let (manager, instructor) = demo::staff(&mut site).unwrap();
         SiteApp {
             site,
             manager,
@@ -198,21 +198,21 @@ impl SiteApp {
     }
 
     pub fn rows(&self) -> Vec<OutboxRow> {
-        outbox::pending_for_hq(&self.site, 100_000).unwrap()
+        siteline_core::sync::outgoing::rows(&self.site, 100_000).unwrap()
     }
 
     pub fn learner(&mut self, n: u64) -> LearnerId {
-        testing::register(&mut self.site, &self.manager, n).unwrap()
+        demo::register(&mut self.site, &self.manager, n).unwrap()
     }
 
-    /// A cohort of `pv` run to the end and claimed (see `testing::complete_cohort`).
+    /// A cohort of `pv` run to the end and claimed (see `demo::complete_cohort`).
     pub fn completed(
         &mut self,
         pv: &str,
         learners: &[LearnerId],
         theory: i64,
     ) -> (CohortId, Vec<EnrolmentId>) {
-        testing::complete_cohort(
+        demo::complete_cohort(
             &mut self.site,
             &self.manager,
             &self.instructor,

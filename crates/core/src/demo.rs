@@ -1,5 +1,7 @@
-//! Helpers that make valid test data (ID numbers, phones, sites with staff). Used by tests,
-//! the benchmark and the demo data; never by production paths.
+//! Demo and test data: valid generated people (ID numbers, phones, names), the one fixture of
+//! "a site with a manager and an instructor" ([`staff`]), whole cohorts run to the end, and
+//! the demo cohorts a first look at the app starts with. Used by tests, benchmarks and the
+//! app's "load demo data"; never by a production write path.
 
 use chrono::NaiveDate;
 
@@ -165,7 +167,7 @@ pub fn complete_cohort(
 
 /// Demo data for a first look: a maternity-care cohort of 40 learners with today's session
 /// and the next nine days scheduled, taught by `instructor`.
-pub fn demo(
+pub fn seed_first_look(
     site: &mut Site,
     manager: &Actor,
     instructor: &Actor,
@@ -208,7 +210,7 @@ pub fn demo(
 /// Demo data for the site manager's review: a housekeeping cohort of 12 that finished last
 /// month, with its whole attendance (two learners missed sessions), theory and practical
 /// results locked (one failed theory, one failed a critical item) and no claims submitted yet.
-pub fn demo_completed(
+pub fn seed_finished_cohort(
     site: &mut Site,
     manager: &Actor,
     instructor: &Actor,
