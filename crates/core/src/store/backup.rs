@@ -2,7 +2,7 @@
 //! the app keeps working, written under a temporary name and renamed only when complete, so a
 //! backup file is either whole or absent. Restore checks the file is a Siteline backup this
 //! device and its site key can use, keeps a safety copy of the current database, copies the
-//! backup in one step and takes a new device epoch (SYNC.md) so HQ never confuses the restored
+//! backup in one step and takes a new device epoch (docs/SYNC.md) so HQ never confuses the restored
 //! device's new operations with ones it already has.
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! The catalogue at the site: occupations, programmes, units, programme versions and rubric
-//! items. Read-only here; seeded on first run from the DOMAIN.md seed catalogue so a new site
-//! can work before it ever syncs, and later replaced by HQ's published versions.
+//! items. Read-only here; seeded on first run from the seed catalogue (docs/DOMAIN.md) so a
+//! new site can work before it ever syncs, and later replaced by HQ's published versions.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! The outbox (SYNC.md): every local write appends one row here in its own transaction, with
+//! The outbox (docs/SYNC.md): every local write appends one row here in its own transaction, with
 //! `seq` strictly increasing per device and never reused. The sync client reads pending rows
 //! and prunes them once HQ acknowledges; this module does not talk to the network.
 
