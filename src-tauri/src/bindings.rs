@@ -51,6 +51,7 @@ fn export(dir: &Path) {
         crate::commands::claims::ClaimsSubmitted,
         crate::commands::backups::Backups,
         crate::updates::UpdateInfo,
+        crate::error::CommandError,
         siteline_proto::sync::DecisionStatus,
     );
 }

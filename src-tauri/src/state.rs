@@ -10,7 +10,7 @@ use siteline_core::store::db::Db;
 use siteline_core::sync::identity::Identity;
 use siteline_core::sync::worker::SyncHandle;
 
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::events::Changes;
 
 /// Default idle time before the screen locks.
@@ -66,12 +66,15 @@ impl Shell {
     pub fn actor(&self) -> Result<Actor, CommandError> {
         let mut s = lock(&self.session);
         let Some(actor) = s.actor else {
-            return Err(CommandError::new("signed_out", "sign in first / 请先登录"));
+            return Err(CommandError::new(
+                ErrorKind::SignedOut,
+                "sign in first / 请先登录",
+            ));
         };
         if s.last.elapsed() > s.idle {
             s.actor = None;
             return Err(CommandError::new(
-                "locked",
+                ErrorKind::ScreenLocked,
                 "the screen locked after being idle; sign in again / 长时间未操作已锁屏,请重新登录",
             ));
         }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Runtime, Url};
 use tauri_plugin_updater::{Update, UpdaterExt};
 
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 
 /// What the settings screen shows about an available update.
 #[derive(Debug, Clone, Serialize)]
@@ -30,7 +30,10 @@ pub fn endpoint(hq_url: &str) -> Result<Url, CommandError> {
     );
     Url::parse(&url).map_err(|e| {
         CommandError::new(
-            "invalid",
+            ErrorKind::Invalid {
+                field: "sync.hq_url".into(),
+                rule: None,
+            },
             format!("the HQ address {hq_url} is not a web address ({e}); check it in settings / HQ 地址格式不正确"),
         )
     })
@@ -38,7 +41,7 @@ pub fn endpoint(hq_url: &str) -> Result<Url, CommandError> {
 
 fn failed(e: tauri_plugin_updater::Error) -> CommandError {
     CommandError::new(
-        "update",
+        ErrorKind::Update,
         format!("the update could not be checked or installed: {e} / 更新检查或安装失败"),
     )
 }

@@ -32,6 +32,7 @@ import type { BackupCheck } from "./bindings/BackupCheck";
 import type { BackupFile } from "./bindings/BackupFile";
 import type { Backups } from "./bindings/Backups";
 import type { ClaimsSubmitted } from "./bindings/ClaimsSubmitted";
+import type { CommandError } from "./bindings/CommandError";
 import type { QuarantinedRecord } from "./bindings/QuarantinedRecord";
 import type { ReportFormat } from "./bindings/ReportFormat";
 import type { Restored } from "./bindings/Restored";
@@ -40,15 +41,9 @@ import type { SiteReview } from "./bindings/SiteReview";
 import type { SiteSettings } from "./bindings/SiteSettings";
 import type { UpdateInfo } from "./bindings/UpdateInfo";
 
-/** An error from the backend: `kind` to branch on, `message` to show. */
-export interface BackendError {
-  kind: string;
-  message: string;
-}
-
-export function isBackendError(e: unknown): e is BackendError {
-  return typeof e === "object" && e !== null && "kind" in e && "message" in e;
-}
+/** An error from the backend: `kind` and `params` to branch on and word, `message` as fallback. */
+export type BackendError = CommandError;
+export { isCommandError as isBackendError } from "./errors";
 
 export const api = {
   appStatus: () => invoke<AppStatus>("app_status"),

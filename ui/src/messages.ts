@@ -88,6 +88,32 @@ export const messages = {
       language: "语言", hq: "总部地址", backups: "备份", updates: "软件更新", saved: "已保存", active: "状态", enabled: "可登录", disabled: "已停用",
       disable: "停用", enable: "启用", resetPassword: "重设密码", newPassword: "新密码(至少 8 位)", passwordReset: "密码已重设", actions: "操作",
     },
+    errors: {
+      kind: {
+        invalid: "输入有误：{detail}", not_found: "找不到该记录（{id}），请确认没有输错或已被删除", locked: "该记录已锁定，请改为登记更正并说明原因",
+        duplicate: "记录重复：{detail}", forbidden: "当前角色无权执行此操作，请联系站点负责人", crypto: "个人信息无法解密：站点密钥不符或数据损坏，请恢复与本数据库配套的站点密钥文件",
+        newer_schema: "数据库来自更新版本的 Siteline（版本 {found}，本机支持到 {supported}），请安装新版本", store_closed: "站点数据库已关闭，请重启 Siteline",
+        io: "无法读写文件 {path}", offline: "暂时连不上学分银行，数据已安全保存在本机", not_credit_bank: "连到的不是学分银行，请检查网络登录页或总部地址",
+        refused: "学分银行拒绝了请求（{code}）：{detail}", not_enrolled: "本机尚未在学分银行登记，请在同步中心用总部的登记码登记", database: "数据库出错：{detail}",
+        data_format: "数据格式有误：{detail}", signed_out: "请先登录", screen_locked: "长时间未操作已锁屏，请重新登录", update: "更新检查或安装失败：{detail}", internal: "出现内部错误：{detail}",
+      },
+      rule: {
+        required: "此项必填", too_long: "不能超过 {limit} 个字", name_empty: "姓名为空，请按身份证填写", name_too_long: "姓名不能超过 {limit} 个字，请缩短",
+        name_control_characters: "姓名含有无法识别的字符，请重新输入", score_range: "分数应为 0 到 100 的整数，不能是 {value}", level_range: "等级为 1 到 5，不能是 {value}",
+        out_of_range: "应为 {min} 到 {max} 之间的整数，不能是 {value}", unknown_word: "无法识别“{value}”，可选：{expected}", id_empty: "证件号码为空，请输入全部 18 位",
+        id_length: "身份证号应为 18 位，当前为 {found} 位，请对照证件核对", id_not_digit: "第 {position} 位应为数字，只有最后一位可以是 X", id_last_character: "最后一位应为数字或 X",
+        id_checksum: "校验位不符（可能有数字输错），请对照证件核对", id_birth_date: "第 7–14 位不是有效的出生日期（{date}）", folder_path: "请填写完整的文件夹路径，例如 /home/site/Documents",
+        document_number: "证件号码应为 5 到 20 位字母或数字，请核对", phone_empty: "手机号为空", phone_not_digits: "手机号只能包含数字", phone_format: "手机号应为 11 位，以 13–19 开头，请核对",
+        rubric_marked_twice: "评分项 {item} 重复评分", rubric_unknown_item: "评分项 {item} 不在本项目的评分表中", rubric_too_many_points: "评分项 {item} 最多 {max} 分，不能给 {points} 分",
+        rubric_not_critical: "评分项 {item} 不是否决项，不能判为未通过", rubric_unmarked: "评分项 {item} 尚未评分，请逐项评分后保存", certificate_empty: "证书编号为空",
+        certificate_letter: "证书编号应以 Y 或 S 开头", certificate_digits: "字母后应有 21 位数字，请对照证书核对", certificate_level: "第 16 位为等级，应为 1 到 5，不能是 {level}",
+      },
+      field: {
+        learner_id_number: "证件号码", learner_name: "姓名", learner_phone: "手机号", staff_display_name: "姓名", cohort_name: "班级名称", cohort_capacity: "班级人数",
+        assessment_score: "分数", assessment_rubric: "评分表", correction_reason: "更正原因", settings_backup_keep_days: "备份保留天数", settings_idle_minutes: "自动锁屏时间（分钟）",
+        export_dir: "导出文件夹", backup_dir: "备份文件夹", bundle_dir: "同步文件夹", certificate_number: "证书编号", level: "等级",
+      },
+    },
   },
   en: {
     app: { name: "Siteline training site", signOut: "Sign out" },
@@ -175,6 +201,32 @@ export const messages = {
     settings2: {
       language: "Language", hq: "HQ address", backups: "Backups", updates: "Updates", saved: "Saved", active: "Status", enabled: "Active", disabled: "Disabled",
       disable: "Disable", enable: "Enable", resetPassword: "Reset password", newPassword: "New password (8+ characters)", passwordReset: "Password reset", actions: "Actions",
+    },
+    errors: {
+      kind: {
+        invalid: "Check the input: {detail}", not_found: "Record {id} was not found; check it was not typed wrongly or removed", locked: "This record is locked; record a correction with a reason instead",
+        duplicate: "Duplicate: {detail}", forbidden: "Your role may not do this; ask a site manager", crypto: "Personal data cannot be opened: wrong site key or damaged data; restore the site key file that belongs to this database",
+        newer_schema: "The database is from a newer Siteline (schema {found}, this one knows up to {supported}); install the newer Siteline", store_closed: "The site database is closed; restart Siteline",
+        io: "File {path} could not be read or written", offline: "The credit bank cannot be reached right now; everything is saved on this computer", not_credit_bank: "The address answered but it is not the credit bank; sign in to the network or check the HQ address",
+        refused: "The credit bank refused ({code}): {detail}", not_enrolled: "This device is not enrolled with the credit bank; enrol it in the sync centre with a code from HQ", database: "Database error: {detail}",
+        data_format: "Data format error: {detail}", signed_out: "Sign in first", screen_locked: "The screen locked after being idle; sign in again", update: "The update could not be checked or installed: {detail}", internal: "Internal error: {detail}",
+      },
+      rule: {
+        required: "This is required", too_long: "At most {limit} characters", name_empty: "The name is empty; type the name as on the ID card", name_too_long: "The name is longer than {limit} characters; shorten it",
+        name_control_characters: "The name contains control characters; retype it", score_range: "A score is a whole number from 0 to 100, not {value}", level_range: "Levels run from 1 to 5, not {value}",
+        out_of_range: "A whole number from {min} to {max}, not {value}", unknown_word: "Unknown value “{value}”; use {expected}", id_empty: "The ID number is empty; type all 18 characters",
+        id_length: "An ID number has 18 characters, this one has {found}; check it against the card", id_not_digit: "Character {position} must be a digit; only the last may be X", id_last_character: "The last character must be a digit or X",
+        id_checksum: "The check character does not match (a digit is probably mistyped); check the number against the card", id_birth_date: "Characters 7–14 are not a real birth date ({date})", folder_path: "Give a full folder path, e.g. /home/site/Documents",
+        document_number: "A document number has 5 to 20 letters and digits; check it", phone_empty: "The mobile number is empty", phone_not_digits: "A mobile number has digits only", phone_format: "A mainland mobile number has 11 digits and starts with 13–19; check it",
+        rubric_marked_twice: "Item {item} is marked twice", rubric_unknown_item: "Item {item} is not in this programme's rubric", rubric_too_many_points: "Item {item} gives at most {max} points, not {points}",
+        rubric_not_critical: "Item {item} is not a critical item and cannot be failed", rubric_unmarked: "Item {item} has no mark; mark every item before saving", certificate_empty: "The certificate number is empty",
+        certificate_letter: "A certificate number starts with Y or S", certificate_digits: "After the letter a certificate number has exactly 21 digits; check it against the certificate", certificate_level: "Digit 16 is the level, 1 to 5, not {level}",
+      },
+      field: {
+        learner_id_number: "ID number", learner_name: "Name", learner_phone: "Mobile", staff_display_name: "Name", cohort_name: "Cohort name", cohort_capacity: "Capacity",
+        assessment_score: "Score", assessment_rubric: "Rubric", correction_reason: "Reason", settings_backup_keep_days: "Days to keep backups", settings_idle_minutes: "Idle lock (minutes)",
+        export_dir: "Export folder", backup_dir: "Backup folder", bundle_dir: "Sync file folder", certificate_number: "Certificate number", level: "Level",
+      },
     },
   },
 };

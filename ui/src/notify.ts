@@ -1,7 +1,9 @@
-// How a failed backend call is shown: the backend's message (what is wrong and what to do).
+// How a failed backend call is shown: the error in the user's language (see errors.ts).
 import { ElMessage } from "element-plus";
-import { isBackendError } from "./api";
+import { errorText } from "./errors";
+import { i18n } from "./i18n";
 
 export function showError(e: unknown) {
-  ElMessage.error(isBackendError(e) ? e.message : String(e));
+  const { t, te } = i18n.global;
+  ElMessage.error(errorText(e, (k, p) => t(k, p ?? {}), (k) => te(k)));
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use siteline_domain::Rule;
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -14,8 +16,10 @@ pub enum Error {
     Invalid {
         /// Dotted field name, e.g. `learner.id_number`.
         field: &'static str,
-        /// What is wrong and what to do.
+        /// What is wrong and what to do, in English.
         problem: String,
+        /// The rule broken, with its parameters, when it has one the UI can word itself.
+        rule: Option<Rule>,
     },
     /// A referenced record does not exist.
     #[error("{what} {id} was not found; check that it was not typed wrongly or removed")]
@@ -136,6 +140,16 @@ impl Error {
         Error::Invalid {
             field,
             problem: problem.to_string(),
+            rule: None,
+        }
+    }
+
+    /// A field that broke a rule the UI can word itself (see [`Rule`]).
+    pub fn rule(field: &'static str, rule: Rule) -> Self {
+        Error::Invalid {
+            field,
+            problem: rule.to_string(),
+            rule: Some(rule),
         }
     }
 
@@ -151,7 +165,7 @@ impl Error {
 impl From<siteline_domain::Error> for Error {
     fn from(e: siteline_domain::Error) -> Self {
         match e {
-            siteline_domain::Error::Invalid { field, problem } => Error::Invalid { field, problem },
+            siteline_domain::Error::Invalid { field, rule } => Error::rule(field, rule),
             siteline_domain::Error::Crypto(m) => Error::Crypto(m),
             siteline_domain::Error::Io { path, source } => Error::Io { path, source },
         }
@@ -160,9 +174,6 @@ impl From<siteline_domain::Error> for Error {
 
 impl From<siteline_proto::vocab::UnknownName> for Error {
     fn from(e: siteline_proto::vocab::UnknownName) -> Self {
-        Error::Invalid {
-            field: e.field,
-            problem: e.to_string(),
-        }
+        Error::rule(e.field, Rule::from(e))
     }
 }

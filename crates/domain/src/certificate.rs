@@ -2,7 +2,7 @@
 //! organisation code, 2-digit province, 6-digit site sequence, 2-digit year, level 1–5 and a
 //! 6-digit serial.
 
-use crate::{Error, Result};
+use crate::{Error, Result, Rule};
 
 /// The parts of a certificate number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,26 +31,17 @@ impl CertificateNumber {
         let mut chars = s.chars();
         let kind = chars
             .next()
-            .ok_or_else(|| Error::invalid(FIELD, "the number is empty"))?;
+            .ok_or_else(|| Error::rule(FIELD, Rule::CertificateEmpty))?;
         if kind != 'Y' && kind != 'S' {
-            return Err(Error::invalid(
-                FIELD,
-                "a certificate number starts with Y or S",
-            ));
+            return Err(Error::rule(FIELD, Rule::CertificateLetter));
         }
         let digits: &str = &s[1..];
         if digits.len() != 21 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::invalid(
-                FIELD,
-                "after the letter a certificate number has exactly 21 digits; check it against the certificate",
-            ));
+            return Err(Error::rule(FIELD, Rule::CertificateDigits));
         }
         let level = digits.as_bytes()[14] - b'0';
         if !(1..=5).contains(&level) {
-            return Err(Error::invalid(
-                FIELD,
-                format!("digit 16 is the level, 1 to 5, not {level}"),
-            ));
+            return Err(Error::rule(FIELD, Rule::CertificateLevel { level }));
         }
         Ok(CertificateNumber {
             kind,

@@ -1,6 +1,6 @@
 //! The domain's error: an input that breaks a rule, or a key that cannot seal or open.
 
-use std::fmt;
+use crate::Rule;
 
 /// Result alias of the domain crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -9,12 +9,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A value breaks a rule; nothing should be written.
-    #[error("{field}: {problem}")]
+    #[error("{field}: {rule}")]
     Invalid {
         /// Dotted field name, e.g. `learner.id_number`.
         field: &'static str,
-        /// What is wrong and what to do.
-        problem: String,
+        /// The rule broken, with its parameters.
+        rule: Rule,
     },
     /// Encrypting, decrypting or key handling failed.
     #[error("encryption: {0}")]
@@ -40,11 +40,8 @@ impl Error {
     }
 
     /// Shorthand for [`Error::Invalid`].
-    pub fn invalid(field: &'static str, problem: impl fmt::Display) -> Self {
-        Error::Invalid {
-            field,
-            problem: problem.to_string(),
-        }
+    pub fn rule(field: &'static str, rule: Rule) -> Self {
+        Error::Invalid { field, rule }
     }
 }
 
@@ -52,7 +49,17 @@ impl From<siteline_proto::vocab::UnknownName> for Error {
     fn from(e: siteline_proto::vocab::UnknownName) -> Self {
         Error::Invalid {
             field: e.field,
-            problem: e.to_string(),
+            rule: Rule::from(e),
+        }
+    }
+}
+
+impl From<siteline_proto::vocab::UnknownName> for Rule {
+    fn from(e: siteline_proto::vocab::UnknownName) -> Self {
+        Rule::UnknownWord {
+            what: e.what.into(),
+            value: e.value,
+            expected: e.expected.into(),
         }
     }
 }

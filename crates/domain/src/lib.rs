@@ -8,6 +8,7 @@
 //! - [`scores`]: scores, levels, rubrics and the pass rule; [`attendance`]: minutes and
 //!   eligibility; [`credits`]: exact credit amounts; [`certificate`]: certificate numbers.
 //! - [`crypto`]: sealing personal fields and blind indexes.
+//! - [`Rule`]: the rules an input can break, with their parameters, for the UI to word.
 //! - [`seed`]: the seed catalogue as a wire [`siteline_proto::catalogue::Catalogue`].
 
 pub mod attendance;
@@ -18,7 +19,9 @@ mod error;
 pub mod ids;
 pub mod person;
 pub mod resident_id;
+mod rule;
 pub mod scores;
 pub mod seed;
 
 pub use error::{Error, Result};
+pub use rule::Rule;

@@ -1,6 +1,6 @@
 //! Personal fields other than the ID number: names, mobile numbers and masked display.
 
-use crate::{Error, Result};
+use crate::{Error, Result, Rule};
 
 /// Longest name accepted, in characters (covers long transliterated names).
 pub const MAX_NAME_CHARS: usize = 50;
@@ -9,22 +9,18 @@ pub const MAX_NAME_CHARS: usize = 50;
 pub fn validate_name(field: &'static str, input: &str) -> Result<String> {
     let name = input.trim();
     if name.is_empty() {
-        return Err(Error::invalid(
-            field,
-            "the name is empty; type the name as on the ID card",
-        ));
+        return Err(Error::rule(field, Rule::NameEmpty));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             field,
-            format!("the name is longer than {MAX_NAME_CHARS} characters; shorten it"),
+            Rule::NameTooLong {
+                limit: MAX_NAME_CHARS as u32,
+            },
         ));
     }
     if name.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid(
-            field,
-            "the name contains control characters; retype it",
-        ));
+        return Err(Error::rule(field, Rule::NameControlCharacters));
     }
     Ok(name.to_string())
 }
@@ -36,16 +32,13 @@ pub fn validate_mobile(input: &str) -> Result<String> {
     let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     let digits = digits.strip_prefix("+86").unwrap_or(&digits).to_string();
     if digits.is_empty() {
-        return Err(Error::invalid(FIELD, "the mobile number is empty"));
+        return Err(Error::rule(FIELD, Rule::PhoneEmpty));
     }
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid(FIELD, "a mobile number has digits only"));
+        return Err(Error::rule(FIELD, Rule::PhoneNotDigits));
     }
     if digits.len() != 11 || !digits.starts_with('1') || digits.as_bytes()[1] < b'3' {
-        return Err(Error::invalid(
-            FIELD,
-            "a mainland mobile number has 11 digits and starts with 13–19; check it",
-        ));
+        return Err(Error::rule(FIELD, Rule::PhoneFormat));
     }
     Ok(digits)
 }

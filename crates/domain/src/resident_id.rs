@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::{Error, Result};
+use crate::{Error, Result, Rule};
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CODES: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
@@ -38,46 +38,34 @@ impl ResidentId {
             .collect::<String>()
             .to_uppercase();
         if normalized.is_empty() {
-            return Err(Error::invalid(
-                FIELD,
-                "the ID number is empty; type all 18 characters",
-            ));
+            return Err(Error::rule(FIELD, Rule::IdEmpty));
         }
         if normalized.chars().count() != 18 {
-            return Err(Error::invalid(
+            return Err(Error::rule(
                 FIELD,
-                format!(
-                    "an ID number has 18 characters, this one has {}; check it against the card",
-                    normalized.chars().count()
-                ),
+                Rule::IdLength {
+                    found: normalized.chars().count() as u32,
+                },
             ));
         }
         let bytes = normalized.as_bytes();
         if let Some(pos) = bytes[..17].iter().position(|b| !b.is_ascii_digit()) {
-            return Err(Error::invalid(
+            return Err(Error::rule(
                 FIELD,
-                format!(
-                    "character {} must be a digit; only the last may be X",
-                    pos + 1
-                ),
+                Rule::IdNotDigit {
+                    position: pos as u32 + 1,
+                },
             ));
         }
         let last = bytes[17] as char;
         if !(last.is_ascii_digit() || last == 'X') {
-            return Err(Error::invalid(
-                FIELD,
-                "the last character must be a digit or X",
-            ));
+            return Err(Error::rule(FIELD, Rule::IdLastCharacter));
         }
         let mut first17 = [0u8; 17];
         first17.copy_from_slice(&bytes[..17]);
         let expected = check_char(&first17);
         if expected != last {
-            return Err(Error::invalid(
-                FIELD,
-                "the check character does not match (a digit is probably mistyped); check the \
-                 number against the card",
-            ));
+            return Err(Error::rule(FIELD, Rule::IdChecksum));
         }
         let digits = |r: std::ops::Range<usize>| -> u32 {
             bytes[r].iter().fold(0, |n, b| n * 10 + u32::from(b - b'0'))
@@ -86,9 +74,11 @@ impl ResidentId {
         let birth_date = NaiveDate::from_ymd_opt(y as i32, m, d)
             .filter(|date| date.year() >= 1900)
             .ok_or_else(|| {
-                Error::invalid(
+                Error::rule(
                     FIELD,
-                    format!("characters 7–14 are not a real birth date ({y:04}-{m:02}-{d:02})"),
+                    Rule::IdBirthDate {
+                        date: format!("{y:04}-{m:02}-{d:02}"),
+                    },
                 )
             })?;
         let sex = if digits(16..17) % 2 == 1 {

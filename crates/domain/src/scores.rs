@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::{Error, Result, Rule};
 
 /// The pass mark for every component.
 pub const PASS_MARK: u8 = 60;
@@ -19,10 +19,7 @@ impl Score {
     /// Checks the range; `field` names the input in the error.
     pub fn new(field: &'static str, value: i64) -> Result<Self> {
         if !(0..=100).contains(&value) {
-            return Err(Error::invalid(
-                field,
-                format!("a score is a whole number from 0 to 100, not {value}"),
-            ));
+            return Err(Error::rule(field, Rule::ScoreRange { value }));
         }
         Ok(Score(value as u8))
     }
@@ -53,10 +50,7 @@ impl Level {
     /// Checks 1..=5.
     pub fn new(value: i64) -> Result<Self> {
         if !(1..=5).contains(&value) {
-            return Err(Error::invalid(
-                "level",
-                format!("levels run from 1 to 5, not {value}"),
-            ));
+            return Err(Error::rule("level", Rule::LevelRange { value }));
         }
         Ok(Level(value as u8))
     }
@@ -96,33 +90,37 @@ pub fn score_rubric(items: &[RubricItem], marks: &[RubricMark]) -> Result<Practi
     let mut critical_failed = false;
     for mark in marks {
         if marks.iter().filter(|m| m.item_id == mark.item_id).count() > 1 {
-            return Err(Error::invalid(
+            return Err(Error::rule(
                 FIELD,
-                format!("item {} is marked twice", mark.item_id),
+                Rule::RubricMarkedTwice {
+                    item: mark.item_id.clone(),
+                },
             ));
         }
         let Some(item) = items.iter().find(|i| i.id == mark.item_id) else {
-            return Err(Error::invalid(
+            return Err(Error::rule(
                 FIELD,
-                format!("item {} is not in this programme's rubric", mark.item_id),
+                Rule::RubricUnknownItem {
+                    item: mark.item_id.clone(),
+                },
             ));
         };
         if mark.points > item.max_points {
-            return Err(Error::invalid(
+            return Err(Error::rule(
                 FIELD,
-                format!(
-                    "item {} gives at most {} points, not {}",
-                    item.id, item.max_points, mark.points
-                ),
+                Rule::RubricTooManyPoints {
+                    item: item.id.clone(),
+                    max: item.max_points,
+                    points: mark.points,
+                },
             ));
         }
         if mark.failed && !item.critical {
-            return Err(Error::invalid(
+            return Err(Error::rule(
                 FIELD,
-                format!(
-                    "item {} is not a critical item and cannot be failed",
-                    item.id
-                ),
+                Rule::RubricNotCritical {
+                    item: item.id.clone(),
+                },
             ));
         }
         total += i64::from(mark.points);
@@ -132,12 +130,11 @@ pub fn score_rubric(items: &[RubricItem], marks: &[RubricMark]) -> Result<Practi
         .iter()
         .find(|i| !marks.iter().any(|m| m.item_id == i.id))
     {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             FIELD,
-            format!(
-                "item {} has no mark; mark every item before saving",
-                missing.id
-            ),
+            Rule::RubricUnmarked {
+                item: missing.id.clone(),
+            },
         ));
     }
     let total = Score::new(FIELD, total)?;

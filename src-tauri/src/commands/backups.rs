@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use tauri::State;
 
 use super::{Res, folder};
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::state::Shell;
 
 fn backup_dir(shell: &Shell, settings: &SiteSettings) -> PathBuf {
@@ -46,7 +46,7 @@ pub async fn back_up_now(shell: State<'_, Shell>, dir: Option<String>) -> Res<Ba
     shell.actor()?.require_manager("back up")?;
     let s = shell.db.call(|s| settings::get(s.conn())).await?;
     let dir = match dir.filter(|d| !d.trim().is_empty()) {
-        Some(d) => folder(&d, "backup folder")?,
+        Some(d) => folder(&d, "backup.dir")?,
         None => backup_dir(&shell, &s),
     };
     Ok(shell
@@ -97,6 +97,6 @@ pub async fn daily_backup(shell: &Shell) -> Res<Option<BackupFile>> {
     let path = shell.db_path.clone();
     tokio::task::spawn_blocking(move || backup::daily_of_file(&path, &dir, s.backup_keep_days))
         .await
-        .map_err(|e| CommandError::new("internal", e.to_string()))?
+        .map_err(|e| CommandError::new(ErrorKind::Internal, e.to_string()))?
         .map_err(Into::into)
 }

@@ -16,6 +16,8 @@ pub mod sync;
 use siteline_core::sync::engine;
 use std::path::PathBuf;
 
+use siteline_domain::Rule;
+
 use crate::error::CommandError;
 use crate::state::Shell;
 
@@ -23,16 +25,12 @@ use crate::state::Shell;
 pub type Res<T> = Result<T, CommandError>;
 
 /// A folder path the user typed, refused unless it is absolute.
-pub(crate) fn folder(dir: &str, what: &str) -> Res<PathBuf> {
+/// `field` names the input (`export.dir`, `backup.dir`, `bundle.dir`).
+pub(crate) fn folder(dir: &str, field: &'static str) -> Res<PathBuf> {
     let dir = dir.trim();
     let path = PathBuf::from(dir);
     if dir.is_empty() || !path.is_absolute() {
-        return Err(CommandError::new(
-            "invalid",
-            format!(
-                "{what}: give a full folder path, e.g. /home/site/Documents / 请填写完整的文件夹路径"
-            ),
-        ));
+        return Err(siteline_core::Error::rule(field, Rule::FolderPath).into());
     }
     Ok(path)
 }

@@ -55,7 +55,7 @@ pub async fn export_cohort(
     dir: String,
 ) -> Res<String> {
     shell.actor()?.require_manager("export reports")?;
-    let dir = folder(&dir, "export folder")?;
+    let dir = folder(&dir, "export.dir")?;
     Ok(shell
         .db
         .call(move |s| reports::export(s.conn(), cohort, format, &dir))

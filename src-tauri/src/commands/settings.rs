@@ -4,7 +4,7 @@ use siteline_core::store::settings::{self, SiteSettings};
 use tauri::{AppHandle, Runtime, State};
 
 use super::{Res, hq_url};
-use crate::error::CommandError;
+use crate::error::{CommandError, ErrorKind};
 use crate::state::Shell;
 use crate::updates::{self, UpdateInfo};
 
@@ -64,7 +64,10 @@ pub async fn install_update<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shel
     shell.actor()?.require_manager("install updates")?;
     let update = shell.pending_update().take().ok_or_else(|| {
         CommandError::new(
-            "not_found",
+            ErrorKind::NotFound {
+                what: "update".into(),
+                id: String::new(),
+            },
             "no update is waiting; check for updates first / 请先检查更新",
         )
     })?;

@@ -71,7 +71,7 @@ pub async fn set_hq_url(shell: State<'_, Shell>, url: String) -> Res<()> {
 #[tauri::command]
 pub async fn export_bundle(shell: State<'_, Shell>, dir: String) -> Res<String> {
     shell.actor()?.require_manager("export a sync bundle")?;
-    let dir = folder(&dir, "bundle folder")?;
+    let dir = folder(&dir, "bundle.dir")?;
     let identity = shell.identity()?;
     Ok(shell
         .db

@@ -439,7 +439,7 @@ async fn scenario(
     let mut wrong = id.clone();
     wrong.replace_range(17..18, if id.ends_with('0') { "1" } else { "0" });
     type_in(c, "learner-id", &wrong).await?;
-    text_becomes(c, "id-check", "check character").await?;
+    text_becomes(c, "id-check", "校验位不符").await?;
     type_in(c, "learner-id", &id).await?;
     text_becomes(c, "id-check", "✓").await?;
     type_in(c, "learner-phone", "13800138000").await?;

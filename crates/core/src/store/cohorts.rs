@@ -9,6 +9,7 @@ use siteline_proto::records::{self, Record};
 use super::actor::Actor;
 use super::{Site, audit, catalogue, learners, outbox};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId, SessionId, StaffId};
 use siteline_domain::person::validate_name;
 
@@ -99,9 +100,13 @@ pub fn create(site: &mut Site, actor: &Actor, new: &NewCohort) -> Result<CohortI
         ));
     }
     if !(1..=200).contains(&new.capacity) {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "cohort.capacity",
-            "capacity is from 1 to 200 learners",
+            Rule::OutOfRange {
+                min: 1,
+                max: 200,
+                value: i64::from(new.capacity),
+            },
         ));
     }
     let (tx, _) = site.write()?;

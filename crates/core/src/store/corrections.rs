@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::actor::Actor;
 use super::{audit, outbox};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 use siteline_domain::ids::CorrectionId;
 
 pub use siteline_proto::vocab::ReasonCode;
@@ -34,15 +35,12 @@ pub(crate) fn insert(
 ) -> Result<CorrectionId> {
     let text = reason.text.trim();
     if text.is_empty() {
-        return Err(Error::invalid(
-            "correction.reason",
-            "say why the record is corrected",
-        ));
+        return Err(Error::rule("correction.reason", Rule::Required));
     }
     if text.chars().count() > 500 {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "correction.reason",
-            "keep the reason under 500 characters",
+            Rule::TooLong { limit: 500 },
         ));
     }
     let id = CorrectionId::new();

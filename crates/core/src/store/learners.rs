@@ -11,6 +11,7 @@ use siteline_proto::records::{self, Record};
 use super::actor::Actor;
 use super::{Site, audit, outbox};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 use siteline_domain::crypto::SiteKeys;
 use siteline_domain::ids::{ConsentId, LearnerId};
 use siteline_domain::person::{mask_id, mask_mobile, tail, validate_mobile, validate_name};
@@ -93,10 +94,7 @@ fn check_id(id_type: IdType, input: &str) -> Result<CheckedId> {
             if !(5..=20).contains(&number.len())
                 || !number.bytes().all(|b| b.is_ascii_alphanumeric())
             {
-                return Err(Error::invalid(
-                    "learner.id_number",
-                    "a document number has 5 to 20 letters and digits; check it",
-                ));
+                return Err(Error::rule("learner.id_number", Rule::DocumentNumber));
             }
             Ok(CheckedId {
                 number,
@@ -138,6 +136,8 @@ pub struct IdCheck {
     pub valid: bool,
     /// What is wrong, if not.
     pub problem: Option<String>,
+    /// The rule the number breaks, for the form to word in the user's language.
+    pub rule: Option<Rule>,
     /// Birth date from the number.
     pub birth_date: Option<NaiveDate>,
     /// Sex from the number.
@@ -151,20 +151,25 @@ pub struct IdCheck {
 /// Checks an ID number as it is typed: checksum, data it encodes, duplicates.
 pub fn check_id_number(site: &Site, id_type: IdType, input: &str) -> Result<IdCheck> {
     match check_id(id_type, input) {
-        Err(e) => Ok(IdCheck {
-            valid: false,
-            problem: Some(match e {
-                Error::Invalid { problem, .. } => problem,
-                other => other.to_string(),
-            }),
-            birth_date: None,
-            sex: None,
-            minor: false,
-            duplicate: None,
-        }),
+        Err(e) => {
+            let (problem, rule) = match e {
+                Error::Invalid { problem, rule, .. } => (problem, rule),
+                other => (other.to_string(), None),
+            };
+            Ok(IdCheck {
+                valid: false,
+                problem: Some(problem),
+                rule,
+                birth_date: None,
+                sex: None,
+                minor: false,
+                duplicate: None,
+            })
+        }
         Ok(c) => Ok(IdCheck {
             valid: true,
             problem: None,
+            rule: None,
             birth_date: c.birth_date,
             sex: c.sex,
             minor: c

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::actor::Actor;
 use super::{Site, audit};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 
 /// The settings screen's values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,15 +71,23 @@ fn check_language(language: &str) -> Result<()> {
 pub fn update(site: &mut Site, actor: &Actor, new: &SiteSettings) -> Result<SiteSettings> {
     actor.require_manager("change settings")?;
     if !(1..=365).contains(&new.backup_keep_days) {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "settings.backup_keep_days",
-            "keep daily backups for 1 to 365 days",
+            Rule::OutOfRange {
+                min: 1,
+                max: 365,
+                value: i64::from(new.backup_keep_days),
+            },
         ));
     }
     if !(1..=240).contains(&new.idle_minutes) {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "settings.idle_minutes",
-            "the idle lock is 1 to 240 minutes",
+            Rule::OutOfRange {
+                min: 1,
+                max: 240,
+                value: i64::from(new.idle_minutes),
+            },
         ));
     }
     check_language(&new.language)?;

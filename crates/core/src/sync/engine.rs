@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::client::HqClient;
 use super::outgoing::next_batch;
-use super::status::note_quarantine;
+use super::status::{self, note_quarantine};
 use crate::store::db::Db;
 use crate::store::{Site, catalogue, hq, outbox};
 use crate::{Error, Result};
@@ -89,7 +89,7 @@ impl Engine {
         let error = result
             .as_ref()
             .err()
-            .map(|e| (e.kind().to_string(), e.to_string()));
+            .map(|e| (status::failure_kind(e), e.to_string()));
         if error.is_some() {
             self.verified.store(false, Ordering::Relaxed);
         }

@@ -6,8 +6,8 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::Result;
 use crate::store::{Site, outbox};
+use crate::{Error, Result};
 
 /// The sync state as the badge shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,7 +74,17 @@ pub struct SyncStatus {
     pub quarantined: u64,
 }
 
-/// Turns an error kind and detail into words for a site manager.
+/// The kind a failed pass is recorded under: the error's kind, except that a refusal by HQ is
+/// recorded under HQ's own `code` (`device_revoked`, `stale_timestamp`…), so the words shown
+/// never depend on HQ's message text.
+pub fn failure_kind(e: &Error) -> String {
+    match e {
+        Error::Refused { code, .. } => format!("refused:{code}"),
+        other => other.kind().to_string(),
+    }
+}
+
+/// Turns a recorded failure kind and detail into words for a site manager.
 pub fn explain(kind: &str, detail: &str, at: Option<DateTime<Utc>>) -> Problem {
     let (zh, en) = match kind {
         "offline" => (
@@ -89,15 +99,19 @@ pub fn explain(kind: &str, detail: &str, at: Option<DateTime<Utc>>) -> Problem {
             "本机尚未在学分银行登记。请向总部索取登记码,在同步中心完成登记。",
             "This device is not enrolled with the credit bank. Ask HQ for an enrolment code and enrol it in the sync centre.",
         ),
-        "refused" if detail.contains("device_revoked") || detail.contains("revoked") => (
+        "refused:device_revoked" | "refused:unknown_device" => (
             "总部已停用本机。请联系总部获取新的登记码。",
             "HQ has revoked this device. Contact HQ for a new enrolment code.",
         ),
-        "refused" if detail.contains("clock") => (
+        "refused:stale_timestamp" => (
             "本机时间与总部相差过大。请校正电脑时间后再同步。",
             "This computer's clock is too far from HQ's. Correct the clock and sync again.",
         ),
-        "refused" => (
+        "refused:unsupported_protocol" => (
+            "学分银行已升级,本机的 Siteline 版本过旧。请在设置中检查更新,或向总部索取新版本。",
+            "The credit bank has moved on and this Siteline is too old. Check for updates in settings, or ask HQ for the new version.",
+        ),
+        k if k == "refused" || k.starts_with("refused:") => (
             "学分银行拒绝了这次同步。请把下面的说明告诉总部。",
             "The credit bank refused this sync. Pass the detail below to HQ.",
         ),
@@ -107,7 +121,7 @@ pub fn explain(kind: &str, detail: &str, at: Option<DateTime<Utc>>) -> Problem {
         ),
     };
     Problem {
-        kind: kind.into(),
+        kind: kind.split(':').next().unwrap_or(kind).into(),
         zh: zh.into(),
         en: en.into(),
         detail: detail.into(),
@@ -254,5 +268,38 @@ pub fn record_status(site: &Site, record: Uuid) -> Result<RecordSync> {
         Ok(RecordSync::Pending)
     } else {
         Ok(RecordSync::Synced)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_worded_by_hqs_code_never_by_its_message() {
+        let refused = |code: &str, message: &str| Error::Refused {
+            code: code.into(),
+            message: message.into(),
+        };
+        // HQ's message about a bad signature happens to mention a revoked key and the clock:
+        // the words must still be the generic refusal, not "device revoked" or "fix the clock".
+        let e = refused(
+            "bad_signature",
+            "signed with a revoked key, check the clock",
+        );
+        let p = explain(&failure_kind(&e), &e.to_string(), None);
+        assert_eq!(p.kind, "refused");
+        assert!(p.en.starts_with("The credit bank refused"), "{}", p.en);
+        // The code alone decides, whatever the message says.
+        let e = refused("stale_timestamp", "时间戳超出窗口");
+        let p = explain(&failure_kind(&e), &e.to_string(), None);
+        assert!(p.en.contains("clock"), "{}", p.en);
+        let e = refused("device_revoked", "");
+        assert!(explain(&failure_kind(&e), "", None).zh.contains("停用"));
+        let e = refused("unsupported_protocol", "update Siteline");
+        assert!(explain(&failure_kind(&e), "", None).en.contains("too old"));
+        // Errors that are not refusals keep their own kind.
+        let e = Error::Network("timed out".into());
+        assert_eq!(explain(&failure_kind(&e), "", None).kind, "offline");
     }
 }

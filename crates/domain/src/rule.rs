@@ -1,0 +1,212 @@
+//! The rules an input can break, each with the values the message needs, so a screen can word
+//! it in the user's language (the UI has a Chinese and an English text per rule) while logs
+//! and tests read the English [`Display`](std::fmt::Display). Exported to TypeScript.
+
+use serde::Serialize;
+
+/// A broken rule and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Rule {
+    /// Nothing was typed where something is required.
+    Required,
+    /// Longer than `limit` characters.
+    TooLong {
+        /// Most characters allowed.
+        limit: u32,
+    },
+    /// A person's name left empty.
+    NameEmpty,
+    /// A person's name longer than `limit` characters.
+    NameTooLong {
+        /// Most characters allowed.
+        limit: u32,
+    },
+    /// A name contains control characters.
+    NameControlCharacters,
+    /// A score outside 0–100.
+    ScoreRange {
+        /// What was given.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        value: i64,
+    },
+    /// A skill level outside 1–5.
+    LevelRange {
+        /// What was given.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        value: i64,
+    },
+    /// A number outside `min..=max`.
+    OutOfRange {
+        /// Smallest allowed.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        min: i64,
+        /// Largest allowed.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        max: i64,
+        /// What was given.
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        value: i64,
+    },
+    /// A word that is not one of a vocabulary's (a mark, a component…).
+    UnknownWord {
+        /// What kind of word, e.g. `component`.
+        what: String,
+        /// What was given.
+        value: String,
+        /// The words accepted.
+        expected: String,
+    },
+    /// An ID number left empty.
+    IdEmpty,
+    /// A resident ID number that is not 18 characters long.
+    IdLength {
+        /// How many characters it has.
+        found: u32,
+    },
+    /// A resident ID number with a non-digit among its first 17 characters.
+    IdNotDigit {
+        /// 1-based position of the first bad character.
+        position: u32,
+    },
+    /// A resident ID number whose last character is neither a digit nor X.
+    IdLastCharacter,
+    /// A resident ID number whose check character does not match (a mistyped digit).
+    IdChecksum,
+    /// A resident ID number whose characters 7–14 are not a real birth date.
+    IdBirthDate {
+        /// The date as the number spells it.
+        date: String,
+    },
+    /// A folder typed as a relative path or left empty.
+    FolderPath,
+    /// A passport or other document number that is not 5–20 letters and digits.
+    DocumentNumber,
+    /// A mobile number left empty.
+    PhoneEmpty,
+    /// A mobile number with something other than digits.
+    PhoneNotDigits,
+    /// A mobile number that is not 11 digits starting 13–19.
+    PhoneFormat,
+    /// A rubric item marked twice.
+    RubricMarkedTwice {
+        /// The item.
+        item: String,
+    },
+    /// A rubric mark for an item the programme's rubric does not have.
+    RubricUnknownItem {
+        /// The item.
+        item: String,
+    },
+    /// More points than a rubric item gives.
+    RubricTooManyPoints {
+        /// The item.
+        item: String,
+        /// Most points it gives.
+        max: u8,
+        /// Points given.
+        points: u8,
+    },
+    /// A non-critical rubric item marked as failed.
+    RubricNotCritical {
+        /// The item.
+        item: String,
+    },
+    /// A rubric item left without a mark.
+    RubricUnmarked {
+        /// The item.
+        item: String,
+    },
+    /// A certificate number left empty.
+    CertificateEmpty,
+    /// A certificate number that does not start with Y or S.
+    CertificateLetter,
+    /// A certificate number without exactly 21 digits after its letter.
+    CertificateDigits,
+    /// A certificate number whose level digit is not 1–5.
+    CertificateLevel {
+        /// The digit found.
+        level: u8,
+    },
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::Required => f.write_str("nothing was given; fill it in"),
+            Rule::TooLong { limit } => {
+                write!(f, "longer than {limit} characters; shorten it")
+            }
+            Rule::NameEmpty => f.write_str("the name is empty; type the name as on the ID card"),
+            Rule::NameTooLong { limit } => {
+                write!(f, "the name is longer than {limit} characters; shorten it")
+            }
+            Rule::NameControlCharacters => {
+                f.write_str("the name contains control characters; retype it")
+            }
+            Rule::ScoreRange { value } => {
+                write!(f, "a score is a whole number from 0 to 100, not {value}")
+            }
+            Rule::LevelRange { value } => write!(f, "levels run from 1 to 5, not {value}"),
+            Rule::OutOfRange { min, max, value } => {
+                write!(f, "a whole number from {min} to {max}, not {value}")
+            }
+            Rule::UnknownWord {
+                what,
+                value,
+                expected,
+            } => write!(f, "unknown {what} {value:?}; use {expected}"),
+            Rule::IdEmpty => f.write_str("the ID number is empty; type all 18 characters"),
+            Rule::IdLength { found } => write!(
+                f,
+                "an ID number has 18 characters, this one has {found}; check it against the card"
+            ),
+            Rule::IdNotDigit { position } => write!(
+                f,
+                "character {position} must be a digit; only the last may be X"
+            ),
+            Rule::IdLastCharacter => f.write_str("the last character must be a digit or X"),
+            Rule::IdChecksum => f.write_str(
+                "the check character does not match (a digit is probably mistyped); check the \
+                 number against the card",
+            ),
+            Rule::IdBirthDate { date } => {
+                write!(f, "characters 7–14 are not a real birth date ({date})")
+            }
+            Rule::FolderPath => f.write_str(
+                "give a full folder path, e.g. /home/site/Documents / 请填写完整的文件夹路径",
+            ),
+            Rule::DocumentNumber => {
+                f.write_str("a document number has 5 to 20 letters and digits; check it")
+            }
+            Rule::PhoneEmpty => f.write_str("the mobile number is empty"),
+            Rule::PhoneNotDigits => f.write_str("a mobile number has digits only"),
+            Rule::PhoneFormat => f.write_str(
+                "a mainland mobile number has 11 digits and starts with 13–19; check it",
+            ),
+            Rule::RubricMarkedTwice { item } => write!(f, "item {item} is marked twice"),
+            Rule::RubricUnknownItem { item } => {
+                write!(f, "item {item} is not in this programme's rubric")
+            }
+            Rule::RubricTooManyPoints { item, max, points } => {
+                write!(f, "item {item} gives at most {max} points, not {points}")
+            }
+            Rule::RubricNotCritical { item } => {
+                write!(f, "item {item} is not a critical item and cannot be failed")
+            }
+            Rule::RubricUnmarked { item } => {
+                write!(f, "item {item} has no mark; mark every item before saving")
+            }
+            Rule::CertificateEmpty => f.write_str("the number is empty"),
+            Rule::CertificateLetter => f.write_str("a certificate number starts with Y or S"),
+            Rule::CertificateDigits => f.write_str(
+                "after the letter a certificate number has exactly 21 digits; check it against \
+                 the certificate",
+            ),
+            Rule::CertificateLevel { level } => {
+                write!(f, "digit 16 is the level, 1 to 5, not {level}")
+            }
+        }
+    }
+}
