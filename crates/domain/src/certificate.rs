@@ -54,6 +54,38 @@ impl CertificateNumber {
         })
     }
 
+    /// A new 职业技能等级证书 number: kind `Y`, the evaluation organisation's 4-digit code, the
+    /// site's 2-digit province and its sequence, the 2-digit year, the level and the serial
+    /// within the series. The result parses back to itself; a part that does not fit its
+    /// width is refused.
+    pub fn issue(
+        organisation: &str,
+        province: &str,
+        site_sequence: u32,
+        year: u8,
+        level: u8,
+        serial: u32,
+    ) -> Result<Self> {
+        let n = CertificateNumber {
+            kind: 'Y',
+            organisation: organisation.into(),
+            province: province.into(),
+            site_sequence: format!("{site_sequence:06}"),
+            year: year % 100,
+            level,
+            serial: format!("{serial:06}"),
+        };
+        Self::parse(&n.format())
+    }
+
+    /// The series a serial counts within: everything before the level digit.
+    pub fn series(&self) -> String {
+        format!(
+            "{}{}{}{}{:02}",
+            self.kind, self.organisation, self.province, self.site_sequence, self.year
+        )
+    }
+
     /// Formats the number back.
     pub fn format(&self) -> String {
         format!(
@@ -86,6 +118,18 @@ mod tests {
             ("0001", "44", 26, 5)
         );
         assert_eq!(n.format(), "Y000144000123265000042");
+    }
+
+    #[test]
+    fn an_issued_number_parses_back_and_an_oversized_part_is_refused() {
+        let n = CertificateNumber::issue("0001", "44", 123, 26, 5, 42).unwrap();
+        assert_eq!(n.format(), "Y000144000123265000042");
+        assert_eq!(n.series(), "Y00014400012326");
+        assert_eq!(CertificateNumber::parse(&n.format()).unwrap(), n);
+        assert!(CertificateNumber::issue("0001", "44", 1_000_000, 26, 5, 1).is_err());
+        assert!(CertificateNumber::issue("0001", "44", 1, 26, 5, 1_000_000).is_err());
+        assert!(CertificateNumber::issue("0001", "44", 1, 26, 6, 1).is_err());
+        assert!(CertificateNumber::issue("01", "44", 1, 26, 5, 1).is_err());
     }
 
     #[test]

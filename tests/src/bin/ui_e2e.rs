@@ -541,24 +541,32 @@ async fn scenario(
     )
     .await?;
     c.refresh().await?;
+    // The demo's 40-learner session (01:00) is found by its cohort, not by its place in the
+    // list: before 01:00 this hour's session is listed first.
     let end = Instant::now() + Duration::from_secs(20);
-    let rolls = loop {
-        let rolls = c
-            .find_all(Locator::Css("[data-testid='start-roll']"))
-            .await?;
-        if rolls.len() >= 2 {
-            break rolls;
+    let roll = loop {
+        let mut found = None;
+        for card in c
+            .find_all(Locator::Css("[data-testid='today-session']"))
+            .await?
+        {
+            if card.text().await?.contains("示范班") {
+                found = Some(
+                    card.find(Locator::Css("[data-testid='start-roll']"))
+                        .await?,
+                );
+                break;
+            }
+        }
+        if let Some(roll) = found {
+            break roll;
         }
         if Instant::now() > end {
-            bail!(
-                "the demo session is not on Today ({} sessions shown)",
-                rolls.len()
-            );
+            bail!("the demo session is not on Today");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    // Sessions are listed by start time: the demo's (01:00) comes before this hour's.
-    rolls[0].click().await?;
+    roll.click().await?;
     el(c, "roll-table").await?;
     let mut times = Vec::new();
     for i in 0..40 {

@@ -3,7 +3,9 @@
 //! validation is stored as quarantined with a reason, still acknowledged, and never blocks the
 //! queue. Outcome claims are accredited here, in the same transaction.
 
+use chrono::Datelike;
 use rusqlite::{OptionalExtension, Transaction, params};
+use siteline_domain::certificate::CertificateNumber;
 use siteline_domain::crypto::SiteKeys;
 use siteline_domain::resident_id::ResidentId;
 use siteline_domain::scores::{Score, score_rubric};
@@ -587,20 +589,24 @@ fn record_decision(
     Ok(())
 }
 
-/// Y + organisation 0001 (the credit bank) + province + 6-digit site sequence + 2-digit year
-/// + level + 6-digit serial per site and year: the 职业技能等级证书 layout.
+/// The next certificate number of the site's series: Y, organisation 0001 (the credit bank),
+/// province, 6-digit site sequence, 2-digit year, level and a 6-digit serial per series (the
+/// 职业技能等级证书 layout), issued by the domain's `CertificateNumber`, which sites parse with.
 fn certificate_number(tx: &Transaction<'_>, site: Uuid, level: u8) -> Result<String> {
-    let (province, seq): (String, i64) = tx.query_row(
+    let (province, seq): (String, u32) = tx.query_row(
         "SELECT province, seq FROM site WHERE id = ?1",
         [site],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let year = now().format("%y").to_string();
-    let prefix = format!("Y0001{province}{seq:06}{year}");
-    let serial: i64 = tx.query_row(
+    let year = (now().year() % 100) as u8;
+    let series = CertificateNumber::issue(ISSUER, &province, seq, year, level, 0)?.series();
+    let serial: u32 = tx.query_row(
         "SELECT count(*) + 1 FROM certificate WHERE substr(number, 1, 15) = ?1",
-        [&prefix],
+        [&series],
         |r| r.get(0),
     )?;
-    Ok(format!("{prefix}{level}{serial:06}"))
+    Ok(CertificateNumber::issue(ISSUER, &province, seq, year, level, serial)?.format())
 }
+
+/// The evaluation organisation code of the credit bank itself.
+const ISSUER: &str = "0001";
