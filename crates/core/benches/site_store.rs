@@ -13,9 +13,8 @@ use siteline_core::store::backup;
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
 use siteline_core::store::reports::{self, ReportFormat};
-use siteline_core::store::staff::{self, NewStaff};
 use siteline_core::store::{catalogue, outbox, progress, review};
-use siteline_core::{Role, Site, demo};
+use siteline_core::{Site, demo};
 use siteline_domain::ids::{CohortId, LearnerId};
 use siteline_domain::scores::{Component, RubricMark};
 
@@ -59,27 +58,7 @@ fn main() {
     let path = dir.path().join("bench-site.db");
     let mut site = Site::open(&path).unwrap();
     let mut rng = Rng(0x5173_11e5);
-    let manager = staff::create_first_manager(
-        &mut site,
-        &NewStaff {
-            username: "manager".into(),
-            display_name: "站长".into(),
-            role: Role::SiteManager,
-            password: "bench-password".into(),
-        },
-    )
-    .unwrap();
-    let instructor = staff::create_staff(
-        &mut site,
-        &manager,
-        &NewStaff {
-            username: "teacher".into(),
-            display_name: "老师".into(),
-            role: Role::Instructor,
-            password: "bench-password".into(),
-        },
-    )
-    .unwrap();
+    let (manager, instructor) = demo::staff(&mut site).unwrap();
 
     // Learners.
     let t = Instant::now();
