@@ -470,3 +470,35 @@ async fn a_row_with_a_misspelt_field_is_quarantined_naming_the_field_and_the_que
     assert_eq!(again.acked_through, fresh.last().unwrap().seq);
     assert!(again.quarantined.is_empty());
 }
+
+#[tokio::test]
+async fn an_update_of_an_append_only_event_is_quarantined_and_changes_nothing() {
+    let hq = Hq::new();
+    let code = hq.site("GD-SZ-001");
+    let mut site = SiteApp::new();
+    let device = Device::new(site.device_id());
+    hq.enrol(&code, &device).await;
+    let learners: Vec<_> = (0..1).map(|n| site.learner(n)).collect();
+    site.completed("maternity-L5-v1", &learners, 80);
+    let mut rows = site.rows();
+    // A tampered client turns a roll-call mark into an "update" (rewriting attendance).
+    let mark = rows
+        .iter_mut()
+        .find(|r| r.entity == siteline_proto::Entity::AttendanceEvent)
+        .unwrap();
+    mark.op = siteline_proto::Op::Update;
+    let mark_id = mark.record_id;
+    let (status, ack) = hq.send(device.push(&rows)).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    let ack: PushAck = serde_json::from_value(ack).unwrap();
+    assert_eq!(ack.quarantined.len(), 1, "{:?}", ack.quarantined);
+    assert_eq!(ack.quarantined[0].record_id, mark_id);
+    assert!(
+        ack.quarantined[0]
+            .reason
+            .contains("attendance_event records cannot be updated"),
+        "{}",
+        ack.quarantined[0].reason
+    );
+    assert_eq!(ack.acked_through, rows.last().unwrap().seq);
+}

@@ -324,7 +324,11 @@ impl std::fmt::Display for RecordError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RecordError::Operation { entity, op } => {
-                write!(f, "a {} record cannot be {}d", entity.as_str(), op.as_str())
+                let done = match op {
+                    Op::Insert => "inserted",
+                    Op::Update => "updated",
+                };
+                write!(f, "{} records cannot be {done}", entity.as_str())
             }
             RecordError::Payload(e) => write!(f, "{e}"),
         }

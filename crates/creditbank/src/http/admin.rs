@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use siteline_proto::catalogue::Catalogue;
 use uuid::Uuid;
 
@@ -91,23 +91,51 @@ async fn revoke_device(
     State(s): State<AppState>,
     h: HeaderMap,
     Path(id): Path<Uuid>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<Revoked>> {
     check_admin(&s, &h)?;
     s.store(move |st| st.revoke_device(id)).await?;
-    Ok(Json(serde_json::json!({ "revoked": id })))
+    Ok(Json(Revoked { revoked: id }))
+}
+
+/// Answer to a device revocation.
+#[derive(Serialize)]
+struct Revoked {
+    /// The device revoked.
+    revoked: Uuid,
+}
+
+/// Answer to publishing a catalogue.
+#[derive(Serialize)]
+struct Published {
+    /// The catalogue's version label.
+    version: String,
+    /// False when that version was already published (nothing changed).
+    published: bool,
+}
+
+/// Answer to resolving a quarantined row.
+#[derive(Serialize)]
+struct Resolved {
+    /// Always true: the row is marked resolved.
+    resolved: bool,
+}
+
+/// Answer to reversing a credit posting.
+#[derive(Serialize)]
+struct Reversed {
+    /// The negative posting made.
+    reversal_posting_id: i64,
 }
 
 async fn publish_catalogue(
     State(s): State<AppState>,
     h: HeaderMap,
     Json(doc): Json<Catalogue>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<Published>> {
     check_admin(&s, &h)?;
     let version = doc.version.clone();
-    let new = s.store(move |st| st.publish_catalogue(&doc)).await?;
-    Ok(Json(
-        serde_json::json!({ "version": version, "published": new }),
-    ))
+    let published = s.store(move |st| st.publish_catalogue(&doc)).await?;
+    Ok(Json(Published { version, published }))
 }
 
 async fn list_quarantine(
@@ -128,11 +156,11 @@ async fn resolve_quarantine(
     h: HeaderMap,
     Path((device, epoch, seq)): Path<(Uuid, u32, u64)>,
     Json(r): Json<Resolution>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<Resolved>> {
     check_admin(&s, &h)?;
     s.store(move |st| st.resolve_quarantine(device, epoch, seq, &r.note))
         .await?;
-    Ok(Json(serde_json::json!({ "resolved": true })))
+    Ok(Json(Resolved { resolved: true }))
 }
 
 async fn account(
@@ -149,8 +177,10 @@ async fn reverse_posting(
     h: HeaderMap,
     Path(id): Path<i64>,
     Json(r): Json<Resolution>,
-) -> Result<Json<serde_json::Value>> {
+) -> Result<Json<Reversed>> {
     check_admin(&s, &h)?;
-    let reversal = s.store(move |st| st.reverse_posting(id, &r.note)).await?;
-    Ok(Json(serde_json::json!({ "reversal_posting_id": reversal })))
+    let reversal_posting_id = s.store(move |st| st.reverse_posting(id, &r.note)).await?;
+    Ok(Json(Reversed {
+        reversal_posting_id,
+    }))
 }
