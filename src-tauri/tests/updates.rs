@@ -136,7 +136,7 @@ async fn a_signed_update_from_hq_is_accepted_and_a_tampered_one_refused() {
     std::fs::write(&stored, &altered).unwrap();
     let update = updates::check(app.handle(), &url).await.unwrap().unwrap();
     let err = updates::download(&update).await.unwrap_err();
-    assert_eq!(err.kind.name(), "update");
+    assert_eq!(err.kind, siteline_desktop_lib::error::ErrorKind::Update);
     assert!(
         err.message.to_lowercase().contains("signature"),
         "{}",
