@@ -15,8 +15,9 @@ pub enum ErrorKind {
     Invalid {
         /// Dotted field name, e.g. `learner.id_number`.
         field: String,
-        /// The rule broken, when it has its own words in the UI.
-        rule: Option<Rule>,
+        /// The rule broken, when it has its own words in the UI (boxed: most errors have none,
+        /// and it keeps every command's `Result` small).
+        rule: Option<Box<Rule>>,
     },
     /// A record that does not exist.
     NotFound {
@@ -91,7 +92,7 @@ impl From<&siteline_core::Error> for ErrorKind {
         match e {
             E::Invalid { field, rule, .. } => ErrorKind::Invalid {
                 field: (*field).into(),
-                rule: rule.clone(),
+                rule: rule.clone().map(Box::new),
             },
             E::NotFound { what, id } => ErrorKind::NotFound {
                 what: (*what).into(),

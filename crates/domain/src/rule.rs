@@ -118,6 +118,62 @@ pub enum Rule {
         /// The item.
         item: String,
     },
+    /// A wrong sign-in name or password (which one is not said).
+    SignInWrong,
+    /// A disabled account tried to sign in or act.
+    AccountDisabled,
+    /// A password shorter than `limit` characters.
+    PasswordTooShort {
+        /// Fewest characters allowed.
+        limit: u32,
+    },
+    /// A sign-in name with spaces in it, or none.
+    UsernameOneWord,
+    /// The first account of a site is not a site manager.
+    FirstAccountManager,
+    /// A site manager tried to disable their own account.
+    CannotDisableSelf,
+    /// Disabling the last active site manager.
+    LastManager,
+    /// A cohort's last day before its first.
+    EndBeforeStart,
+    /// A cohort's status moved backwards.
+    StatusBackwards {
+        /// The current status.
+        from: String,
+        /// The status asked for.
+        to: String,
+    },
+    /// A cohort at capacity.
+    CohortFull {
+        /// The cohort's name.
+        name: String,
+        /// Its places.
+        capacity: u32,
+    },
+    /// A session ending at or before its start.
+    SessionEndsBeforeStart,
+    /// A session longer than `hours`.
+    SessionTooLong {
+        /// Most hours allowed.
+        hours: u32,
+    },
+    /// A session's unit that is not part of the cohort's programme.
+    UnitNotInProgramme {
+        /// The unit.
+        unit: String,
+    },
+    /// A roll-call mark for a learner not enrolled in the session's cohort.
+    NotEnrolledInCohort,
+    /// A mark's time outside the session.
+    OutsideSession {
+        /// The mark's time.
+        at: String,
+        /// The session's start.
+        from: String,
+        /// The session's end.
+        to: String,
+    },
     /// A certificate number left empty.
     CertificateEmpty,
     /// A certificate number that does not start with Y or S.
@@ -197,6 +253,45 @@ impl std::fmt::Display for Rule {
             }
             Rule::RubricUnmarked { item } => {
                 write!(f, "item {item} has no mark; mark every item before saving")
+            }
+            Rule::SignInWrong => f.write_str("the sign-in name or password is wrong; try again"),
+            Rule::AccountDisabled => f.write_str("this account is disabled; ask the site manager"),
+            Rule::PasswordTooShort { limit } => {
+                write!(f, "a password needs at least {limit} characters")
+            }
+            Rule::UsernameOneWord => f.write_str("a sign-in name is one word with no spaces"),
+            Rule::FirstAccountManager => f.write_str("the first account must be a site manager"),
+            Rule::CannotDisableSelf => {
+                f.write_str("you cannot disable your own account; ask another site manager")
+            }
+            Rule::LastManager => f.write_str(
+                "the site needs at least one active site manager; add another before disabling \
+                 this one",
+            ),
+            Rule::EndBeforeStart => f.write_str("the last day is before the first day"),
+            Rule::StatusBackwards { from, to } => write!(
+                f,
+                "a {from} cohort cannot become {to}; status only moves forward"
+            ),
+            Rule::CohortFull { name, capacity } => write!(
+                f,
+                "{name} is full ({capacity} places); raise its capacity or use another cohort"
+            ),
+            Rule::SessionEndsBeforeStart => f.write_str("a session must end after it starts"),
+            Rule::SessionTooLong { hours } => {
+                write!(f, "a session lasts at most {hours} hours; split it")
+            }
+            Rule::UnitNotInProgramme { unit } => {
+                write!(f, "unit {unit} is not part of this cohort's programme")
+            }
+            Rule::NotEnrolledInCohort => f.write_str(
+                "the learner is not enrolled in this session's cohort; enrol them first",
+            ),
+            Rule::OutsideSession { at, from, to } => {
+                write!(
+                    f,
+                    "{at} is outside the session ({from} – {to}); check the time"
+                )
             }
             Rule::CertificateEmpty => f.write_str("the number is empty"),
             Rule::CertificateLetter => f.write_str("a certificate number starts with Y or S"),

@@ -15,7 +15,8 @@ message: string, } & ({ "kind": "invalid", "params": {
  */
 field: string, 
 /**
- * The rule broken, when it has its own words in the UI.
+ * The rule broken, when it has its own words in the UI (boxed: most errors have none,
+ * and it keeps every command's `Result` small).
  */
 rule: Rule | null, } } | { "kind": "not_found", "params": { 
 /**

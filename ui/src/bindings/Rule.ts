@@ -83,7 +83,47 @@ item: string, } | { "rule": "rubric_unmarked",
 /**
  * The item.
  */
-item: string, } | { "rule": "certificate_empty" } | { "rule": "certificate_letter" } | { "rule": "certificate_digits" } | { "rule": "certificate_level", 
+item: string, } | { "rule": "sign_in_wrong" } | { "rule": "account_disabled" } | { "rule": "password_too_short", 
+/**
+ * Fewest characters allowed.
+ */
+limit: number, } | { "rule": "username_one_word" } | { "rule": "first_account_manager" } | { "rule": "cannot_disable_self" } | { "rule": "last_manager" } | { "rule": "end_before_start" } | { "rule": "status_backwards", 
+/**
+ * The current status.
+ */
+from: string, 
+/**
+ * The status asked for.
+ */
+to: string, } | { "rule": "cohort_full", 
+/**
+ * The cohort's name.
+ */
+name: string, 
+/**
+ * Its places.
+ */
+capacity: number, } | { "rule": "session_ends_before_start" } | { "rule": "session_too_long", 
+/**
+ * Most hours allowed.
+ */
+hours: number, } | { "rule": "unit_not_in_programme", 
+/**
+ * The unit.
+ */
+unit: string, } | { "rule": "not_enrolled_in_cohort" } | { "rule": "outside_session", 
+/**
+ * The mark's time.
+ */
+at: string, 
+/**
+ * The session's start.
+ */
+from: string, 
+/**
+ * The session's end.
+ */
+to: string, } | { "rule": "certificate_empty" } | { "rule": "certificate_letter" } | { "rule": "certificate_digits" } | { "rule": "certificate_level", 
 /**
  * The digit found.
  */

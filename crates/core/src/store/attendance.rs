@@ -11,6 +11,7 @@ use super::actor::Actor;
 use super::corrections::{self, Reason};
 use super::{Site, audit, cohorts, outbox};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 use siteline_domain::attendance::{AttendanceKind, SessionStatus, fold_session};
 use siteline_domain::ids::{AttendanceEventId, CorrectionId, LearnerId, SessionId};
 
@@ -119,21 +120,17 @@ fn insert_event(
         .prepare_cached("SELECT 1 FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2")?
         .exists(params![s.cohort_id, learner])?;
     if !enrolled {
-        return Err(Error::invalid(
-            "attendance.learner",
-            format!("learner {learner} is not enrolled in this session's cohort; enrol them first"),
-        ));
+        return Err(Error::rule("attendance.learner", Rule::NotEnrolledInCohort));
     }
     let (kind, at) = to_event(m, s);
     if at < s.starts_at - SLACK || at > s.ends_at + SLACK {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "attendance.at",
-            format!(
-                "{} is outside the session ({} – {}); check the time",
-                at.format("%Y-%m-%d %H:%M"),
-                s.starts_at.format("%H:%M"),
-                s.ends_at.format("%H:%M")
-            ),
+            Rule::OutsideSession {
+                at: at.format("%Y-%m-%d %H:%M").to_string(),
+                from: s.starts_at.format("%H:%M").to_string(),
+                to: s.ends_at.format("%H:%M").to_string(),
+            },
         ));
     }
     let id = AttendanceEventId::new();

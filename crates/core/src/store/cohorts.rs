@@ -15,6 +15,9 @@ use siteline_domain::person::validate_name;
 
 pub use siteline_proto::vocab::CohortStatus;
 
+/// Longest session, in hours.
+pub const MAX_SESSION_HOURS: u32 = 12;
+
 /// A cohort to open.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -94,10 +97,7 @@ pub fn create(site: &mut Site, actor: &Actor, new: &NewCohort) -> Result<CohortI
     actor.require_manager("open cohorts")?;
     let name = validate_name("cohort.name", &new.name)?;
     if new.end_date < new.start_date {
-        return Err(Error::invalid(
-            "cohort.end_date",
-            "the last day is before the first day",
-        ));
+        return Err(Error::rule("cohort.end_date", Rule::EndBeforeStart));
     }
     if !(1..=200).contains(&new.capacity) {
         return Err(Error::rule(
@@ -163,13 +163,12 @@ pub fn set_status(
     let (tx, _) = site.write()?;
     let current = get(&tx, cohort)?.status;
     if to <= current {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "cohort.status",
-            format!(
-                "a {} cohort cannot become {}; status only moves forward",
-                current.as_str(),
-                to.as_str()
-            ),
+            Rule::StatusBackwards {
+                from: current.as_str().into(),
+                to: to.as_str().into(),
+            },
         ));
     }
     tx.execute(
@@ -253,12 +252,12 @@ pub fn enrol(
         });
     }
     if c.enrolled >= c.capacity {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "enrolment.cohort",
-            format!(
-                "{} is full ({} places); raise its capacity or use another cohort",
-                c.name, c.capacity
-            ),
+            Rule::CohortFull {
+                name: c.name.clone(),
+                capacity: c.capacity,
+            },
         ));
     }
     let id = EnrolmentId::new();
@@ -299,15 +298,14 @@ pub fn schedule_session(
     new: &NewSession,
 ) -> Result<SessionId> {
     if new.ends_at <= new.starts_at {
-        return Err(Error::invalid(
-            "session.ends_at",
-            "a session must end after it starts",
-        ));
+        return Err(Error::rule("session.ends_at", Rule::SessionEndsBeforeStart));
     }
-    if new.ends_at - new.starts_at > chrono::Duration::hours(12) {
-        return Err(Error::invalid(
+    if new.ends_at - new.starts_at > chrono::Duration::hours(i64::from(MAX_SESSION_HOURS)) {
+        return Err(Error::rule(
             "session.ends_at",
-            "a session lasts at most 12 hours; split it",
+            Rule::SessionTooLong {
+                hours: MAX_SESSION_HOURS,
+            },
         ));
     }
     let (tx, _) = site.write()?;
@@ -325,9 +323,9 @@ pub fn schedule_session(
             )?
             .exists(params![c.programme_version_id, unit])?;
         if !in_programme {
-            return Err(Error::invalid(
+            return Err(Error::rule(
                 "session.unit_id",
-                format!("unit {unit} is not part of this cohort's programme"),
+                Rule::UnitNotInProgramme { unit: unit.clone() },
             ));
         }
     }

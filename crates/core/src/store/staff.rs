@@ -11,6 +11,7 @@ use siteline_proto::records::{self, Record};
 use super::actor::{Actor, Role};
 use super::{Site, audit, outbox};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 use siteline_domain::ids::StaffId;
 use siteline_domain::person::validate_name;
 
@@ -34,10 +35,7 @@ pub struct NewStaff {
 /// Creates the first site manager on a fresh site; refused once any account exists.
 pub fn create_first_manager(site: &mut Site, new: &NewStaff) -> Result<Actor> {
     if new.role != Role::SiteManager {
-        return Err(Error::invalid(
-            "staff.role",
-            "the first account must be a site manager",
-        ));
+        return Err(Error::rule("staff.role", Rule::FirstAccountManager));
     }
     let exists: bool = site.conn.prepare("SELECT 1 FROM staff_user")?.exists([])?;
     if exists {
@@ -58,10 +56,7 @@ pub fn create_staff(site: &mut Site, actor: &Actor, new: &NewStaff) -> Result<Ac
 fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Result<Actor> {
     let username = new.username.trim();
     if username.is_empty() || username.chars().any(char::is_whitespace) {
-        return Err(Error::invalid(
-            "staff.username",
-            "a sign-in name is one word with no spaces",
-        ));
+        return Err(Error::rule("staff.username", Rule::UsernameOneWord));
     }
     let display_name = validate_name("staff.display_name", &new.display_name)?;
     let hash = hash_password(&new.password)?;
@@ -109,9 +104,11 @@ fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Resul
 
 fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "staff.password",
-            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
+            Rule::PasswordTooShort {
+                limit: MIN_PASSWORD_CHARS as u32,
+            },
         ));
     }
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
@@ -126,10 +123,7 @@ fn hash_password(password: &str) -> Result<String> {
 pub fn set_active(site: &mut Site, actor: &Actor, staff: StaffId, active: bool) -> Result<()> {
     actor.require_manager("manage users")?;
     if !active && staff == actor.id {
-        return Err(Error::invalid(
-            "staff.active",
-            "you cannot disable your own account; ask another site manager",
-        ));
+        return Err(Error::rule("staff.active", Rule::CannotDisableSelf));
     }
     let (tx, _) = site.write()?;
     let row: Option<(String, String, String)> = tx
@@ -153,10 +147,7 @@ pub fn set_active(site: &mut Site, actor: &Actor, staff: StaffId, active: bool) 
         |r| r.get(0),
     )?;
     if managers == 0 {
-        return Err(Error::invalid(
-            "staff.active",
-            "the site needs at least one active site manager; add another before disabling this one",
-        ));
+        return Err(Error::rule("staff.active", Rule::LastManager));
     }
     let record = records::StaffUser {
         username: username.clone(),
@@ -219,12 +210,7 @@ pub fn sign_in(conn: &Connection, username: &str, password: &str) -> Result<Acto
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let refused = || {
-        Error::invalid(
-            "sign_in",
-            "the sign-in name or password is wrong; try again",
-        )
-    };
+    let refused = || Error::rule("sign_in", Rule::SignInWrong);
     let Some((id, role, hash, active)) = row else {
         return Err(refused());
     };
@@ -233,10 +219,7 @@ pub fn sign_in(conn: &Connection, username: &str, password: &str) -> Result<Acto
         .verify_password(password.as_bytes(), &parsed)
         .map_err(|_| refused())?;
     if !active {
-        return Err(Error::invalid(
-            "sign_in",
-            "this account is disabled; ask the site manager",
-        ));
+        return Err(Error::rule("sign_in", Rule::AccountDisabled));
     }
     let role = Role::parse(&role).ok_or_else(|| Error::invalid("staff.role", role))?;
     Ok(Actor { id, role })
@@ -253,7 +236,7 @@ pub fn actor(conn: &Connection, id: StaffId) -> Result<Actor> {
             id,
             role: Role::parse(&role).ok_or_else(|| Error::invalid("staff.role", role))?,
         }),
-        Some((_, false)) => Err(Error::invalid("staff", "this account is disabled")),
+        Some((_, false)) => Err(Error::rule("staff", Rule::AccountDisabled)),
         None => Err(Error::not_found("staff member", id)),
     }
 }
