@@ -90,17 +90,18 @@ pub fn cohort_outcomes(
     programme_version_id: &str,
 ) -> Result<HashMap<EnrolmentId, EnrolmentOutcome>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT e.id,
-                (SELECT d.status FROM outcome_claim oc JOIN hq_decision d ON d.claim_id = oc.id
-                  WHERE oc.enrolment_id = e.id ORDER BY d.hq_seq DESC LIMIT 1),
-                (SELECT d.reason FROM outcome_claim oc JOIN hq_decision d ON d.claim_id = oc.id
-                  WHERE oc.enrolment_id = e.id ORDER BY d.hq_seq DESC LIMIT 1),
+        "SELECT e.id, d.status, d.reason,
                 (SELECT coalesce(sum(hc.credits_tenths), 0) FROM outcome_claim oc
                    JOIN hq_credit hc ON hc.claim_id = oc.id WHERE oc.enrolment_id = e.id),
                 (SELECT cert.number FROM hq_certificate cert
                   WHERE cert.learner_id = e.learner_id AND cert.programme_version_id = ?2
                     AND cert.status = 'valid' ORDER BY cert.hq_seq DESC LIMIT 1)
-         FROM enrolment e WHERE e.cohort_id = ?1",
+         FROM enrolment e
+         -- The latest decision on the enrolment's claims, found once per enrolment.
+         LEFT JOIN hq_decision d ON d.claim_id = (
+             SELECT d2.claim_id FROM outcome_claim oc JOIN hq_decision d2 ON d2.claim_id = oc.id
+              WHERE oc.enrolment_id = e.id ORDER BY d2.hq_seq DESC LIMIT 1)
+         WHERE e.cohort_id = ?1",
     )?;
     let rows = stmt.query_map(params![cohort, programme_version_id], |r| {
         let status: Option<String> = r.get(1)?;
@@ -185,4 +186,49 @@ pub fn learner_credits(conn: &Connection, learner: Uuid) -> Result<LearnerCredit
         credits_tenths,
         certificates,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Site;
+
+    #[test]
+    fn a_cohort_shows_the_latest_decision_on_each_enrolment_and_nothing_for_the_others() {
+        let mut site = Site::open_in_memory().unwrap();
+        let (m, i) = crate::demo::staff(&mut site).unwrap();
+        let people: Vec<_> = (0..2)
+            .map(|n| crate::demo::register(&mut site, &m, n).unwrap())
+            .collect();
+        let (cohort, enrolments) =
+            crate::demo::complete_cohort(&mut site, &m, &i, "maternity-L5-v1", &people, 80)
+                .unwrap();
+        let claim: Uuid = site
+            .conn()
+            .query_row(
+                "SELECT id FROM outcome_claim WHERE enrolment_id = ?1",
+                [enrolments[0]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let decision = |status, reason: &str| Decision {
+            claim_id: claim,
+            learner_id: people[0].0,
+            status,
+            reason: reason.into(),
+            credits_tenths: 0,
+            account_no: None,
+            programme_version_id: "maternity-L5-v1".into(),
+        };
+        let (tx, _) = site.write().unwrap();
+        record_decision(&tx, &decision(DecisionStatus::NeedsInfo, "缺少"), 5).unwrap();
+        record_decision(&tx, &decision(DecisionStatus::Accredited, ""), 9).unwrap();
+        tx.commit().unwrap();
+        let outcomes = cohort_outcomes(site.conn(), cohort, "maternity-L5-v1").unwrap();
+        let first = &outcomes[&enrolments[0]];
+        assert_eq!(first.status, Some(DecisionStatus::Accredited));
+        // An empty reason is no reason.
+        assert_eq!(first.reason, None);
+        assert_eq!(outcomes[&enrolments[1]], EnrolmentOutcome::default());
+    }
 }
