@@ -24,7 +24,7 @@ pub struct Component {
 pub struct ClaimFacts<'a> {
     /// The programme version claimed.
     pub programme: &'a ProgrammeVersion,
-    /// Minutes attended, computed at the site from attendance events.
+    /// Minutes attended, recomputed by HQ from the roll-call marks it holds.
     pub attended_minutes: i64,
     /// Theory result.
     pub theory: Option<Component>,
@@ -61,7 +61,8 @@ impl Outcome {
     }
 }
 
-fn zh(component: &str) -> &'static str {
+/// A component's Chinese name.
+pub(crate) fn zh(component: &str) -> &'static str {
     match component {
         "theory" => "理论",
         "practical" => "实操",

@@ -283,12 +283,12 @@ async fn hq_applies_its_own_rules_to_a_claim_whatever_the_site_says() {
     let l = site.learner(7);
     site.completed("housekeeping-L5-v1", &[l], 60);
     let mut rows = site.rows();
-    // The claim says 89.9% of 96 h (5178 of 5760 minutes), below the 90% HQ requires.
+    // The claim says 99,999 minutes; HQ counts the roll calls it received: 96 h.
     let claim = rows
         .iter_mut()
         .find(|r| r.entity == siteline_proto::Entity::OutcomeClaim)
         .unwrap();
-    claim.payload["attended_minutes"] = 5178.into();
+    claim.payload["attended_minutes"] = 99_999.into();
     hq.send(device.push(&rows)).await;
     let (_, page) = hq.send(device.pull(0)).await;
     let decision = page["changes"]
@@ -298,12 +298,12 @@ async fn hq_applies_its_own_rules_to_a_claim_whatever_the_site_says() {
         .find(|c| c["kind"] == "decision")
         .unwrap()
         .clone();
-    assert_eq!(decision["payload"]["status"], "rejected");
+    assert_eq!(decision["payload"]["status"], "needs_info");
     assert!(
         decision["payload"]["reason"]
             .as_str()
             .unwrap()
-            .contains("86.3 h of 96 h"),
+            .contains("总部按收到的点名记录计为 96.0 小时"),
         "{decision}"
     );
     assert_eq!(

@@ -10,6 +10,23 @@ use serde::{Deserialize, Serialize};
 
 pub use siteline_proto::vocab::AttendanceKind;
 
+/// Longest session, in hours: the site refuses a longer one and HQ quarantines it.
+pub const MAX_SESSION_HOURS: u32 = 12;
+
+/// How far before a session's start or after its end a mark's time may lie.
+pub const MARK_SLACK: chrono::Duration = chrono::Duration::hours(2);
+
+/// A session's window is possible: it ends after it starts and lasts at most
+/// [`MAX_SESSION_HOURS`].
+pub fn session_window_ok(start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    end > start && end - start <= chrono::Duration::hours(i64::from(MAX_SESSION_HOURS))
+}
+
+/// A mark's time lies within the session's window, give or take [`MARK_SLACK`].
+pub fn mark_time_ok(start: DateTime<Utc>, end: DateTime<Utc>, at: DateTime<Utc>) -> bool {
+    at >= start - MARK_SLACK && at <= end + MARK_SLACK
+}
+
 /// A learner's standing in one session after all its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

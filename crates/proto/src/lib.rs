@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The sync protocol version this build speaks; sent in the `Siteline-Protocol` header.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// Version 3: claims may name the claim they replace, HQ signs its answers, and every
+/// request (pulls and bundles too) is signed by the device.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The kinds of site record that travel in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -255,6 +255,10 @@ pub struct OutcomeClaim {
     pub attended_minutes: i64,
     /// The current attempt of each component, as evidence.
     pub attempt_ids: Vec<Uuid>,
+    /// The earlier claim of the same enrolment this one replaces, after HQ answered it
+    /// `needs_info` or `rejected` and the site fixed the records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<Uuid>,
 }
 
 /// A correction naming the record it corrects (`correction`, insert; append-only).
@@ -426,6 +430,7 @@ mod tests {
             programme_version_id: "maternity-L5-v1".into(),
             attended_minutes: 7200,
             attempt_ids: vec![Uuid::now_v7()],
+            replaces: None,
         })
     }
 

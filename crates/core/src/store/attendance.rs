@@ -12,11 +12,8 @@ use super::corrections::{self, Reason};
 use super::{Site, audit, cohorts, outbox};
 use crate::{Error, Result};
 use siteline_domain::Rule;
-use siteline_domain::attendance::{AttendanceKind, SessionStatus, fold_session};
+use siteline_domain::attendance::{AttendanceKind, SessionStatus, fold_session, mark_time_ok};
 use siteline_domain::ids::{AttendanceEventId, CorrectionId, LearnerId, SessionId};
-
-/// How far before the start or after the end a mark's time may lie.
-const SLACK: chrono::Duration = chrono::Duration::hours(2);
 
 /// What the instructor marks on the roll-call screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +120,7 @@ fn insert_event(
         return Err(Error::rule("attendance.learner", Rule::NotEnrolledInCohort));
     }
     let (kind, at) = to_event(m, s);
-    if at < s.starts_at - SLACK || at > s.ends_at + SLACK {
+    if !mark_time_ok(s.starts_at, s.ends_at, at) {
         return Err(Error::rule(
             "attendance.at",
             Rule::OutsideSession {

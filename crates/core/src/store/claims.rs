@@ -1,7 +1,7 @@
 //! Outcome claims: what the site asks HQ to accredit for a learner who completed a
 //! programme. A claim is immutable once submitted; HQ's decision comes back by sync.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use siteline_proto::records::{self, Record};
 
@@ -44,12 +44,18 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
         return Err(Error::not_found("enrolment", enrolment));
     };
     let refuse = |problem: String| Error::invalid("claim", problem);
-    if line.claimed {
-        return Err(Error::Duplicate {
-            what: "claim",
-            detail: "a claim for this enrolment was already submitted".into(),
-        });
-    }
+    // A claim HQ answered needs_info or rejected can be made again once the records are
+    // fixed: the new claim names the one it replaces.
+    let replaces = match latest(&tx, enrolment)? {
+        None => None,
+        Some(_) if line.claimed => {
+            return Err(Error::Duplicate {
+                what: "claim",
+                detail: "a claim for this enrolment was already submitted and is waiting for HQ or accredited".into(),
+            });
+        }
+        Some(earlier) => Some(earlier),
+    };
     if !line.eligible {
         return Err(refuse(format!(
             "{} attended {} of {} required hours, below the programme's minimum; record the missing attendance first",
@@ -98,10 +104,21 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
         programme_version_id: table.programme.id.clone(),
         attended_minutes: line.attended_minutes,
         attempt_ids: attempt_ids.iter().map(|a| a.0).collect(),
+        replaces: replaces.map(|c| c.0),
     };
     outbox::append(&tx, id.0, &Record::OutcomeClaim(record))?;
     tx.commit()?;
     Ok(id)
+}
+
+/// The enrolment's latest claim.
+fn latest(conn: &Connection, enrolment: EnrolmentId) -> Result<Option<ClaimId>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM outcome_claim WHERE enrolment_id = ?1 ORDER BY submitted_at DESC, rowid DESC LIMIT 1",
+        )?
+        .query_row([enrolment], |r| r.get(0))
+        .optional()?)
 }
 
 /// Claims of an enrolment.

@@ -15,8 +15,7 @@ use siteline_domain::person::validate_name;
 
 pub use siteline_proto::vocab::CohortStatus;
 
-/// Longest session, in hours.
-pub const MAX_SESSION_HOURS: u32 = 12;
+pub use siteline_domain::attendance::MAX_SESSION_HOURS;
 
 /// A cohort to open.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -83,7 +83,8 @@ pub struct EnrolmentOutcome {
     pub certificate: Option<String>,
 }
 
-/// HQ's word on every enrolment of a cohort that HQ has answered about.
+/// HQ's word on every enrolment of a cohort: the decision on its latest claim, credits and
+/// certificate.
 pub fn cohort_outcomes(
     conn: &Connection,
     cohort: CohortId,
@@ -97,10 +98,10 @@ pub fn cohort_outcomes(
                   WHERE cert.learner_id = e.learner_id AND cert.programme_version_id = ?2
                     AND cert.status = 'valid' ORDER BY cert.hq_seq DESC LIMIT 1)
          FROM enrolment e
-         -- The latest decision on the enrolment's claims, found once per enrolment.
+         -- HQ's decision on the enrolment's latest claim (none yet while a re-claim waits).
          LEFT JOIN hq_decision d ON d.claim_id = (
-             SELECT d2.claim_id FROM outcome_claim oc JOIN hq_decision d2 ON d2.claim_id = oc.id
-              WHERE oc.enrolment_id = e.id ORDER BY d2.hq_seq DESC LIMIT 1)
+             SELECT oc.id FROM outcome_claim oc WHERE oc.enrolment_id = e.id
+              ORDER BY oc.submitted_at DESC, oc.rowid DESC LIMIT 1)
          WHERE e.cohort_id = ?1",
     )?;
     let rows = stmt.query_map(params![cohort, programme_version_id], |r| {

@@ -45,7 +45,8 @@ pub struct LearnerProgress {
     pub results: ComponentResults,
     /// Against the pass rule.
     pub status: PassStatus,
-    /// An outcome claim was submitted.
+    /// An outcome claim waits for HQ or was accredited (false again after HQ answers
+    /// `needs_info` or `rejected`, so the learner can be claimed again).
     pub claimed: bool,
     /// HQ's decision on the claim (`accredited`, `needs_info`, `rejected`), once synced.
     pub hq_status: Option<DecisionStatus>,
@@ -124,7 +125,13 @@ pub fn cohort_progress(conn: &Connection, cohort: CohortId) -> Result<CohortProg
             ),
             status: pass_status(programme.level, &res),
             results: res,
-            claimed,
+            // Claimed: a claim waits for HQ or was accredited. After needs_info or rejected
+            // the learner can be claimed again.
+            claimed: claimed
+                && !matches!(
+                    hq.status,
+                    Some(DecisionStatus::NeedsInfo | DecisionStatus::Rejected)
+                ),
             hq_status: hq.status,
             hq_reason: hq.reason,
             credits_tenths: hq.credits_tenths,

@@ -3,12 +3,14 @@
 //! validation is stored as quarantined with a reason, still acknowledged, and never blocks the
 //! queue. Outcome claims are judged in the same transaction (`claims`).
 
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
+use siteline_domain::attendance::{MAX_SESSION_HOURS, mark_time_ok, session_window_ok};
 use siteline_domain::crypto::SiteKeys;
 use siteline_domain::resident_id::ResidentId;
 use siteline_domain::scores::score_rubric;
 use siteline_proto::catalogue::ProgrammeVersion;
-use siteline_proto::records::{self, AttemptUpdate, Marks, Record};
+use siteline_proto::records::{self, AttemptUpdate, Marks, Record, SessionUpdate};
 use siteline_proto::sync::{HqChange, PushAck, QuarantineNotice, QuarantinedRow};
 use siteline_proto::vocab::IdType;
 use siteline_proto::{OutboxRow, PushBatch};
@@ -66,7 +68,24 @@ pub(crate) fn push(
     }
     let mut quarantined = Vec::new();
     for row in &fresh {
-        let outcome = apply_row(tx, keys, device, row);
+        // Each row under its own savepoint: a row that makes the database fail (a duplicate
+        // id, a number out of range) is rolled back alone and quarantined; the batch goes on.
+        // A quarantined row leaves nothing behind but its own record: whatever it wrote
+        // before it was refused is rolled back with the savepoint.
+        tx.execute_batch("SAVEPOINT row")?;
+        let outcome = match apply_row(tx, keys, device, row) {
+            Err(Applied::Fail(e)) if !is_fatal(&e) => {
+                tracing::warn!(device = %device.id, seq = row.seq, error = %e, "row quarantined by a database error");
+                Err(Applied::Quarantine(format!(
+                    "总部无法保存此记录({e}),请联系总部 / HQ could not store this row ({e}); contact HQ"
+                )))
+            }
+            other => other,
+        };
+        if outcome.is_err() {
+            tx.execute_batch("ROLLBACK TO row")?;
+        }
+        tx.execute_batch("RELEASE row")?;
         let (status, reason) = match outcome {
             Ok(()) => ("applied", None),
             Err(Applied::Quarantine(reason)) => ("quarantined", Some(reason)),
@@ -85,7 +104,7 @@ pub(crate) fn push(
             row.entity.as_str(),
             row.op.as_str(),
             row.record_id,
-            row.payload.to_string(),
+            stored_payload(row).to_string(),
             row.recorded_at,
             now(),
             status,
@@ -125,6 +144,40 @@ pub(crate) fn push(
         already_had: (batch.rows.len() - fresh.len()) as u32,
         quarantined,
     })
+}
+
+/// What HQ keeps of a row: the payload as received, minus the resident ID number, which HQ
+/// turns into its blind index and never stores.
+pub(crate) fn stored_payload(row: &OutboxRow) -> serde_json::Value {
+    let mut payload = row.payload.clone();
+    if row.entity == siteline_proto::Entity::Learner
+        && let Some(fields) = payload.as_object_mut()
+    {
+        fields.remove("id_number");
+    }
+    payload
+}
+
+/// A database failure that concerns the whole store (disk full, I/O error, corruption, a lock
+/// held too long) fails the batch so the device retries it; any other error is about the row.
+fn is_fatal(e: &Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    matches!(
+        e,
+        Error::Storage(rusqlite::Error::SqliteFailure(f, _)) if matches!(
+            f.code,
+            DiskFull
+                | SystemIoFailure
+                | DatabaseCorrupt
+                | NotADatabase
+                | DatabaseBusy
+                | DatabaseLocked
+                | OutOfMemory
+                | CannotOpen
+                | ReadOnly
+                | PermissionDenied
+        )
+    )
 }
 
 fn check_shape(device: &DeviceInfo, batch: &PushBatch) -> Result<()> {
@@ -227,16 +280,124 @@ fn apply_row(
         Record::AssessmentAttempt(a) => attempt(tx, device, row.record_id, a),
         Record::AttemptUpdate(u) => attempt_update(tx, device, row.record_id, u),
         Record::OutcomeClaim(c) => claims::claim(tx, device, row.record_id, c),
-        // Consents, staff, cohort and session changes, attendance events and corrections are
-        // kept as received.
-        Record::Consent(_)
-        | Record::StaffUser(..)
-        | Record::CohortUpdate(_)
-        | Record::Session(_)
-        | Record::SessionUpdate(_)
-        | Record::AttendanceEvent(_)
-        | Record::Correction(_) => Ok(()),
+        Record::Session(s) => session(tx, device, row.record_id, s),
+        Record::SessionUpdate(SessionUpdate::Closed { closed_at, .. }) => {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE session SET closed_at = coalesce(closed_at, ?3)
+                     WHERE record_id = ?1 AND site_id = ?2",
+                )?
+                .execute(params![row.record_id, device.site_id, closed_at])?;
+            if n == 0 {
+                return q("关闭的课次总部尚未收到 / the closed session is one HQ has not received");
+            }
+            Ok(())
+        }
+        Record::AttendanceEvent(e) => attendance(tx, device, row.record_id, e),
+        Record::Correction(c) => {
+            tx.prepare_cached(
+                "INSERT INTO correction (record_id, site_id, entity, target_id) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![row.record_id, device.site_id, c.entity.as_str(), c.target_id])?;
+            Ok(())
+        }
+        // Consents, staff and cohort status changes are kept as received.
+        Record::Consent(_) | Record::StaffUser(..) | Record::CohortUpdate(_) => Ok(()),
     }
+}
+
+fn session(
+    tx: &Transaction<'_>,
+    device: &DeviceInfo,
+    record_id: Uuid,
+    s: &records::Session,
+) -> Result<(), Applied> {
+    if !session_window_ok(s.starts_at, s.ends_at) {
+        return q(format!(
+            "课次时间不合理(须在开始之后结束,且不超过 {MAX_SESSION_HOURS} 小时)/ the session's times are impossible (it must end after it starts and last at most {MAX_SESSION_HOURS} h)"
+        ));
+    }
+    let known = tx
+        .prepare_cached("SELECT 1 FROM cohort WHERE record_id = ?1 AND site_id = ?2")?
+        .exists(params![s.cohort_id, device.site_id])?;
+    if !known {
+        return q(
+            "课次引用的培训班总部尚未收到 / the session refers to a cohort HQ has not received",
+        );
+    }
+    tx.prepare_cached(
+        "INSERT INTO session (record_id, site_id, cohort_id, starts_at, ends_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![record_id, device.site_id, s.cohort_id, s.starts_at, s.ends_at])?;
+    Ok(())
+}
+
+/// A roll-call mark counts at HQ only if it is for a session and an enrolled learner HQ holds,
+/// at a time within the session, and, once the session is closed, only as a manager's
+/// correction HQ also holds.
+fn attendance(
+    tx: &Transaction<'_>,
+    device: &DeviceInfo,
+    record_id: Uuid,
+    e: &records::AttendanceEvent,
+) -> Result<(), Applied> {
+    type Window = (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Uuid);
+    let session: Option<Window> = tx
+        .prepare_cached(
+            "SELECT starts_at, ends_at, closed_at, cohort_id FROM session WHERE record_id = ?1 AND site_id = ?2",
+        )?
+        .query_row(params![e.session_id, device.site_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((starts, ends, closed, cohort)) = session else {
+        return q("点名引用的课次总部尚未收到 / the mark refers to a session HQ has not received");
+    };
+    let enrolled = tx
+        .prepare_cached(
+            "SELECT 1 FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2 AND site_id = ?3",
+        )?
+        .exists(params![cohort, e.learner_id, device.site_id])?;
+    if !enrolled {
+        return q(
+            "点名的学员未报名该培训班 / the learner marked is not enrolled in the session's cohort",
+        );
+    }
+    if !mark_time_ok(starts, ends, e.at) {
+        return q(format!(
+            "点名时间 {at} 不在课次时间内 / the mark's time {at} is outside the session",
+            at = e.at.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    if closed.is_some() {
+        let corrected = match e.correction_id {
+            Some(c) => tx
+                .prepare_cached(
+                    "SELECT 1 FROM correction WHERE record_id = ?1 AND site_id = ?2 AND entity = 'attendance_event'",
+                )?
+                .exists(params![c, device.site_id])?,
+            None => false,
+        };
+        if !corrected {
+            return q(
+                "课次关闭后记录的点名不计入,须由站点负责人登记更正 / a mark recorded after the session was closed does not count unless a site manager records it as a correction",
+            );
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO attendance (record_id, site_id, session_id, learner_id, kind, at, correction_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        record_id,
+        device.site_id,
+        e.session_id,
+        e.learner_id,
+        e.kind.as_str(),
+        e.at,
+        e.correction_id
+    ])?;
+    Ok(())
 }
 
 fn learner(
@@ -271,6 +432,11 @@ fn learner(
                 "INSERT INTO learner (record_id, site_id, account_id, name, id_masked) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![record_id, device.site_id, account, name, l.id_masked],
             )?;
+        }
+        Some(Some(old)) if account.is_some_and(|new| new != old) => {
+            return q(
+                "学员的学分账户不能由站点更改;如身份证号有误,请联系总部审核 / a site cannot move a learner to another credit account; if the ID number was wrong, ask HQ to review it",
+            );
         }
         Some(old) => {
             tx.execute(

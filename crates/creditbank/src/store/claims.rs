@@ -4,7 +4,9 @@
 //! site to pull. Runs inside the push's transaction.
 
 use chrono::Datelike;
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
+use siteline_domain::attendance::{AttendanceKind, fold_session, hours_text};
 use siteline_domain::certificate::CertificateNumber;
 use siteline_domain::scores::Score;
 use siteline_proto::catalogue::ProgrammeVersion;
@@ -18,85 +20,284 @@ use super::sqlite::{log_change, now};
 use crate::accreditation::{self, ClaimFacts, Component, Outcome};
 use crate::{Error, Result};
 
-/// Stores the claim, judges it and records the outcome.
+/// Stores the claim, judges it from HQ's own records and records the outcome.
 pub(crate) fn claim(
     tx: &Transaction<'_>,
     device: &DeviceInfo,
     record_id: Uuid,
     c: &records::OutcomeClaim,
 ) -> Result<(), Applied> {
-    let (enrolment, learner, pv_id, minutes) = (
-        c.enrolment_id,
-        c.learner_id,
-        c.programme_version_id.as_str(),
-        c.attended_minutes,
-    );
+    let pv_id = c.programme_version_id.as_str();
     let Some(programme) = programme(tx, pv_id)? else {
         return q(format!(
             "培训项目版本 {pv_id} 不在已发布的目录中 / programme version {pv_id} is not in any published catalogue"
         ));
     };
-    let account: Option<Option<i64>> = tx
+    tx.prepare_cached(
+        "INSERT INTO claim (record_id, site_id, enrolment_id, learner_id, programme_version_id,
+             attended_minutes, attempt_ids, received_at, replaces)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        record_id,
+        device.site_id,
+        c.enrolment_id,
+        c.learner_id,
+        pv_id,
+        c.attended_minutes,
+        serde_json::to_string(&c.attempt_ids).map_err(Error::from)?,
+        now(),
+        c.replaces,
+    ])?;
+    let account: Option<i64> = tx
         .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1 AND site_id = ?2")?
-        .query_row(params![learner, device.site_id], |r| r.get(0))
+        .query_row(params![c.learner_id, device.site_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let verdict = match judge(tx, device, record_id, c, &programme, account)? {
+        Verdict::Decide(outcome) => Judged {
+            outcome,
+            repeats: None,
+        },
+        Verdict::Repeat { decision, claim } => Judged {
+            outcome: Outcome::Accredited { credits_tenths: 0 },
+            repeats: Some((decision, claim)),
+        },
+    };
+    record_decision(
+        tx,
+        device,
+        record_id,
+        c.learner_id,
+        account,
+        &programme,
+        &verdict,
+    )?;
+    Ok(())
+}
+
+enum Verdict {
+    Decide(Outcome),
+    /// The person was already accredited for this programme version: the answer repeats that
+    /// decision and posts nothing.
+    Repeat {
+        decision: i64,
+        claim: Uuid,
+    },
+}
+
+struct Judged {
+    outcome: Outcome,
+    repeats: Option<(i64, Uuid)>,
+}
+
+fn needs(reason: String) -> Result<Verdict, Applied> {
+    Ok(Verdict::Decide(Outcome::NeedsInfo(reason)))
+}
+
+/// HQ's judgement: every fact of the claim checked against what HQ itself received, then the
+/// programme's rules applied to HQ's facts (never the site's totals).
+fn judge(
+    tx: &Transaction<'_>,
+    device: &DeviceInfo,
+    claim_id: Uuid,
+    c: &records::OutcomeClaim,
+    programme: &ProgrammeVersion,
+    account: Option<i64>,
+) -> Result<Verdict, Applied> {
+    let site = device.site_id;
+    let enrolment: Option<(Uuid, Uuid, String)> = tx
+        .prepare_cached(
+            "SELECT e.learner_id, e.cohort_id, k.programme_version_id
+             FROM enrolment e JOIN cohort k ON k.record_id = e.cohort_id
+             WHERE e.record_id = ?1 AND e.site_id = ?2",
+        )?
+        .query_row(params![c.enrolment_id, site], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
-    let Some(account) = account else {
-        return q(
-            "认定申请引用的学员总部尚未收到 / the claim refers to a learner HQ has not received",
+    let Some((learner, cohort, cohort_pv)) = enrolment else {
+        return needs(
+            "申请引用的报名记录总部没有收到,或不属于本站点;请先同步报名记录 / HQ holds no such enrolment for this site; sync the enrolment first".into(),
         );
     };
-    tx.execute(
-        "INSERT INTO claim (record_id, site_id, enrolment_id, learner_id, programme_version_id,
-             attended_minutes, attempt_ids, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            record_id,
-            device.site_id,
-            enrolment,
-            learner,
-            pv_id,
-            minutes,
-            serde_json::to_string(&c.attempt_ids).map_err(Error::from)?,
-            now()
-        ],
-    )?;
+    if learner != c.learner_id {
+        return needs(format!(
+            "申请的学员 {} 与报名记录的学员 {learner} 不符 / the claim names learner {} but the enrolment is for learner {learner}",
+            c.learner_id, c.learner_id
+        ));
+    }
+    if cohort_pv != programme.id {
+        return needs(format!(
+            "申请的培训项目 {p} 与培训班的项目 {cohort_pv} 不符 / the claim is for {p} but the cohort runs {cohort_pv}",
+            p = programme.id
+        ));
+    }
+    if let Some(v) = already_accredited(tx, site, c.enrolment_id, account, &programme.id)? {
+        return Ok(v);
+    }
+    // One open claim per enrolment: a later one names the claim it replaces.
+    let earlier: Option<Uuid> = tx
+        .prepare_cached(
+            "SELECT record_id FROM claim WHERE enrolment_id = ?1 AND site_id = ?2 AND record_id <> ?3
+             ORDER BY rowid DESC LIMIT 1",
+        )?
+        .query_row(params![c.enrolment_id, site, claim_id], |r| r.get(0))
+        .optional()?;
+    if let Some(earlier) = earlier
+        && c.replaces != Some(earlier)
+    {
+        return needs(format!(
+            "该报名已有申请 {earlier},新申请须注明替换该申请 / this enrolment already has claim {earlier}; a new claim must name the claim it replaces"
+        ));
+    }
     let mut facts = ClaimFacts {
-        programme: &programme,
-        attended_minutes: minutes,
+        programme,
+        attended_minutes: 0,
         theory: None,
         practical: None,
         review: None,
         has_account: account.is_some(),
     };
     for id in &c.attempt_ids {
-        let a: Option<(String, u8, bool, bool)> = tx
+        let a: Option<(Uuid, String)> = tx
             .prepare_cached(
-                "SELECT component, score, critical_failed, locked FROM attempt
-                 WHERE record_id = ?1 AND enrolment_id = ?2",
+                "SELECT enrolment_id, component FROM attempt WHERE record_id = ?1 AND site_id = ?2",
             )?
-            .query_row(params![id, enrolment], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(params![id, site], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some((component, score, critical_failed, locked)) = a else {
+        let Some((enrolment, component)) = a else {
+            return needs(format!(
+                "申请引用的考核记录 {id} 总部没有收到;请先同步 / HQ has not received the attempt {id} the claim cites; sync it first"
+            ));
+        };
+        if enrolment != c.enrolment_id {
+            return needs(format!(
+                "申请引用的考核记录 {id} 不属于该报名 / the attempt {id} the claim cites belongs to another enrolment"
+            ));
+        }
+        let Some(current) = current_attempt(tx, c.enrolment_id, &component)? else {
             continue;
         };
-        let found = Some(Component {
-            score: Score::from_stored(score),
-            critical_failed,
-            locked,
-        });
-        match component.as_str() {
-            "theory" => facts.theory = found,
-            "practical" => facts.practical = found,
-            _ => facts.review = found,
+        if current.0 != *id {
+            return needs(format!(
+                "申请引用的{}考核 {id} 不是总部记录的最新成绩 {} / the {component} attempt {id} the claim cites is not the current one HQ holds ({})",
+                accreditation::zh(&component),
+                current.0,
+                current.0
+            ));
+        }
+        let slot = match component.as_str() {
+            "theory" => &mut facts.theory,
+            "practical" => &mut facts.practical,
+            _ => &mut facts.review,
+        };
+        if slot.is_some() {
+            return needs(format!(
+                "申请对{}引用了多条考核记录 / the claim cites more than one {component} attempt",
+                accreditation::zh(&component)
+            ));
+        }
+        *slot = Some(current.1);
+    }
+    let minutes = attended_minutes(tx, site, cohort, learner)?;
+    if minutes != c.attended_minutes {
+        return needs(format!(
+            "站点申报出勤 {} 小时,总部按收到的点名记录计为 {} 小时;请同步全部点名记录后重新申请 / the site claims {} h attended but the roll calls HQ holds give {} h; sync every roll call and claim again",
+            hours_text(c.attended_minutes),
+            hours_text(minutes),
+            hours_text(c.attended_minutes),
+            hours_text(minutes)
+        ));
+    }
+    facts.attended_minutes = minutes;
+    Ok(Verdict::Decide(accreditation::decide(&facts)))
+}
+
+/// An accredited decision this person (by credit account, across every site) or this
+/// enrolment already has for the programme version.
+fn already_accredited(
+    tx: &Transaction<'_>,
+    site: Uuid,
+    enrolment: Uuid,
+    account: Option<i64>,
+    pv: &str,
+) -> Result<Option<Verdict>> {
+    let first: Option<(i64, Uuid)> = tx
+        .prepare_cached(
+            "SELECT d.id, d.claim_id FROM decision d JOIN claim c ON c.record_id = d.claim_id
+             WHERE d.status = 'accredited' AND d.repeats IS NULL AND d.programme_version_id = ?4
+               AND ((?3 IS NOT NULL AND d.account_id = ?3) OR (c.enrolment_id = ?1 AND c.site_id = ?2))
+             ORDER BY d.id LIMIT 1",
+        )?
+        .query_row(params![enrolment, site, account, pv], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    Ok(first.map(|(decision, claim)| Verdict::Repeat { decision, claim }))
+}
+
+/// The current attempt of a component as HQ holds it: the latest attempt not superseded by a
+/// correction.
+fn current_attempt(
+    tx: &Transaction<'_>,
+    enrolment: Uuid,
+    component: &str,
+) -> Result<Option<(Uuid, Component)>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT a.record_id, a.score, a.critical_failed, a.locked FROM attempt a
+             WHERE a.enrolment_id = ?1 AND a.component = ?2
+               AND NOT EXISTS (SELECT 1 FROM attempt c WHERE c.corrects = a.record_id)
+             ORDER BY a.attempt_no DESC, a.rowid DESC LIMIT 1",
+        )?
+        .query_row(params![enrolment, component], |r| {
+            Ok((
+                r.get(0)?,
+                Component {
+                    score: Score::from_stored(r.get(1)?),
+                    critical_failed: r.get(2)?,
+                    locked: r.get(3)?,
+                },
+            ))
+        })
+        .optional()?)
+}
+
+/// Minutes attended, recomputed by HQ from the sessions and roll-call marks it holds with the
+/// domain's rule (the same fold the site uses, marks in the order they were recorded).
+fn attended_minutes(tx: &Transaction<'_>, site: Uuid, cohort: Uuid, learner: Uuid) -> Result<i64> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT s.record_id, s.starts_at, s.ends_at, a.kind, a.at
+         FROM session s JOIN attendance a ON a.session_id = s.record_id AND a.learner_id = ?3
+         WHERE s.cohort_id = ?1 AND s.site_id = ?2
+         ORDER BY s.record_id, a.id",
+    )?;
+    let mut rows = stmt.query(params![cohort, site, learner])?;
+    // Rows come grouped by session: fold each session's marks when the next session begins.
+    let mut total = 0i64;
+    let mut open: Option<(Uuid, DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut events: Vec<(AttendanceKind, DateTime<Utc>)> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let session: Uuid = r.get(0)?;
+        if let Some((id, start, end)) = open
+            && id != session
+        {
+            total += fold_session(start, end, events.drain(..)).1;
+            open = None;
+        }
+        if open.is_none() {
+            open = Some((session, r.get(1)?, r.get(2)?));
+        }
+        // Stored by HQ from a parsed record, so the kind always parses.
+        if let Ok(kind) = AttendanceKind::parse(&r.get::<_, String>(3)?) {
+            events.push((kind, r.get(4)?));
         }
     }
-    let outcome = accreditation::decide(&facts);
-    record_decision(
-        tx, device, record_id, learner, account, &programme, &outcome,
-    )?;
-    Ok(())
+    if let Some((_, start, end)) = open {
+        total += fold_session(start, end, events.drain(..)).1;
+    }
+    Ok(total)
 }
 
 fn record_decision(
@@ -106,25 +307,43 @@ fn record_decision(
     learner: Uuid,
     account: Option<i64>,
     programme: &ProgrammeVersion,
-    outcome: &Outcome,
+    judged: &Judged,
 ) -> Result<()> {
-    let (reason, credits) = match outcome {
-        Outcome::Accredited { credits_tenths } => (
+    let outcome = &judged.outcome;
+    let (reason, credits) = match (outcome, judged.repeats) {
+        (_, Some((_, first))) => (
+            format!(
+                "该学员已凭申请 {first} 获认定本项目,学分不重复计入 / this person was already accredited for this programme by claim {first}; credits are not posted twice"
+            ),
+            0,
+        ),
+        (Outcome::Accredited { credits_tenths }, None) => (
             "符合项目要求 / meets the programme's rules".to_string(),
             *credits_tenths,
         ),
-        Outcome::NeedsInfo(r) | Outcome::Rejected(r) => (r.clone(), 0),
+        (Outcome::NeedsInfo(r) | Outcome::Rejected(r), None) => (r.clone(), 0),
     };
     let catalogue: String = tx.query_row(
         "SELECT catalogue_version FROM programme_version WHERE id = ?1",
         [&programme.id],
         |r| r.get(0),
     )?;
-    tx.execute(
-        "INSERT INTO decision (claim_id, status, reason, credits_tenths, catalogue_version, decided_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![claim, outcome.status().as_str(), reason, credits, catalogue, now()],
-    )?;
+    tx.prepare_cached(
+        "INSERT INTO decision (claim_id, status, reason, credits_tenths, catalogue_version, decided_at,
+             account_id, programme_version_id, repeats)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        claim,
+        outcome.status().as_str(),
+        reason,
+        credits,
+        catalogue,
+        now(),
+        account,
+        programme.id,
+        judged.repeats.map(|(d, _)| d)
+    ])?;
     let decision = tx.last_insert_rowid();
     let account_no: Option<String> = account
         .map(|a| {
@@ -148,7 +367,9 @@ fn record_decision(
             programme_version_id: programme.id.clone(),
         }),
     )?;
-    let (Outcome::Accredited { credits_tenths }, Some(account)) = (outcome, account) else {
+    let (Outcome::Accredited { credits_tenths }, Some(account), None) =
+        (outcome, account, judged.repeats)
+    else {
         return Ok(());
     };
     tx.execute(

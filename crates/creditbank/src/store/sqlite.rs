@@ -20,7 +20,10 @@ use uuid::Uuid;
 use super::{AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo, Store, apply};
 use crate::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_credit_bank.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_credit_bank.sql"),
+    include_str!("../../migrations/0002_hq_judges.sql"),
+];
 
 /// The credit bank's SQLite store.
 pub struct SqliteStore {
@@ -71,6 +74,36 @@ impl SqliteStore {
         // A panic while holding the lock leaves SQLite consistent (the transaction rolls back
         // on drop), so a poisoned lock is safe to keep using.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every `table.column` of the database where `needle` appears in a value's text: the
+    /// audit that HQ holds no resident ID number in clear (tests and `creditbank audit`).
+    pub fn find_text(&self, needle: &str) -> Result<Vec<String>> {
+        let conn = self.lock();
+        let tables: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut found = Vec::new();
+        for table in tables {
+            let columns: Vec<String> = conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for column in columns {
+                let hit = conn
+                    .prepare(&format!(
+                        "SELECT 1 FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?1) > 0 LIMIT 1"
+                    ))?
+                    .exists([needle])?;
+                if hit {
+                    found.push(format!("{table}.{column}"));
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Runs a read query for tests and reports.
@@ -624,5 +657,48 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare("SELECT account_no FROM credit_account ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_a_version_1_store_scrubs_the_id_numbers_it_held_in_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join("creditbank.db")).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            let site = Uuid::now_v7();
+            conn.execute(
+                "INSERT INTO site (id, code, name, province, seq, created_at) VALUES (?1, 'S', 'S', '44', 1, ?2)",
+                params![site, now()],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO record (device_id, epoch, seq, site_id, entity, op, record_id, payload,
+                     recorded_at, received_at, status)
+                 VALUES (?1, 1, 1, ?2, 'learner', 'insert', ?1, ?3, ?4, ?4, 'applied')",
+                params![
+                    Uuid::now_v7(),
+                    site,
+                    r#"{"name":"王芳","id_number":"11010519491231002X"}"#,
+                    now()
+                ],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.find_text("11010519491231002X").unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(store.find_text("王芳").unwrap(), vec!["record.payload"]);
+        assert_eq!(
+            store.query_i64("PRAGMA user_version").unwrap(),
+            MIGRATIONS.len() as i64
+        );
     }
 }

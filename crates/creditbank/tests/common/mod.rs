@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use siteline_core::store::outbox;
 use siteline_core::{Actor, Site, demo};
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
+use siteline_proto::records::Record;
 use siteline_proto::sync::{headers, pull_signing_string, push_signing_string};
 use siteline_proto::{OutboxRow, PushBatch};
 use tower::ServiceExt;
@@ -201,6 +202,35 @@ impl SiteApp {
         siteline_core::sync::outgoing::rows(&self.site, 100_000).unwrap()
     }
 
+    /// Writes a record straight into the site database's outbox, as anyone holding the
+    /// laptop's files could; the app signs and pushes it like any other row.
+    pub fn forge(&self, record_id: Uuid, record: &Record) -> u64 {
+        let tx = self.site.conn().unchecked_transaction().unwrap();
+        let seq = outbox::append(&tx, record_id, record).unwrap();
+        tx.commit().unwrap();
+        seq
+    }
+
+    /// The enrolment's current attempts, as a claim cites them.
+    pub fn attempts(&self, enrolment: EnrolmentId) -> Vec<Uuid> {
+        siteline_core::store::assessments::current_attempts(self.site.conn(), enrolment)
+            .unwrap()
+            .iter()
+            .map(|a| a.id.0)
+            .collect()
+    }
+
+    /// Minutes attended as the site's own progress table shows them.
+    pub fn attended(&self, cohort: CohortId, enrolment: EnrolmentId) -> i64 {
+        siteline_core::store::progress::cohort_progress(self.site.conn(), cohort)
+            .unwrap()
+            .learners
+            .iter()
+            .find(|l| l.enrolment_id == enrolment)
+            .unwrap()
+            .attended_minutes
+    }
+
     pub fn learner(&mut self, n: u64) -> LearnerId {
         demo::register(&mut self.site, &self.manager, n).unwrap()
     }
@@ -222,6 +252,32 @@ impl SiteApp {
         )
         .unwrap()
     }
+}
+
+impl Hq {
+    /// Pushes every pending row of the site and pulls everything after `since`: the ack and
+    /// the changes.
+    pub async fn sync(
+        &self,
+        device: &Device,
+        site: &SiteApp,
+        since: u64,
+    ) -> (serde_json::Value, Vec<serde_json::Value>) {
+        let (status, ack) = self.send(device.push(&site.rows())).await;
+        assert_eq!(status, StatusCode::OK, "{ack}");
+        let (status, page) = self.send(device.pull(since)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        (ack, page["changes"].as_array().unwrap().clone())
+    }
+}
+
+/// The payloads of the changes of one kind.
+pub fn of_kind(changes: &[serde_json::Value], kind: &str) -> Vec<serde_json::Value> {
+    changes
+        .iter()
+        .filter(|c| c["kind"] == kind)
+        .map(|c| c["payload"].clone())
+        .collect()
 }
 
 pub fn admin(req: axum::http::request::Builder) -> axum::http::request::Builder {
