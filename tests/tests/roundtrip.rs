@@ -141,17 +141,19 @@ async fn a_bundle_file_round_trip_with_no_network_and_importing_twice_changes_no
         .await
         .unwrap();
 
-    // At HQ: import twice; the second changes nothing.
+    // At HQ: import it; the same file again is refused as a replay and changes nothing.
     let file: siteline_proto::sync::SyncBundle =
         serde_json::from_slice(&std::fs::read(&bundle_path).unwrap()).unwrap();
-    let answer = creditbank::bundle::answer(hq.store.as_ref(), &file).unwrap();
-    assert_eq!(answer.ack.as_ref().unwrap().acked_through, ops);
+    let now = chrono::Utc::now().timestamp_millis();
+    let answer = creditbank::bundle::answer(hq.store.as_ref(), &file, now).unwrap();
+    let body: siteline_proto::sync::AnswerBody = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(body.ack.as_ref().unwrap().acked_through, ops);
     let changes_before = hq
         .store
         .query_i64("SELECT count(*) FROM change_log")
         .unwrap();
-    let again = creditbank::bundle::answer(hq.store.as_ref(), &file).unwrap();
-    assert_eq!(again.ack.as_ref().unwrap().already_had as u64, ops);
+    let again = creditbank::bundle::answer(hq.store.as_ref(), &file, now).unwrap_err();
+    assert_eq!(again.code(), "replayed_request", "{again}");
     assert_eq!(hq.received(site.device).unwrap().0 as u64, ops);
     assert_eq!(
         hq.store
@@ -159,6 +161,53 @@ async fn a_bundle_file_round_trip_with_no_network_and_importing_twice_changes_no
             .unwrap(),
         changes_before
     );
+
+    // A swapped answer file (acknowledging everything there could ever be) is refused at the
+    // site and prunes nothing; so is one signed by another key.
+    let mut swapped = body.clone();
+    swapped.ack.as_mut().unwrap().acked_through = u64::MAX;
+    let mut forged = answer.clone();
+    forged.body = serde_json::to_string(&swapped).unwrap();
+    let pending = site.pending().await.unwrap();
+    let err = site
+        .db
+        .call(move |s| bundle::import_answer(s, &forged))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not signed by the credit bank"),
+        "{err}"
+    );
+    let mut other_key = answer.clone();
+    other_key.signature = {
+        use base64::Engine;
+        use ed25519_dalek::Signer;
+        let k = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+        base64::engine::general_purpose::STANDARD.encode(
+            k.sign(
+                siteline_proto::sync::answer_signing_string(
+                    site.device,
+                    &answer.bundle,
+                    &creditbank::bundle::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+                        answer.body.as_bytes(),
+                    )),
+                )
+                .as_bytes(),
+            )
+            .to_bytes(),
+        )
+    };
+    let err = site
+        .db
+        .call(move |s| bundle::import_answer(s, &other_key))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not signed by the credit bank"),
+        "{err}"
+    );
+    assert_eq!(site.pending().await.unwrap(), pending, "nothing was pruned");
+
     let answer_path = usb.path().join("site.answer.json");
     bundle::write_file(&answer_path, &answer).unwrap();
 

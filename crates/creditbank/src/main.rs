@@ -325,10 +325,17 @@ async fn main() -> anyhow::Result<()> {
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let bundle = serde_json::from_slice(&bytes)
                 .with_context(|| format!("{} is not a Siteline sync bundle", file.display()))?;
-            let reply = creditbank::bundle::answer(&store, &bundle)?;
-            std::fs::write(&answer, serde_json::to_vec_pretty(&reply)?)
+            let reply =
+                creditbank::bundle::answer(&store, &bundle, chrono::Utc::now().timestamp_millis())?;
+            // The answer names learners and accounts: owner-only, never over an old file.
+            if answer.exists() {
+                std::fs::remove_file(&answer)
+                    .with_context(|| format!("replacing {}", answer.display()))?;
+            }
+            siteline_domain::crypto::write_private(&answer, &serde_json::to_vec_pretty(&reply)?)
                 .with_context(|| format!("writing {}", answer.display()))?;
-            let acked = reply.ack.as_ref().map_or(0, |a| a.acked_through);
+            let body: siteline_proto::sync::AnswerBody = serde_json::from_str(&reply.body)?;
+            let acked = body.ack.as_ref().map_or(0, |a| a.acked_through);
             println!(
                 "imported; acknowledged through seq {acked}; answer written to {}",
                 answer.display()

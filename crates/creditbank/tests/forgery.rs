@@ -359,7 +359,8 @@ async fn needs_info_is_not_a_dead_end_the_site_claims_again_naming_the_claim_it_
     let (_, page) = f.hq.send(f.device.pull(0)).await;
     let device = f.device.id;
     let site = &mut f.site.site;
-    siteline_core::sync::engine::apply_ack(site, &serde_json::from_value(ack).unwrap()).unwrap();
+    siteline_core::sync::outgoing::mark_sent(site, &common::batch(&rows)).unwrap();
+    siteline_core::sync::engine::apply_ack(site, &serde_json::from_value(ack).unwrap(), 1).unwrap();
     siteline_core::sync::engine::apply_page(site, device, &serde_json::from_value(page).unwrap())
         .unwrap();
     let line = |site: &siteline_core::Site| {

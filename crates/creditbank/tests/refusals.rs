@@ -194,8 +194,8 @@ async fn a_record_of_another_site_is_refused() {
 
 #[tokio::test]
 async fn an_unsupported_protocol_version_is_refused() {
-    // A future version, and version 1 (the untyped payloads this build no longer reads).
-    for version in ["99", "1"] {
+    // A future version, version 2 (unsigned answers) and version 1 (untyped payloads).
+    for version in ["99", "2", "1"] {
         let c = enrolled().await;
         let mut req = c.device.push(&c.site.rows());
         req.headers_mut()

@@ -20,6 +20,8 @@ pub mod headers {
     pub const SEQ_RANGE: &str = "siteline-seq-range";
     /// Base64 Ed25519 signature over the signing string.
     pub const SIGNATURE: &str = "siteline-signature";
+    /// On HQ's answers: base64 Ed25519 signature by HQ's key over [`super::answer_signing_string`].
+    pub const ANSWER_SIGNATURE: &str = "siteline-answer-signature";
 }
 
 /// The handshake answer.
@@ -58,6 +60,9 @@ pub struct EnrolResponse {
     pub site_code: String,
     /// Site name.
     pub site_name: String,
+    /// HQ's Ed25519 public key, base64 (32 bytes): the device pins it and refuses any answer
+    /// it does not verify.
+    pub hq_public_key: String,
 }
 
 /// A row HQ stored but did not apply, with the reason the site shows on the record.
@@ -328,15 +333,44 @@ pub fn pull_signing_string(device: Uuid, since: u64, max_bytes: u64, timestamp_m
     format!("siteline-pull-v1\n{device}\n{since}\n{max_bytes}\n{timestamp_ms}")
 }
 
-/// Format tag of a sync bundle file.
-pub const BUNDLE_FORMAT: &str = "siteline-bundle-v1";
-/// Format tag of HQ's answer file.
-pub const ANSWER_FORMAT: &str = "siteline-answer-v1";
+/// What HQ's signature on an answer covers: the device answered, the SHA-256 of the request's
+/// signature (binding the answer to that one request) and the SHA-256 of the answer's body.
+pub fn answer_signing_string(
+    device: Uuid,
+    request_signature_sha256_hex: &str,
+    body_sha256_hex: &str,
+) -> String {
+    format!("siteline-answer-v1\n{device}\n{request_signature_sha256_hex}\n{body_sha256_hex}")
+}
 
-/// A sync bundle: the same batch a push would send, signed the same way, in a file carried to
-/// a place with a link (or to HQ). Importing it twice changes nothing.
+/// What a bundle's signature covers: the device, its cursor, when it was signed, the batch's
+/// range (`-` when nothing was pending) and the SHA-256 of the batch JSON (of the empty string
+/// when nothing was pending). A bundle is signed even when it carries no batch, so nobody but
+/// the device can ask HQ for its site's change log.
+pub fn bundle_signing_string(
+    device: Uuid,
+    since: u64,
+    signed_at_ms: i64,
+    seq_range: Option<&str>,
+    batch_sha256_hex: &str,
+) -> String {
+    format!(
+        "siteline-bundle-v2\n{device}\n{since}\n{signed_at_ms}\n{}\n{batch_sha256_hex}",
+        seq_range.unwrap_or("-")
+    )
+}
+
+/// Format tag of a sync bundle file.
+pub const BUNDLE_FORMAT: &str = "siteline-bundle-v2";
+/// Format tag of HQ's answer file.
+pub const ANSWER_FORMAT: &str = "siteline-answer-v2";
+
+/// A sync bundle: the batch a push would send and the device's cursor, signed by the device,
+/// in a file carried to a place with a link (or to HQ). Importing the same file twice is
+/// refused as a replay; its rows are applied once whatever happens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SyncBundle {
     /// Always [`BUNDLE_FORMAT`].
     pub format: String,
@@ -350,20 +384,35 @@ pub struct SyncBundle {
     pub seq_range: Option<String>,
     /// When it was signed (device clock, ms).
     pub signed_at_ms: i64,
-    /// Base64 Ed25519 signature over the push signing string.
-    pub signature: Option<String>,
+    /// Base64 Ed25519 signature over [`bundle_signing_string`].
+    pub signature: String,
 }
 
-/// HQ's answer to a bundle: the acknowledgement and the pull pages.
+/// What an answer file says, as HQ signed it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// The acknowledgement, if the bundle carried a batch.
+    pub ack: Option<PushAck>,
+    /// Change-log pages after the bundle's cursor.
+    pub pages: Vec<PullPage>,
+}
+
+/// HQ's answer to a bundle: the body as signed (exact JSON of an [`AnswerBody`]) and HQ's
+/// signature over it, bound to the bundle it answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct BundleAnswer {
     /// Always [`ANSWER_FORMAT`].
     pub format: String,
     /// The device it answers.
     pub device_id: Uuid,
-    /// The acknowledgement, if the bundle carried a batch.
-    pub ack: Option<PushAck>,
-    /// Change-log pages after the bundle's cursor.
-    pub pages: Vec<PullPage>,
+    /// Lower-case hex SHA-256 of the answered bundle's signature.
+    pub bundle: String,
+    /// The exact JSON of the [`AnswerBody`] HQ signed.
+    pub body: String,
+    /// Base64 Ed25519 signature by HQ over [`answer_signing_string`].
+    pub signature: String,
 }

@@ -50,7 +50,8 @@ results: ComponentResults,
  */
 status: PassStatus, 
 /**
- * An outcome claim was submitted.
+ * An outcome claim waits for HQ or was accredited (false again after HQ answers
+ * `needs_info` or `rejected`, so the learner can be claimed again).
  */
 claimed: boolean, 
 /**

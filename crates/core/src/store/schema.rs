@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_sync.sql"),
     include_str!("../../migrations/0003_backup_settings.sql"),
     include_str!("../../migrations/0004_rubric_units.sql"),
+    include_str!("../../migrations/0005_signed_answers.sql"),
 ];
 
 /// The schema version this build brings a database to.

@@ -1,57 +1,76 @@
-//! Sync by file when there is no link at all: everything pending is exported as one signed
-//! bundle (the same batch and signature a push would use); HQ imports it exactly once like a
-//! push and writes an answer file (acknowledgement and pull pages) that the site imports.
+//! Sync by file when there is no link at all: everything pending is exported as one bundle
+//! signed by the device (always, even with nothing pending); HQ imports it once like a push and
+//! writes an answer file (acknowledgement and pull pages) signed by HQ and bound to that
+//! bundle, which the site verifies with the HQ key pinned at enrolment before importing.
 //! Importing the same answer twice changes nothing.
 
 use std::path::Path;
 
+use ed25519_dalek::VerifyingKey;
+use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use siteline_proto::sync::{
-    ANSWER_FORMAT, BUNDLE_FORMAT, BundleAnswer, SyncBundle, push_signing_string,
+    ANSWER_FORMAT, AnswerBody, BUNDLE_FORMAT, BundleAnswer, SyncBundle, bundle_signing_string,
 };
 use uuid::Uuid;
 
-use super::client::hex;
-use super::engine::{apply_ack, apply_page, cursor};
+use super::client::{hex, verify_answer};
+use super::engine::{apply_ack, apply_page, cursor, pinned_hq_key};
 use super::identity::Identity;
-use super::outgoing::next_batch;
+use super::outgoing::{mark_sent, next_batch};
 use crate::store::{Site, outbox};
 use crate::{Error, Result};
 
-/// Builds a bundle of everything pending, signed by the device.
+/// Builds a bundle of everything pending with the device's cursor, signed by the device (even
+/// when nothing is pending), and remembers what it covered so HQ's answer can be checked.
 pub fn export(site: &Site, identity: &Identity) -> Result<SyncBundle> {
     let device = outbox::device(site.conn())?;
     let batch = next_batch(site, usize::MAX)?;
+    if let Some(b) = &batch {
+        mark_sent(site, b)?;
+    }
     let signed_at_ms = crate::store::now().timestamp_millis();
-    let (batch_json, seq_range, signature) = match batch {
-        None => (None, None, None),
-        Some(b) => {
-            let json = serde_json::to_string(&b)?;
-            let digest = hex(&Sha256::digest(json.as_bytes()));
-            let signature = identity.sign(&push_signing_string(
-                device.device_id,
-                b.epoch,
-                b.from_seq,
-                b.to_seq,
-                signed_at_ms,
-                &digest,
-            ));
-            (
-                Some(json),
-                Some(format!("{}:{}-{}", b.epoch, b.from_seq, b.to_seq)),
-                Some(signature),
-            )
-        }
-    };
+    let since = cursor(site)?;
+    let batch_json = batch.as_ref().map(serde_json::to_string).transpose()?;
+    let seq_range = batch
+        .as_ref()
+        .map(|b| format!("{}:{}-{}", b.epoch, b.from_seq, b.to_seq));
+    let digest = hex(&Sha256::digest(
+        batch_json.as_deref().unwrap_or("").as_bytes(),
+    ));
+    let signature = identity.sign(&bundle_signing_string(
+        device.device_id,
+        since,
+        signed_at_ms,
+        seq_range.as_deref(),
+        &digest,
+    ));
+    site.conn().execute(
+        "INSERT OR REPLACE INTO bundle_sent (signature_sha256, epoch, to_seq, exported_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            signature_sha256(&signature),
+            batch.as_ref().map(|b| b.epoch),
+            batch.as_ref().map(|b| b.to_seq),
+            crate::store::now()
+        ],
+    )?;
     Ok(SyncBundle {
         format: BUNDLE_FORMAT.into(),
         device_id: device.device_id,
-        since: cursor(site)?,
+        since,
         batch_json,
         seq_range,
         signed_at_ms,
         signature,
     })
+}
+
+fn signature_sha256(signature_b64: &str) -> String {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(signature_b64)
+        .unwrap_or_default();
+    hex(&Sha256::digest(&raw))
 }
 
 /// Writes a bundle or answer file (owner-only: a bundle holds personal data).
@@ -81,19 +100,55 @@ pub fn read_answer(path: &Path) -> Result<BundleAnswer> {
     Ok(answer)
 }
 
-/// Applies HQ's answer: prunes what it acknowledged and applies its pages with their cursors.
+/// Applies HQ's answer after checking it: for this device, signed by the HQ key pinned at
+/// enrolment, for a bundle this device exported, acknowledging no more than that bundle
+/// carried. Then prunes what it acknowledged and applies its pages with their cursors.
 pub fn import_answer(site: &mut Site, answer: &BundleAnswer) -> Result<()> {
+    let refuse =
+        |why: &str| Error::invalid("sync.answer_file", format!("{why}; nothing was imported"));
     let device: Uuid = outbox::device(site.conn())?.device_id;
     if answer.device_id != device {
-        return Err(Error::invalid(
-            "sync.answer_file",
+        return Err(refuse(
             "this answer belongs to another device; import it on the computer that exported the bundle",
         ));
     }
-    if let Some(ack) = &answer.ack {
-        apply_ack(site, ack)?;
+    let sent: Option<Option<u32>> = site
+        .conn()
+        .query_row(
+            "SELECT epoch FROM bundle_sent WHERE signature_sha256 = ?1",
+            [&answer.bundle],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(epoch) = sent else {
+        return Err(refuse(
+            "this answer is not for a bundle this device exported",
+        ));
+    };
+    let key = pinned_hq_key(site)?
+        .map(|k| VerifyingKey::from_bytes(&k))
+        .transpose()
+        .map_err(|_| refuse("the pinned HQ key is damaged; enrol the device again"))?;
+    // The answer is bound to the bundle's signature, whose hash it names.
+    verify_answer(
+        key.as_ref(),
+        device,
+        &answer.bundle,
+        Some(&answer.signature),
+        answer.body.as_bytes(),
+    )
+    .map_err(|e| refuse(&e.to_string()))?;
+    let body: AnswerBody = serde_json::from_str(&answer.body)
+        .map_err(|e| refuse(&format!("the answer's body is unreadable ({e})")))?;
+    if let Some(ack) = &body.ack {
+        let Some(epoch) = epoch else {
+            return Err(refuse(
+                "the answer acknowledges rows but the bundle carried none",
+            ));
+        };
+        apply_ack(site, ack, epoch)?;
     }
-    for page in &answer.pages {
+    for page in &body.pages {
         apply_page(site, device, page)?;
     }
     Ok(())

@@ -4,15 +4,16 @@
 //! again later" ([`Error::Network`]) and "HQ said no" ([`Error::Refused`]).
 
 use std::io::Write;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use siteline_proto::sync::{
-    EnrolRequest, EnrolResponse, Hello, PullPage, PushAck, SERVICE_NAME, headers,
-    pull_signing_string, push_signing_string,
+    EnrolRequest, EnrolResponse, Hello, PullPage, PushAck, SERVICE_NAME, answer_signing_string,
+    headers, pull_signing_string, push_signing_string,
 };
 use siteline_proto::{ApiError, PROTOCOL_VERSION, PushBatch};
 use uuid::Uuid;
@@ -50,6 +51,42 @@ pub struct HqClient {
     device: Uuid,
     identity: Arc<Identity>,
     offset_ms: Arc<AtomicI64>,
+    /// HQ's public key as pinned at enrolment: every answer must verify under it.
+    hq_key: Arc<RwLock<Option<VerifyingKey>>>,
+}
+
+/// A release build: plain `http://` is allowed to this computer only.
+const RELEASE: bool = !cfg!(debug_assertions);
+
+/// Checks an HQ address: `https://`, or `http://` to this computer (a test server); a debug
+/// build also allows `http://` elsewhere, for a test network.
+pub fn check_hq_url(url: &str, release: bool) -> Result<reqwest::Url> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        Error::invalid(
+            "sync.hq_url",
+            format!("{url} is not a web address ({e}); give one like https://hq.example.cn"),
+        )
+    })?;
+    let loopback = match parsed.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if loopback || !release => Ok(parsed),
+        "http" => Err(Error::invalid(
+            "sync.hq_url",
+            format!("{url} is not encrypted; the credit bank's address starts with https://"),
+        )),
+        _ => Err(Error::invalid(
+            "sync.hq_url",
+            format!("{url} must start with https://"),
+        )),
+    }
 }
 
 /// Installs ring as the process's TLS provider (reqwest is built without one); idempotent.
@@ -72,19 +109,43 @@ impl HqClient {
             .build()
             .map_err(|e| Error::Network(format!("setting up HTTP failed: {e}")))?;
         let base = config.hq_url.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::invalid(
-                "sync.hq_url",
-                "the HQ address starts with https:// (or http:// for a test server)",
-            ));
-        }
+        check_hq_url(&base, RELEASE)?;
         Ok(HqClient {
             http,
             base,
             device,
             identity,
             offset_ms: Arc::new(AtomicI64::new(0)),
+            hq_key: Arc::new(RwLock::new(None)),
         })
+    }
+
+    /// Pins HQ's public key (from the enrolment answer, kept in the database).
+    pub fn pin_hq_key(&self, key: &[u8; 32]) -> Result<()> {
+        let key = VerifyingKey::from_bytes(key).map_err(|_| {
+            Error::invalid(
+                "sync.hq_public_key",
+                "the pinned HQ key is not an Ed25519 public key; enrol the device again",
+            )
+        })?;
+        *self.hq_key.write().unwrap_or_else(|p| p.into_inner()) = Some(key);
+        Ok(())
+    }
+
+    /// Checks HQ's signature over an answer body, bound to the request's signature.
+    fn verify(&self, request_signature: &str, signature: Option<&str>, body: &[u8]) -> Result<()> {
+        use base64::Engine;
+        let key = *self.hq_key.read().unwrap_or_else(|p| p.into_inner());
+        let request = base64::engine::general_purpose::STANDARD
+            .decode(request_signature)
+            .unwrap_or_default();
+        verify_answer(
+            key.as_ref(),
+            self.device,
+            &hex(&Sha256::digest(&request)),
+            signature,
+            body,
+        )
     }
 
     /// The device id this client signs for.
@@ -140,7 +201,8 @@ impl HqClient {
         Ok(hello)
     }
 
-    /// Registers this device's key with a one-time code.
+    /// Registers this device's key with a one-time code; the answer carries HQ's key, which
+    /// the caller pins.
     pub async fn enrol(&self, code: &str, label: &str) -> Result<EnrolResponse> {
         let req = EnrolRequest {
             code: code.trim().into(),
@@ -184,7 +246,7 @@ impl HqClient {
                 headers::SEQ_RANGE,
                 format!("{}:{}-{}", batch.epoch, batch.from_seq, batch.to_seq),
             )
-            .header(headers::SIGNATURE, signature)
+            .header(headers::SIGNATURE, &signature)
             .header("content-type", "application/json")
             .header("content-encoding", "gzip")
             .header("accept-encoding", "gzip")
@@ -192,7 +254,8 @@ impl HqClient {
             .send()
             .await
             .map_err(network)?;
-        Ok((answer(resp).await?, sent))
+        let ack: PushAck = self.signed(resp, &signature).await?;
+        Ok((ack, sent))
     }
 
     /// Pulls one page of the change log after `since`.
@@ -210,12 +273,66 @@ impl HqClient {
             .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
             .header(headers::DEVICE, self.device.to_string())
             .header(headers::TIMESTAMP, ts.to_string())
-            .header(headers::SIGNATURE, signature)
+            .header(headers::SIGNATURE, &signature)
             .header("accept-encoding", "gzip")
             .send()
             .await
             .map_err(network)?;
-        answer(resp).await
+        self.signed(resp, &signature).await
+    }
+
+    /// Reads an answer that HQ must have signed for this request.
+    async fn signed<T: DeserializeOwned>(
+        &self,
+        resp: reqwest::Response,
+        request_signature: &str,
+    ) -> Result<T> {
+        let status = resp.status();
+        let signature = resp
+            .headers()
+            .get(headers::ANSWER_SIGNATURE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = resp.bytes().await.map_err(network)?;
+        if status.is_success() {
+            self.verify(request_signature, signature.as_deref(), &bytes)?;
+        }
+        parse_answer(status, &bytes)
+    }
+}
+
+/// Checks HQ's signature (base64 Ed25519 over the answer signing string) on an answer body,
+/// bound to the request whose signature hashes to `request_signature_sha256_hex`. Without a
+/// pinned key nothing verifies: the device must be enrolled (again) to learn it.
+pub(crate) fn verify_answer(
+    key: Option<&VerifyingKey>,
+    device: Uuid,
+    request_signature_sha256_hex: &str,
+    signature_b64: Option<&str>,
+    body: &[u8],
+) -> Result<()> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    let Some(key) = key else {
+        return Err(Error::NotCreditBank(
+            "this device has no pinned HQ key (it was enrolled before HQ signed its answers); ask HQ for a new enrolment code and enrol again".into(),
+        ));
+    };
+    let message = answer_signing_string(
+        device,
+        request_signature_sha256_hex,
+        &hex(&Sha256::digest(body)),
+    );
+    let valid = signature_b64
+        .and_then(|s| B64.decode(s.trim()).ok())
+        .and_then(|s| Signature::from_slice(&s).ok())
+        .is_some_and(|s| key.verify_strict(message.as_bytes(), &s).is_ok());
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::NotCreditBank(
+            "the answer is not signed by the credit bank this device enrolled with (it may have been altered or come from elsewhere); nothing was applied".into(),
+        ))
     }
 }
 
@@ -247,8 +364,12 @@ async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
     let status = resp.status();
     // A cut-off body fails here or in parsing: both are "try again", never half-applied.
     let bytes = resp.bytes().await.map_err(network)?;
+    parse_answer(status, &bytes)
+}
+
+fn parse_answer<T: DeserializeOwned>(status: reqwest::StatusCode, bytes: &[u8]) -> Result<T> {
     if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|_| {
+        return serde_json::from_slice(bytes).map_err(|_| {
             Error::NotCreditBank(format!(
                 "an unreadable answer ({} bytes) to a sync request",
                 bytes.len()
@@ -260,7 +381,7 @@ async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
             "the credit bank had a problem (HTTP {status}); it will be retried"
         )));
     }
-    match serde_json::from_slice::<ApiError>(&bytes) {
+    match serde_json::from_slice::<ApiError>(bytes) {
         Ok(e) => Err(Error::Refused {
             code: e.code,
             message: e.message,
@@ -268,5 +389,61 @@ async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T> {
         Err(_) => Err(Error::NotCreditBank(format!(
             "HTTP {status} without the credit bank's error format"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_release_build_refuses_plain_http_except_to_this_computer() {
+        for ok in [
+            "https://hq.example.cn",
+            "http://127.0.0.1:8080",
+            "http://localhost:3000",
+            "http://[::1]:9000",
+        ] {
+            assert!(check_hq_url(ok, true).is_ok(), "{ok}");
+        }
+        let err = check_hq_url("http://hq.example.cn", true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("https://"), "{err}");
+        assert!(check_hq_url("http://192.168.1.10:8080", true).is_err());
+        // A debug build allows a test network.
+        assert!(check_hq_url("http://192.168.1.10:8080", false).is_ok());
+        assert!(check_hq_url("ftp://hq.example.cn", false).is_err());
+        assert!(check_hq_url("not a url", false).is_err());
+    }
+
+    #[test]
+    fn only_an_answer_hq_signed_for_this_request_and_body_verifies() {
+        use base64::Engine;
+        use ed25519_dalek::Signer;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let hq = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+        let device = Uuid::now_v7();
+        let request = hex(&Sha256::digest(b"request signature"));
+        let body = br#"{"epoch":1,"acked_through":5}"#;
+        let sign = |key: &ed25519_dalek::SigningKey, req: &str, body: &[u8]| {
+            let m = answer_signing_string(device, req, &hex(&Sha256::digest(body)));
+            b64(&key.sign(m.as_bytes()).to_bytes())
+        };
+        let key = hq.verifying_key();
+        let good = sign(&hq, &request, body);
+        assert!(verify_answer(Some(&key), device, &request, Some(&good), body).is_ok());
+        // Altered body, another request, another device, another key, no signature, no pin.
+        let altered = br#"{"epoch":1,"acked_through":18446744073709551615}"#;
+        assert!(verify_answer(Some(&key), device, &request, Some(&good), altered).is_err());
+        let other_request = hex(&Sha256::digest(b"an earlier request"));
+        assert!(verify_answer(Some(&key), device, &other_request, Some(&good), body).is_err());
+        assert!(verify_answer(Some(&key), Uuid::now_v7(), &request, Some(&good), body).is_err());
+        let stranger = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+        let forged = sign(&stranger, &request, body);
+        assert!(verify_answer(Some(&key), device, &request, Some(&forged), body).is_err());
+        assert!(verify_answer(Some(&key), device, &request, None, body).is_err());
+        let err = verify_answer(None, device, &request, Some(&good), body).unwrap_err();
+        assert!(err.to_string().contains("enrol again"), "{err}");
     }
 }

@@ -14,7 +14,7 @@ use siteline_proto::sync::{HqChange, PullPage, PushAck};
 use uuid::Uuid;
 
 use super::client::HqClient;
-use super::outgoing::next_batch;
+use super::outgoing::{mark_sent, next_batch};
 use super::status::{self, note_quarantine};
 use crate::store::db::Db;
 use crate::store::{Site, catalogue, hq, outbox};
@@ -129,6 +129,10 @@ impl Engine {
         if !enrolled {
             return Err(Error::NotEnrolled);
         }
+        let key = self.db.call(|site| pinned_hq_key(site)).await?;
+        if let Some(key) = key {
+            self.client.pin_hq_key(&key)?;
+        }
         if !self.verified.load(Ordering::Relaxed) {
             self.client.hello().await?;
             report.round_trips += 1;
@@ -142,7 +146,17 @@ impl Engine {
     async fn push_all(&self, report: &mut SyncReport) -> Result<()> {
         loop {
             let budget = self.batch_bytes();
-            let Some(batch) = self.db.call(move |site| next_batch(site, budget)).await? else {
+            let Some(batch) = self
+                .db
+                .call(move |site| {
+                    let batch = next_batch(site, budget)?;
+                    if let Some(b) = &batch {
+                        mark_sent(site, b)?;
+                    }
+                    Ok(batch)
+                })
+                .await?
+            else {
                 return Ok(());
             };
             let started = Instant::now();
@@ -165,7 +179,10 @@ impl Engine {
                 .saturating_sub(batch.from_seq - 1)
                 .min(batch.rows.len() as u64);
             report.quarantined += ack.quarantined.len() as u32;
-            self.db.call(move |site| apply_ack(site, &ack)).await?;
+            let epoch = batch.epoch;
+            self.db
+                .call(move |site| apply_ack(site, &ack, epoch))
+                .await?;
         }
     }
 
@@ -200,15 +217,47 @@ impl Engine {
     }
 }
 
-/// Prunes what HQ acknowledged and keeps HQ's quarantine reasons, in one transaction.
-pub fn apply_ack(site: &mut Site, ack: &PushAck) -> Result<()> {
+/// Prunes what HQ acknowledged and keeps HQ's quarantine reasons, in one transaction. The
+/// acknowledgement must be for the epoch this device sent (`epoch`) and, in the current epoch,
+/// reach no further than the highest seq it has ever sent (`outgoing::mark_sent`); one that
+/// claims more is refused and nothing is pruned.
+pub fn apply_ack(site: &mut Site, ack: &PushAck, epoch: u32) -> Result<()> {
     let (tx, _) = site.write()?;
+    let current: u32 = tx.query_row("SELECT epoch FROM device", [], |r| r.get(0))?;
+    // An older epoch (before a restore) is closed: its rows can no longer grow, and rows the
+    // lost disk sent after the backup are legitimately acknowledged beyond what this copy
+    // remembers sending. The current epoch is checked against what was sent.
+    let sent: u64 = if ack.epoch < current {
+        u64::MAX
+    } else {
+        tx.query_row(
+            "SELECT through FROM sent_mark WHERE epoch = ?1",
+            [ack.epoch],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0)
+    };
+    if ack.epoch != epoch || ack.acked_through > sent {
+        return Err(Error::NotCreditBank(format!(
+            "HQ's answer acknowledges rows this device never sent (epoch {}, through seq {}; sent epoch {epoch} through {sent}); nothing was pruned — tell HQ",
+            ack.epoch, ack.acked_through
+        )));
+    }
     outbox::prune_through(&tx, ack.epoch, ack.acked_through)?;
     for q in &ack.quarantined {
         note_quarantine(&tx, q.record_id, q.seq, &q.reason)?;
     }
     tx.commit()?;
     Ok(())
+}
+
+/// HQ's public key as pinned at enrolment.
+pub fn pinned_hq_key(site: &Site) -> Result<Option<[u8; 32]>> {
+    let key: Option<Vec<u8>> =
+        site.conn()
+            .query_row("SELECT hq_public_key FROM sync_state", [], |r| r.get(0))?;
+    Ok(key.and_then(|k| k.try_into().ok()))
 }
 
 /// The stored pull cursor.
@@ -257,11 +306,21 @@ pub fn record_enrolment(
     hq_url: &str,
     e: &siteline_proto::sync::EnrolResponse,
 ) -> Result<()> {
+    use base64::Engine;
+    let key: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(e.hq_public_key.trim())
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| {
+            Error::NotCreditBank(
+                "the enrolment answer carries no valid HQ key; this is not a credit bank of this version".into(),
+            )
+        })?;
     let (tx, _) = site.write()?;
     tx.execute(
         "UPDATE sync_state SET hq_url = ?1, site_id = ?2, site_code = ?3, site_name = ?4, enrolled_at = ?5,
-             revoked_at = NULL",
-        params![hq_url, e.site_id, e.site_code, e.site_name, crate::store::now()],
+             revoked_at = NULL, hq_public_key = ?6",
+        params![hq_url, e.site_id, e.site_code, e.site_name, crate::store::now(), key.to_vec()],
     )?;
     tx.execute("UPDATE device SET site_code = ?1", [&e.site_code])?;
     tx.commit()?;
@@ -281,6 +340,9 @@ pub async fn enrol(
     let (url, a) = (hq_url.to_string(), answer.clone());
     db.call(move |site| record_enrolment(site, &url, &a))
         .await?;
+    if let Some(key) = db.call(|site| pinned_hq_key(site)).await? {
+        client.pin_hq_key(&key)?;
+    }
     Ok(answer)
 }
 
@@ -289,18 +351,7 @@ pub async fn enrol(
 pub fn set_hq_url(site: &mut Site, actor: &crate::Actor, url: &str) -> Result<String> {
     actor.require_manager("change the HQ address")?;
     let url = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        Error::invalid(
-            "sync.hq_url",
-            format!("{url} is not a web address ({e}); give one like https://hq.example.cn"),
-        )
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::invalid(
-            "sync.hq_url",
-            format!("{url} must start with https:// (or http:// on a test network)"),
-        ));
-    }
+    super::client::check_hq_url(url, !cfg!(debug_assertions))?;
     let changed = site.conn.execute(
         "UPDATE sync_state SET hq_url = ?1 WHERE site_id IS NOT NULL",
         [url],
@@ -348,7 +399,25 @@ mod tests {
                 reason: "校验位错误".into(),
             }],
         };
-        apply_ack(&mut site, &ack).unwrap();
+        // An ack beyond what was sent is refused and prunes nothing.
+        let pending = outbox::pending(site.conn(), 100).unwrap().len();
+        let batch = |to_seq| siteline_proto::PushBatch {
+            device_id: rows[0].device_id,
+            epoch: 1,
+            from_seq: 1,
+            to_seq,
+            rows: vec![],
+        };
+        crate::sync::outgoing::mark_sent(&site, &batch(learner_seq)).unwrap();
+        let err = apply_ack(&mut site, &ack, 1).unwrap_err();
+        assert!(err.to_string().contains("never sent"), "{err}");
+        crate::sync::outgoing::mark_sent(&site, &batch(learner_seq + 1)).unwrap();
+        let wrong_epoch = apply_ack(&mut site, &ack, 2).unwrap_err();
+        assert!(wrong_epoch.to_string().contains("never sent"));
+        assert_eq!(outbox::pending(site.conn(), 100).unwrap().len(), pending);
+        // A smaller batch sent later (after a lost answer) lowers nothing.
+        crate::sync::outgoing::mark_sent(&site, &batch(2)).unwrap();
+        apply_ack(&mut site, &ack, 1).unwrap();
         assert_eq!(
             record_status(&site, learner.0).unwrap(),
             RecordSync::Quarantined {

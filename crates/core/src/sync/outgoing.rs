@@ -71,3 +71,15 @@ pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
         rows: taken,
     }))
 }
+
+/// Remembers that `batch` is going out (a push or a bundle): HQ's acknowledgements of this
+/// epoch may reach up to the highest seq ever sent, never past it.
+pub fn mark_sent(site: &Site, batch: &PushBatch) -> Result<()> {
+    site.conn()
+        .prepare_cached(
+            "INSERT INTO sent_mark (epoch, through) VALUES (?1, ?2)
+             ON CONFLICT (epoch) DO UPDATE SET through = max(through, excluded.through)",
+        )?
+        .execute(rusqlite::params![batch.epoch, batch.to_seq])?;
+    Ok(())
+}

@@ -84,6 +84,40 @@ pub(crate) async fn signed_device(
     Ok((device, sig))
 }
 
+/// HQ's answer to a device's signed request: the JSON body with HQ's signature over the device,
+/// the request's signature and the body, in the `siteline-answer-signature` header.
+pub(crate) fn signed_answer<T: serde::Serialize>(
+    state: &AppState,
+    device: Uuid,
+    request_signature: &[u8],
+    value: &T,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use ed25519_dalek::Signer;
+    use sha2::{Digest, Sha256};
+    let body = serde_json::to_vec(value)?;
+    let message = siteline_proto::sync::answer_signing_string(
+        device,
+        &crate::bundle::hex(&Sha256::digest(request_signature)),
+        &crate::bundle::hex(&Sha256::digest(&body)),
+    );
+    let signature = state.store.signing_key().sign(message.as_bytes());
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_string(),
+            ),
+            (
+                axum::http::HeaderName::from_static(headers::ANSWER_SIGNATURE),
+                B64.encode(signature.to_bytes()),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// Refuses an admin call without the right bearer token (compared in constant time).
 pub(crate) fn check_admin(state: &AppState, h: &HeaderMap) -> Result<()> {
     let given = h

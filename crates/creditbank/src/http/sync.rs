@@ -4,6 +4,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use siteline_proto::sync::{
 };
 use siteline_proto::{ApiError, PushBatch};
 
-use super::auth::{check_protocol, header, read_body, signed_device};
+use super::auth::{check_protocol, header, read_body, signed_answer, signed_device};
 use crate::{AppState, Error, PROTOCOL_VERSION, Result};
 
 /// Tells a site it reached the credit bank (not a captive portal) and HQ's clock.
@@ -60,7 +61,7 @@ pub(crate) async fn enrol(
         ("siteline-signature" = String, Header, description = "base64 Ed25519 signature"),
     ),
     responses(
-        (status = 200, body = PushAck),
+        (status = 200, body = PushAck, headers(("siteline-answer-signature" = String, description = "HQ's base64 Ed25519 signature over the answer signing string"))),
         (status = 400, body = ApiError, description = "malformed body or headers"),
         (status = 401, body = ApiError, description = "unknown device, bad signature or stale timestamp"),
         (status = 403, body = ApiError, description = "revoked device or another site's record"),
@@ -72,7 +73,7 @@ pub(crate) async fn push(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<PushAck>> {
+) -> Result<Response> {
     check_protocol(&headers)?;
     let bytes = read_body(body, state.max_body).await?;
     let range = header(&headers, headers::SEQ_RANGE)?;
@@ -89,15 +90,25 @@ pub(crate) async fn push(
             "the siteline-seq-range header does not match the batch".into(),
         ));
     }
-    let at = chrono::Utc::now().timestamp_millis();
-    let window = state.window_ms;
-    if !state
-        .store(move |s| s.note_signature(&signature, at, window))
+    note_signature(&state, &signature).await?;
+    let id = device.id;
+    let ack = state.store(move |s| s.push(&device, &batch)).await?;
+    signed_answer(&state, id, &signature, &ack)
+}
+
+/// Refuses a request whose exact signature was seen within the window (a replay).
+async fn note_signature(state: &AppState, signature: &[u8]) -> Result<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let expires = now + 2 * state.window_ms;
+    let signature = signature.to_vec();
+    if state
+        .store(move |s| s.note_signature(&signature, now, expires))
         .await?
     {
-        return Err(Error::Replayed);
+        Ok(())
+    } else {
+        Err(Error::Replayed)
     }
-    Ok(Json(state.store(move |s| s.push(&device, &batch)).await?))
 }
 
 fn parse_range(s: &str) -> Option<(u32, u64, u64)> {
@@ -106,9 +117,7 @@ fn parse_range(s: &str) -> Option<(u32, u64, u64)> {
     Some((epoch.parse().ok()?, from.parse().ok()?, to.parse().ok()?))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use crate::bundle::hex;
 
 /// Pull parameters.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -121,32 +130,43 @@ pub(crate) struct PullQuery {
 
 /// A page of the change log that the calling device's site may see.
 #[utoipa::path(get, path = "/v1/pull", params(PullQuery),
-    responses((status = 200, body = PullPage), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+    responses(
+        (status = 200, body = PullPage, headers(("siteline-answer-signature" = String, description = "HQ's base64 Ed25519 signature over the answer signing string"))),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
 pub(crate) async fn pull(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PullQuery>,
-) -> Result<Json<PullPage>> {
+) -> Result<Response> {
     check_protocol(&headers)?;
     let max_bytes = q
         .max_bytes
         .unwrap_or(256 * 1024)
         .clamp(1024, 4 * 1024 * 1024);
     let since = q.since;
-    let (device, _) = signed_device(&state, &headers, |id, ts| {
+    let (device, signature) = signed_device(&state, &headers, |id, ts| {
         pull_signing_string(id, since, max_bytes, ts)
     })
     .await?;
-    Ok(Json(
-        state
-            .store(move |s| s.pull(&device, since, max_bytes))
-            .await?,
-    ))
+    note_signature(&state, &signature).await?;
+    let id = device.id;
+    let page = state
+        .store(move |s| s.pull(&device, since, max_bytes))
+        .await?;
+    signed_answer(&state, id, &signature, &page)
 }
 
-/// Imports a sync bundle file (signed by its device) and answers with acks and pull pages.
+/// Imports a sync bundle file (signed by its device, even with nothing pending) and answers
+/// with acks and pull pages, signed by HQ.
 #[utoipa::path(post, path = "/v1/bundle", request_body = siteline_proto::sync::SyncBundle,
-    responses((status = 200, body = siteline_proto::sync::BundleAnswer), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+    responses(
+        (status = 200, body = siteline_proto::sync::BundleAnswer),
+        (status = 400, body = ApiError, description = "not a bundle, or its batch disagrees with its signed range"),
+        (status = 401, body = ApiError, description = "unknown device, bad signature, or signed too long ago"),
+        (status = 403, body = ApiError, description = "revoked device or another site's record"),
+        (status = 409, body = ApiError, description = "this bundle was already imported, or a sequence gap"),
+        (status = 413, body = ApiError, description = "body too large"),
+    ))]
 pub(crate) async fn bundle(
     State(state): State<AppState>,
     body: Body,
@@ -154,9 +174,10 @@ pub(crate) async fn bundle(
     let bytes = read_body(body, state.max_body).await?;
     let bundle: siteline_proto::sync::SyncBundle =
         serde_json::from_slice(&bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    let now = chrono::Utc::now().timestamp_millis();
     Ok(Json(
         state
-            .store(move |s| crate::bundle::answer(s, &bundle))
+            .store(move |s| crate::bundle::answer(s, &bundle, now))
             .await?,
     ))
 }

@@ -103,6 +103,9 @@ pub struct AccountStatement {
 
 /// Everything the credit bank stores.
 pub trait Store: Send + Sync + 'static {
+    /// HQ's Ed25519 key, kept with the data: it signs every answer to a device (push acks,
+    /// pull pages, bundle answers); devices pin its public half at enrolment.
+    fn signing_key(&self) -> &ed25519_dalek::SigningKey;
     /// Creates a site.
     fn create_site(&self, code: &str, name: &str, province: &str) -> Result<SiteInfo>;
     /// Lists sites with last sync and lag.
@@ -121,8 +124,9 @@ pub trait Store: Send + Sync + 'static {
     fn list_devices(&self) -> Result<Vec<DeviceInfo>>;
     /// Revokes a device; sites learn of it by pull.
     fn revoke_device(&self, id: Uuid) -> Result<()>;
-    /// Remembers a signature; false when it was seen before (a replay).
-    fn note_signature(&self, signature: &[u8], at_ms: i64, window_ms: i64) -> Result<bool>;
+    /// Remembers a request signature until `expires_ms`; false when it was seen before (a
+    /// replay). Signatures past their expiry are forgotten (their requests are stale anyway).
+    fn note_signature(&self, signature: &[u8], now_ms: i64, expires_ms: i64) -> Result<bool>;
     /// Applies a batch exactly once.
     fn push(&self, device: &DeviceInfo, batch: &PushBatch) -> Result<PushAck>;
     /// A page of the change log for the device's site.

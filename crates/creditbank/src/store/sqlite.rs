@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     keys: SiteKeys,
+    signing: ed25519_dalek::SigningKey,
 }
 
 impl SqliteStore {
@@ -37,16 +38,28 @@ impl SqliteStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Internal(format!("data directory {}: {e}", dir.display())))?;
         let keys = SiteKeys::load_or_create(&dir.join("hq.key"))?;
+        let signing = siteline_domain::crypto::load_or_create_secret(
+            &dir.join("hq-signing.key"),
+            "HQ's signing key is damaged; restore it from the backup of the data directory (devices pinned its public key)",
+        )?;
         let conn = Connection::open(dir.join("creditbank.db"))?;
-        Self::init(conn, keys)
+        Self::init(conn, keys, ed25519_dalek::SigningKey::from_bytes(&signing))
     }
 
     /// An in-memory store (tests).
     pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?, SiteKeys::generate())
+        Self::init(
+            Connection::open_in_memory()?,
+            SiteKeys::generate(),
+            ed25519_dalek::SigningKey::generate(&mut OsRng),
+        )
     }
 
-    fn init(mut conn: Connection, keys: SiteKeys) -> Result<Self> {
+    fn init(
+        mut conn: Connection,
+        keys: SiteKeys,
+        signing: ed25519_dalek::SigningKey,
+    ) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -67,6 +80,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             keys,
+            signing,
         })
     }
 
@@ -161,6 +175,10 @@ const DEVICE_SELECT: &str =
      FROM device d JOIN site s ON s.id = d.site_id";
 
 impl Store for SqliteStore {
+    fn signing_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.signing
+    }
+
     fn create_site(&self, code: &str, name: &str, province: &str) -> Result<SiteInfo> {
         let code = code.trim();
         let name = name.trim();
@@ -313,6 +331,10 @@ impl Store for SqliteStore {
             site_id,
             site_code,
             site_name,
+            hq_public_key: base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                self.signing.verifying_key().to_bytes(),
+            ),
         })
     }
 
@@ -357,16 +379,17 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn note_signature(&self, signature: &[u8], at_ms: i64, window_ms: i64) -> Result<bool> {
+    fn note_signature(&self, signature: &[u8], now_ms: i64, expires_ms: i64) -> Result<bool> {
         let conn = self.lock();
-        conn.execute(
-            "DELETE FROM seen_signature WHERE at_ms < ?1",
-            [at_ms - 2 * window_ms],
-        )?;
-        let n = conn.execute(
-            "INSERT OR IGNORE INTO seen_signature (signature, at_ms) VALUES (?1, ?2)",
-            params![Sha256::digest(signature).to_vec(), at_ms],
-        )?;
+        conn.prepare_cached("DELETE FROM seen_signature WHERE at_ms < ?1")?
+            .execute([now_ms])?;
+        // `at_ms` holds the expiry: the signature is remembered as long as its request could
+        // still be accepted.
+        let n = conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO seen_signature (signature, at_ms) VALUES (?1, ?2)",
+            )?
+            .execute(params![Sha256::digest(signature).to_vec(), expires_ms])?;
         Ok(n == 1)
     }
 

@@ -19,7 +19,9 @@ use siteline_core::store::outbox;
 use siteline_core::{Actor, Site, demo};
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
 use siteline_proto::records::Record;
-use siteline_proto::sync::{headers, pull_signing_string, push_signing_string};
+use siteline_proto::sync::{
+    SyncBundle, bundle_signing_string, headers, pull_signing_string, push_signing_string,
+};
 use siteline_proto::{OutboxRow, PushBatch};
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -164,6 +166,65 @@ impl Device {
             .body(Body::empty())
             .unwrap()
     }
+}
+
+impl Device {
+    /// A bundle of `rows` (or none) with cursor `since`, signed at `signed_at_ms` by this
+    /// device's key.
+    pub fn bundle(&self, rows: &[OutboxRow], since: u64, signed_at_ms: i64) -> SyncBundle {
+        let batch_json = (!rows.is_empty()).then(|| serde_json::to_string(&batch(rows)).unwrap());
+        let seq_range = (!rows.is_empty()).then(|| {
+            let b = batch(rows);
+            format!("{}:{}-{}", b.epoch, b.from_seq, b.to_seq)
+        });
+        let digest = creditbank::bundle::hex(&Sha256::digest(
+            batch_json.as_deref().unwrap_or("").as_bytes(),
+        ));
+        let signature = self.key.sign(
+            bundle_signing_string(self.id, since, signed_at_ms, seq_range.as_deref(), &digest)
+                .as_bytes(),
+        );
+        SyncBundle {
+            format: siteline_proto::sync::BUNDLE_FORMAT.into(),
+            device_id: self.id,
+            since,
+            batch_json,
+            seq_range,
+            signed_at_ms,
+            signature: B64.encode(signature.to_bytes()),
+        }
+    }
+}
+
+pub fn post_bundle(bundle: &SyncBundle) -> Request<Body> {
+    Request::post("/v1/bundle")
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(bundle).unwrap()))
+        .unwrap()
+}
+
+/// Checks HQ's signature on an answer body with the key from the enrolment answer.
+pub fn hq_signed(
+    hq_public_key: &str,
+    device: Uuid,
+    request_signature_sha256: &str,
+    signature_b64: &str,
+    body: &[u8],
+) -> bool {
+    let key: [u8; 32] = B64.decode(hq_public_key).unwrap().try_into().unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap();
+    let message = siteline_proto::sync::answer_signing_string(
+        device,
+        request_signature_sha256,
+        &creditbank::bundle::hex(&Sha256::digest(body)),
+    );
+    let Ok(sig) = B64.decode(signature_b64) else {
+        return false;
+    };
+    let Ok(sig) = ed25519_dalek::Signature::from_slice(&sig) else {
+        return false;
+    };
+    key.verify_strict(message.as_bytes(), &sig).is_ok()
 }
 
 pub fn batch(rows: &[OutboxRow]) -> PushBatch {

@@ -1,0 +1,18 @@
+-- 0005: HQ signs its answers. The device pins HQ's public key at enrolment and remembers each
+-- bundle it exported (what it covered), so an answer file is applied only if HQ signed it for
+-- a bundle this device made, and never prunes past what it sent.
+ALTER TABLE sync_state ADD COLUMN hq_public_key BLOB CHECK (hq_public_key IS NULL OR length(hq_public_key) = 32);
+
+CREATE TABLE bundle_sent (
+    signature_sha256 TEXT PRIMARY KEY,
+    epoch            INTEGER,
+    to_seq           INTEGER,
+    exported_at      TEXT NOT NULL
+);
+
+-- The highest seq of each epoch this device has put into a push or a bundle: an
+-- acknowledgement past it is refused (HQ cannot hold rows it was never sent).
+CREATE TABLE sent_mark (
+    epoch   INTEGER PRIMARY KEY,
+    through INTEGER NOT NULL
+);
