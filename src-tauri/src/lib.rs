@@ -27,7 +27,8 @@ fn database_path(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>
         return Ok(PathBuf::from(path));
     }
     let dir = app.path().app_data_dir()?;
-    std::fs::create_dir_all(&dir)?;
+    // Owner-only: it holds the site key, the device key and the sealed personal data.
+    siteline_domain::crypto::private_dir(&dir)?;
     Ok(dir.join("site.db"))
 }
 

@@ -48,6 +48,16 @@ fn a_restore_brings_back_the_backup_takes_a_new_epoch_and_keeps_a_safety_copy() 
     assert_eq!(after.device_id, before.device_id);
     assert!(after.epoch > 1_000_000_000, "epoch {}", after.epoch);
     assert_eq!(after.epoch, restored.new_epoch);
+    // The new epoch was set in the staging copy before it replaced the database, and the
+    // staging copy (personal data) is gone.
+    assert!(
+        std::fs::read_dir(&backups).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".restoring")),
+        "no staging copy left behind"
+    );
     // seq goes on from the backup's: local ordering (latest mark wins by seq) still holds.
     assert_eq!(after.next_seq, before.next_seq);
     // The safety copy holds the three learners and is itself restorable.
@@ -114,8 +124,16 @@ fn a_restore_refuses_what_is_not_this_devices_siteline_backup_and_changes_nothin
         .pragma_update(None, "user_version", 99)
         .unwrap();
 
+    let negative = dir.path().join("negative.sqlite");
+    std::fs::copy(&good.path, &negative).unwrap();
+    rusqlite::Connection::open(&negative)
+        .unwrap()
+        .pragma_update(None, "user_version", -1)
+        .unwrap();
+
     let cases = [
         (dir.path().join("missing.sqlite"), "does not exist"),
+        (negative, "schema version -1"),
         (text, "not a Siteline backup"),
         (other_sqlite, "not a Siteline backup"),
         (truncated, ""),
@@ -130,6 +148,13 @@ fn a_restore_refuses_what_is_not_this_devices_siteline_backup_and_changes_nothin
     }
     // Refusals wrote no safety copies: only the one good backup is in the folder.
     assert_eq!(backup::list(&backups).unwrap().len(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&backups), 0o700, "the backup folder is owner-only");
+        assert_eq!(mode(Path::new(&good.path)), 0o600, "a backup is owner-only");
+    }
     // An instructor may not restore.
     let (_, instructor) = {
         let s = siteline_core::store::staff::list(site.conn()).unwrap();

@@ -16,37 +16,95 @@ use creditbank::store::Store;
 use creditbank::store::sqlite::SqliteStore;
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
-use siteline_proto::records::{AttendanceEvent, Record};
+use siteline_proto::records::{AttendanceEvent, Cohort, Enrolment, Learner, Record, Session};
 use siteline_proto::sync::{EnrolRequest, headers, push_signing_string};
-use siteline_proto::vocab::AttendanceKind;
-use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
+use siteline_proto::vocab::{AttendanceKind, IdType};
+use siteline_proto::{OutboxRow, PushBatch};
 use uuid::Uuid;
 
 const SITES: usize = 50;
 const EVENTS_PER_SITE: u64 = 10_000;
 const BATCH: u64 = 500;
 
+/// A site's rows as a real site sends them: a cohort, its 40 learners and their enrolments, a
+/// session, then roll-call marks for it up to `EVENTS_PER_SITE` rows in all (HQ applies every
+/// one: none is quarantined).
 fn rows(device: Uuid) -> Vec<OutboxRow> {
+    let start = Utc::now();
+    let cohort = Uuid::now_v7();
     let session = Uuid::now_v7();
     let learners: Vec<Uuid> = (0..40).map(|_| Uuid::now_v7()).collect();
-    (1..=EVENTS_PER_SITE)
-        .map(|seq| OutboxRow {
-            device_id: device,
-            epoch: 1,
-            seq,
-            entity: Entity::AttendanceEvent,
-            op: Op::Insert,
-            record_id: Uuid::now_v7(),
-            payload: Record::AttendanceEvent(AttendanceEvent {
+    let mut records: Vec<(Uuid, Record)> = vec![(
+        cohort,
+        Record::Cohort(Cohort {
+            programme_version_id: "maternity-L5-v1".into(),
+            name: "压测班".into(),
+            start_date: start.date_naive(),
+            end_date: start.date_naive(),
+            capacity: 40,
+            instructors: vec![],
+        }),
+    )];
+    for (i, l) in learners.iter().enumerate() {
+        records.push((
+            *l,
+            Record::Learner(Learner {
+                name: format!("学员{i}"),
+                id_type: IdType::Passport,
+                id_masked: "E*****12".into(),
+                phone_masked: None,
+                sex: None,
+                birth_date: None,
+                id_number: None,
+            }),
+        ));
+    }
+    for l in &learners {
+        records.push((
+            Uuid::now_v7(),
+            Record::Enrolment(Enrolment {
+                cohort_id: cohort,
+                learner_id: *l,
+            }),
+        ));
+    }
+    records.push((
+        session,
+        Record::Session(Session {
+            cohort_id: cohort,
+            unit_id: None,
+            starts_at: start,
+            ends_at: start + chrono::Duration::hours(8),
+            instructor_id: None,
+        }),
+    ));
+    let mut n = 0;
+    while records.len() < EVENTS_PER_SITE as usize {
+        records.push((
+            Uuid::now_v7(),
+            Record::AttendanceEvent(AttendanceEvent {
                 session_id: session,
-                learner_id: learners[(seq % 40) as usize],
+                learner_id: learners[n % 40],
                 kind: AttendanceKind::CheckIn,
-                at: Utc::now(),
+                at: start,
                 method: "roll_call".into(),
                 attested_by: device,
                 correction_id: None,
-            })
-            .to_payload(),
+            }),
+        ));
+        n += 1;
+    }
+    records
+        .into_iter()
+        .zip(1..)
+        .map(|((record_id, record), seq)| OutboxRow {
+            device_id: device,
+            epoch: 1,
+            seq,
+            entity: record.entity(),
+            op: record.op(),
+            record_id,
+            payload: record.to_payload(),
             recorded_at: Utc::now(),
         })
         .collect()
@@ -64,6 +122,9 @@ async fn run() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    store
+        .publish_catalogue(&siteline_domain::seed::catalogue())
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = creditbank::router(creditbank::AppState::new(store.clone(), "bench"));
@@ -171,6 +232,13 @@ async fn run() {
         store.query_i64("SELECT count(*) FROM record").unwrap() as u64,
         total
     );
+    assert_eq!(
+        store
+            .query_i64("SELECT count(*) FROM record WHERE status <> 'applied'")
+            .unwrap(),
+        0,
+        "every row is applied, none quarantined"
+    );
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -198,7 +266,8 @@ async fn run() {
     drop(raw);
     let conn = rusqlite::Connection::open(raw_dir.path().join("creditbank.db")).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn.pragma_update(None, "synchronous", creditbank::store::sqlite::SYNCHRONOUS)
+        .unwrap();
     let site_id = Uuid::now_v7();
     conn.execute(
         "INSERT INTO site (id, code, name, seq, created_at) VALUES (?1, 'RAW', 'raw', 1, 'now')",
@@ -239,4 +308,8 @@ async fn run() {
         t.elapsed().as_secs_f64()
     );
     println!("ratio server / raw: {:.2}", server_rate / raw_rate);
+    println!(
+        "synchronous = {} on both",
+        creditbank::store::sqlite::SYNCHRONOUS
+    );
 }

@@ -11,6 +11,8 @@ CREATE TABLE session (
     closed_at TEXT
 );
 CREATE INDEX session_cohort ON session (cohort_id);
+-- A mark is checked against the roster: is the learner enrolled in the session's cohort?
+CREATE INDEX enrolment_cohort_learner ON enrolment (cohort_id, learner_id);
 
 -- Roll-call marks in the order HQ received them, which is the order each device recorded
 -- them (a device pushes its rows in seq order, exactly once): the same order the site folds.

@@ -89,7 +89,7 @@ fn parse_name(name: &str) -> Option<(DateTime<Utc>, BackupKind)> {
 /// Writes a consistent copy of the database behind `conn` into `dir` (created if missing).
 /// `conn` may be a read-only connection of its own, so the app's writer is not held up.
 pub fn back_up(conn: &Connection, dir: &Path, kind: BackupKind) -> Result<BackupFile> {
-    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    siteline_domain::crypto::private_dir(dir).map_err(Error::io(dir))?;
     let mut at = super::now();
     let mut name = file_name(kind, at);
     // Two backups in one second (a click after the daily one) get distinct names.
@@ -100,6 +100,7 @@ pub fn back_up(conn: &Connection, dir: &Path, kind: BackupKind) -> Result<Backup
     let path = dir.join(&name);
     let partial = dir.join(format!("{name}.partial"));
     let result = (|| -> Result<()> {
+        siteline_domain::crypto::private_file(&partial).map_err(Error::io(&partial))?;
         let mut dst = Connection::open(&partial)?;
         {
             let backup = Backup::new(conn, &mut dst)?;
@@ -235,6 +236,11 @@ pub fn check(site: &Site, path: &Path) -> Result<BackupCheck> {
         )));
     }
     let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if schema_version < 1 {
+        return Err(refuse(format!(
+            "{name} says schema version {schema_version}, which no Siteline writes; it is not a usable backup"
+        )));
+    }
     if schema_version > schema::SCHEMA_VERSION {
         return Err(Error::NewerSchema {
             found: schema_version,
@@ -311,7 +317,8 @@ pub fn restore(site: &mut Site, actor: &Actor, path: &Path, safety_dir: &Path) -
     let enrolment: Option<SyncEnrolment> = site
         .conn
         .query_row(
-            "SELECT hq_url, site_id, site_code, site_name, enrolled_at, clock_offset_ms, revoked_at
+            "SELECT hq_url, site_id, site_code, site_name, enrolled_at, clock_offset_ms, revoked_at,
+                    hq_public_key
              FROM sync_state WHERE site_id IS NOT NULL",
             [],
             |r| {
@@ -323,6 +330,7 @@ pub fn restore(site: &mut Site, actor: &Actor, path: &Path, safety_dir: &Path) -
                     enrolled_at: r.get(4)?,
                     clock_offset_ms: r.get(5)?,
                     revoked_at: r.get(6)?,
+                    hq_public_key: r.get(7)?,
                 })
             },
         )
@@ -333,62 +341,81 @@ pub fn restore(site: &mut Site, actor: &Actor, path: &Path, safety_dir: &Path) -
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let old_epoch = outbox::device(&site.conn)?.epoch;
-    {
-        let src = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        let backup = Backup::new_with_names(&src, MAIN_DB, &mut site.conn, MAIN_DB)?;
-        // All pages in one step: one write transaction on the live database, all or nothing.
-        if backup.step(-1)? != rusqlite::backup::StepResult::Done {
-            return Err(refuse(
-                "the database or the backup file was busy and nothing was restored; close other programs using them and try again",
-            ));
+    // Everything is done to a staging copy first (schema, new epoch, enrolment, settings), and
+    // only the finished copy replaces the live database, in one step: a crash at any point
+    // leaves either the old database or the restored one with its new epoch, never the
+    // backup's old epoch (whose seqs HQ already holds and would silently drop).
+    let staging = safety_dir.join(format!(".restoring-{}.sqlite", Uuid::now_v7()));
+    let result = (|| -> Result<u32> {
+        siteline_domain::crypto::private_file(&staging).map_err(Error::io(&staging))?;
+        let mut work = Connection::open(&staging)?;
+        {
+            let src = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            let backup = Backup::new(&src, &mut work)?;
+            backup.run_to_completion(1024, std::time::Duration::from_millis(0), None)?;
         }
-    }
+        work.pragma_update(None, "journal_mode", "DELETE")?;
+        work.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut work)?;
+        outbox::ensure_device(&work)?;
+        let tx = work.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Unique across restores of the same backup: never below the seconds since 1970,
+        // never at or below any epoch this device used before.
+        let unix = u32::try_from(super::now().timestamp()).unwrap_or(u32::MAX);
+        let new_epoch = unix.max(old_epoch.max(from.epoch) + 1);
+        tx.execute("UPDATE device SET epoch = ?1", [new_epoch])?;
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        tx.execute(
+            "INSERT OR REPLACE INTO device_epoch (epoch, started_at, restored_from) VALUES (?1, ?2, ?3)",
+            params![new_epoch, super::now(), file],
+        )?;
+        if let Some(e) = &enrolment {
+            tx.execute(
+                "UPDATE sync_state SET hq_url = ?1, site_id = ?2, site_code = ?3, site_name = ?4,
+                        enrolled_at = ?5, clock_offset_ms = ?6, revoked_at = ?7, hq_public_key = ?8",
+                params![
+                    e.hq_url,
+                    e.site_id,
+                    e.site_code,
+                    e.site_name,
+                    e.enrolled_at,
+                    e.clock_offset_ms,
+                    e.revoked_at,
+                    e.hq_public_key
+                ],
+            )?;
+        }
+        for (k, v) in &settings {
+            tx.execute(
+                "INSERT OR REPLACE INTO setting (key, value) VALUES (?1, ?2)",
+                params![k, v],
+            )?;
+        }
+        audit::record(
+            &tx,
+            Some(actor),
+            "restore_backup",
+            None,
+            &format!("{file}; new device epoch {new_epoch}"),
+        )?;
+        tx.commit()?;
+        {
+            let backup = Backup::new_with_names(&work, MAIN_DB, &mut site.conn, MAIN_DB)?;
+            // All pages in one step: one write transaction on the live database, all or nothing.
+            if backup.step(-1)? != rusqlite::backup::StepResult::Done {
+                return Err(refuse(
+                    "the database or the backup file was busy and nothing was restored; close other programs using them and try again",
+                ));
+            }
+        }
+        Ok(new_epoch)
+    })();
+    let _ = std::fs::remove_file(&staging);
+    let new_epoch = result?;
     site.conn.pragma_update(None, "journal_mode", "WAL")?;
-    schema::migrate(&mut site.conn)?;
-    outbox::ensure_device(&site.conn)?;
-    let (tx, _) = site.write()?;
-    // Unique across restores of the same backup: never below the seconds since 1970, never
-    // at or below any epoch this device used before.
-    let unix = u32::try_from(super::now().timestamp()).unwrap_or(u32::MAX);
-    let new_epoch = unix.max(old_epoch.max(from.epoch) + 1);
-    tx.execute("UPDATE device SET epoch = ?1", [new_epoch])?;
-    let file = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    tx.execute(
-        "INSERT OR REPLACE INTO device_epoch (epoch, started_at, restored_from) VALUES (?1, ?2, ?3)",
-        params![new_epoch, super::now(), file],
-    )?;
-    if let Some(e) = enrolment {
-        tx.execute(
-            "UPDATE sync_state SET hq_url = ?1, site_id = ?2, site_code = ?3, site_name = ?4,
-                    enrolled_at = ?5, clock_offset_ms = ?6, revoked_at = ?7",
-            params![
-                e.hq_url,
-                e.site_id,
-                e.site_code,
-                e.site_name,
-                e.enrolled_at,
-                e.clock_offset_ms,
-                e.revoked_at
-            ],
-        )?;
-    }
-    for (k, v) in settings {
-        tx.execute(
-            "INSERT OR REPLACE INTO setting (key, value) VALUES (?1, ?2)",
-            params![k, v],
-        )?;
-    }
-    audit::record(
-        &tx,
-        Some(actor),
-        "restore_backup",
-        None,
-        &format!("{file}; new device epoch {new_epoch}"),
-    )?;
-    tx.commit()?;
     Ok(Restored {
         from,
         safety_copy,
@@ -404,6 +431,7 @@ struct SyncEnrolment {
     enrolled_at: Option<String>,
     clock_offset_ms: i64,
     revoked_at: Option<String>,
+    hq_public_key: Option<Vec<u8>>,
 }
 
 /// Where daily backups go unless the manager chose a folder: `backups` beside the database.

@@ -39,6 +39,10 @@ pub struct Site {
     pub(crate) keys: SiteKeys,
 }
 
+/// SQLite's durability setting: `FULL` syncs the WAL on every commit, so nothing a user saw
+/// saved (and no `seq` HQ acknowledged) can roll back in a power cut.
+pub const SYNCHRONOUS: &str = "FULL";
+
 impl std::fmt::Debug for Site {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Site")
@@ -58,6 +62,8 @@ impl Site {
 
     /// Opens the database at `path` with keys the caller holds.
     pub fn open_with_keys(path: &Path, keys: SiteKeys) -> Result<Site> {
+        // Owner-only before SQLite touches it: its -wal and -shm inherit the mode.
+        siteline_domain::crypto::private_file(path).map_err(Error::io(path))?;
         let conn = Connection::open(path)?;
         Self::init(conn, keys)
     }
@@ -69,7 +75,7 @@ impl Site {
 
     fn init(mut conn: Connection, keys: SiteKeys) -> Result<Site> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", SYNCHRONOUS)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrate(&mut conn)?;

@@ -20,6 +20,14 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current < 0 {
+        return Err(Error::invalid(
+            "database.schema",
+            format!(
+                "the database says schema version {current}, which no Siteline writes; it is not a Siteline database"
+            ),
+        ));
+    }
     if current > SCHEMA_VERSION {
         return Err(Error::NewerSchema {
             found: current,

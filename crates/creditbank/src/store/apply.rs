@@ -72,7 +72,7 @@ pub(crate) fn push(
         // id, a number out of range) is rolled back alone and quarantined; the batch goes on.
         // A quarantined row leaves nothing behind but its own record: whatever it wrote
         // before it was refused is rolled back with the savepoint.
-        tx.execute_batch("SAVEPOINT row")?;
+        tx.prepare_cached("SAVEPOINT row")?.execute([])?;
         let outcome = match apply_row(tx, keys, device, row) {
             Err(Applied::Fail(e)) if !is_fatal(&e) => {
                 tracing::warn!(device = %device.id, seq = row.seq, error = %e, "row quarantined by a database error");
@@ -83,9 +83,9 @@ pub(crate) fn push(
             other => other,
         };
         if outcome.is_err() {
-            tx.execute_batch("ROLLBACK TO row")?;
+            tx.prepare_cached("ROLLBACK TO row")?.execute([])?;
         }
-        tx.execute_batch("RELEASE row")?;
+        tx.prepare_cached("RELEASE row")?.execute([])?;
         let (status, reason) = match outcome {
             Ok(()) => ("applied", None),
             Err(Applied::Quarantine(reason)) => ("quarantined", Some(reason)),

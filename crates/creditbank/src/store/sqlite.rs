@@ -25,6 +25,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_hq_judges.sql"),
 ];
 
+/// SQLite's durability setting for HQ: `FULL` syncs the WAL on every commit, so a commit that
+/// was acknowledged to a site survives a power cut (with `NORMAL` the last commits can roll
+/// back, the high-water mark goes back and the site's next pushes are refused for ever).
+pub const SYNCHRONOUS: &str = "FULL";
+
 /// The credit bank's SQLite store.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -35,14 +40,18 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating and migrating) `creditbank.db` in `dir`, with HQ's key in `hq.key`.
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)
+        // Owner-only: the directory holds HQ's keys and the credit ledger.
+        siteline_domain::crypto::private_dir(dir)
             .map_err(|e| Error::Internal(format!("data directory {}: {e}", dir.display())))?;
+        let db = dir.join("creditbank.db");
+        siteline_domain::crypto::private_file(&db)
+            .map_err(|e| Error::Internal(format!("{}: {e}", db.display())))?;
         let keys = SiteKeys::load_or_create(&dir.join("hq.key"))?;
         let signing = siteline_domain::crypto::load_or_create_secret(
             &dir.join("hq-signing.key"),
             "HQ's signing key is damaged; restore it from the backup of the data directory (devices pinned its public key)",
         )?;
-        let conn = Connection::open(dir.join("creditbank.db"))?;
+        let conn = Connection::open(&db)?;
         Self::init(conn, keys, ed25519_dalek::SigningKey::from_bytes(&signing))
     }
 
@@ -61,7 +70,7 @@ impl SqliteStore {
         signing: ed25519_dalek::SigningKey,
     ) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", SYNCHRONOUS)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -714,6 +723,21 @@ mod tests {
             .unwrap();
         }
         let store = SqliteStore::open(dir.path()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(dir.path()), 0o700);
+            for f in [
+                "creditbank.db",
+                "creditbank.db-wal",
+                "hq.key",
+                "hq-signing.key",
+            ] {
+                assert_eq!(mode(&dir.path().join(f)), 0o600, "{f}");
+            }
+        }
         assert_eq!(
             store.find_text("11010519491231002X").unwrap(),
             Vec::<String>::new()
