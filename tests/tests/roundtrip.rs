@@ -141,6 +141,17 @@ async fn a_bundle_file_round_trip_with_no_network_and_importing_twice_changes_no
         .await
         .unwrap();
 
+    // A lost stick reveals no ID number: each travels sealed to HQ's key.
+    let on_stick = std::fs::read_to_string(&bundle_path).unwrap();
+    assert!(on_stick.contains("id_number_sealed"));
+    for n in 0..3 {
+        let number = siteline_core::demo::resident_id(n);
+        assert!(
+            !on_stick.contains(&number),
+            "an ID number in clear on the stick"
+        );
+    }
+
     // At HQ: import it; the same file again is refused as a replay and changes nothing.
     let file: siteline_proto::sync::SyncBundle =
         serde_json::from_slice(&std::fs::read(&bundle_path).unwrap()).unwrap();

@@ -2,6 +2,8 @@
 -- bundle it exported (what it covered), so an answer file is applied only if HQ signed it for
 -- a bundle this device made, and never prunes past what it sent.
 ALTER TABLE sync_state ADD COLUMN hq_public_key BLOB CHECK (hq_public_key IS NULL OR length(hq_public_key) = 32);
+-- HQ's X25519 sealing key: resident ID numbers leave the device sealed to it.
+ALTER TABLE sync_state ADD COLUMN hq_seal_key BLOB CHECK (hq_seal_key IS NULL OR length(hq_seal_key) = 32);
 
 CREATE TABLE bundle_sent (
     signature_sha256 TEXT PRIMARY KEY,

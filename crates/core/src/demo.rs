@@ -323,3 +323,23 @@ fn assess_and_lock(
     assessments::lock(site, instructor, p)?;
     Ok(())
 }
+
+/// Records an enrolment with a stand-in HQ (fresh keys that nobody keeps), so a site that is
+/// never synced can still build the batches and bundles an enrolled one would (tests, benches).
+pub fn enrol_with_stand_in_hq(site: &mut Site) -> Result<()> {
+    use base64::Engine;
+    let b64 = |k: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+    let signing = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+    let seal = siteline_domain::crypto::SealKey::generate();
+    crate::sync::engine::record_enrolment(
+        site,
+        "https://hq.invalid",
+        &siteline_proto::sync::EnrolResponse {
+            site_id: uuid::Uuid::now_v7(),
+            site_code: "DEMO-000".into(),
+            site_name: "演示站点".into(),
+            hq_public_key: b64(signing.verifying_key().to_bytes()),
+            hq_seal_key: b64(seal.public_bytes()),
+        },
+    )
+}

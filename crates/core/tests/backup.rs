@@ -27,6 +27,7 @@ fn a_restore_brings_back_the_backup_takes_a_new_epoch_and_keeps_a_safety_copy() 
     let dir = tempfile::tempdir().unwrap();
     let backups = dir.path().join("backups");
     let (mut site, m) = new_site(dir.path());
+    demo::enrol_with_stand_in_hq(&mut site).unwrap();
     demo::register(&mut site, &m, 1).unwrap();
     demo::register(&mut site, &m, 2).unwrap();
     let taken = backup::back_up(site.conn(), &backups, BackupKind::Manual).unwrap();

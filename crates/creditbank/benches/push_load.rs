@@ -55,7 +55,8 @@ fn rows(device: Uuid) -> Vec<OutboxRow> {
                 phone_masked: None,
                 sex: None,
                 birth_date: None,
-                id_number: None,
+                id_number_sealed: None,
+                withheld: false,
             }),
         ));
     }

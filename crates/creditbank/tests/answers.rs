@@ -28,7 +28,7 @@ async fn enrolled() -> Case {
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    let (status, answer) = hq.enrol(&code, &device).await;
+    let (status, answer) = site.enrolled(hq.enrol(&code, &device).await);
     assert_eq!(status, StatusCode::OK, "{answer}");
     let hq_key = answer["hq_public_key"].as_str().unwrap().to_string();
     site.learner(1);

@@ -30,7 +30,7 @@ impl Forger {
         let code = hq.site("GD-SZ-001");
         let mut site = SiteApp::new();
         let device = Device::new(site.device_id());
-        hq.enrol(&code, &device).await;
+        site.enrolled(hq.enrol(&code, &device).await);
         let a = site.learner(11);
         let b = site.learner(12);
         let (cohort, enrolments) = site.completed("housekeeping-L5-v1", &[a], theory);
@@ -182,9 +182,9 @@ async fn each_fact_of_a_claim_that_differs_from_hqs_records_gets_needs_info_nami
 async fn another_sites_enrolment_cannot_be_claimed() {
     let f = Forger::new(59).await;
     let code = f.hq.site("GD-GZ-002");
-    let other = SiteApp::new();
+    let mut other = SiteApp::new();
     let device = Device::new(other.device_id());
-    f.hq.enrol(&code, &device).await;
+    other.enrolled(f.hq.enrol(&code, &device).await);
     // Site 1's records reach HQ first.
     f.hq.sync(&f.device, &f.site, 0).await;
     let id = Uuid::now_v7();
@@ -283,12 +283,13 @@ async fn a_site_cannot_move_a_learner_to_another_credit_account() {
             phone_masked: None,
             sex: None,
             birth_date: None,
-            id_number: None,
+            id_number_sealed: None,
+            withheld: false,
         }),
     );
     let mut rows = f.site.rows();
     let last = rows.last_mut().unwrap();
-    last.payload["id_number"] = siteline_core::demo::resident_id(999).into();
+    last.payload["id_number_sealed"] = f.site.seal(&siteline_core::demo::resident_id(999)).into();
     let (status, ack) = f.hq.send(f.device.push(&rows)).await;
     assert_eq!(status, 200, "{ack}");
     assert!(

@@ -26,7 +26,7 @@ async fn enrolled() -> Case {
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    let (status, _) = hq.enrol(&code, &device).await;
+    let (status, _) = site.enrolled(hq.enrol(&code, &device).await);
     assert_eq!(status, StatusCode::OK);
     site.learner(1);
     Case { hq, site, device }
@@ -171,7 +171,7 @@ async fn a_record_of_another_site_is_refused() {
     let code_b = c.hq.site("GD-GZ-002");
     let mut other = SiteApp::new();
     let other_device = Device::new(other.device_id());
-    c.hq.enrol(&code_b, &other_device).await;
+    other.enrolled(c.hq.enrol(&code_b, &other_device).await);
     other.learner(9);
     let mut other_rows = other.rows();
     let learner = rows

@@ -44,7 +44,7 @@ async fn a_site_reaches_the_real_server_pushes_gzip_and_reads_zstd() {
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     for n in 0..20 {
         site.learner(n);
     }

@@ -16,7 +16,7 @@ async fn a_completed_cohort_is_accredited_and_its_credits_and_certificates_come_
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    let (status, body) = hq.enrol(&code, &device).await;
+    let (status, body) = site.enrolled(hq.enrol(&code, &device).await);
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["site_code"], "GD-SZ-001");
     let learners: Vec<_> = (0..3).map(|n| site.learner(n)).collect();
@@ -82,7 +82,7 @@ async fn a_retried_or_overlapping_batch_is_applied_only_past_the_high_water_mark
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     for n in 0..4 {
         site.learner(n);
     }
@@ -123,7 +123,7 @@ async fn a_gap_is_refused_naming_the_expected_seq_and_writes_nothing() {
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     site.learner(1);
     site.learner(2);
     let rows = site.rows();
@@ -144,22 +144,20 @@ async fn invalid_rows_are_quarantined_with_a_reason_acknowledged_and_do_not_bloc
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     site.learner(1);
     site.learner(2);
     let mut rows = site.rows();
     // A learner row whose ID checksum was damaged on the way, and a cohort of a programme
     // version HQ never published.
+    let id = siteline_core::demo::resident_id(1);
+    let damaged = format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' });
+    let sealed = site.seal(&damaged);
     let learner_row = rows
         .iter_mut()
-        .find(|r| r.payload["name"].is_string())
+        .find(|r| r.payload["id_number_sealed"].is_string())
         .unwrap();
-    let id = learner_row.payload["id_number"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let damaged = format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' });
-    learner_row.payload["id_number"] = damaged.into();
+    learner_row.payload["id_number_sealed"] = sealed.into();
     let (status, ack) = hq.send(device.push(&rows)).await;
     assert_eq!(status, StatusCode::OK);
     let q = ack["quarantined"].as_array().unwrap();
@@ -229,7 +227,7 @@ async fn the_same_person_trained_at_two_sites_has_one_account_holding_both_sites
         let enrol_code = hq.site(code);
         let mut site = SiteApp::new();
         let device = Device::new(site.device_id());
-        hq.enrol(&enrol_code, &device).await;
+        site.enrolled(hq.enrol(&enrol_code, &device).await);
         let same_person = site.learner(42);
         site.completed(pv, &[same_person], 75);
         let (status, ack) = hq.send(device.push(&site.rows())).await;
@@ -279,7 +277,7 @@ async fn hq_applies_its_own_rules_to_a_claim_whatever_the_site_says() {
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     let l = site.learner(7);
     site.completed("housekeeping-L5-v1", &[l], 60);
     let mut rows = site.rows();
@@ -326,7 +324,7 @@ async fn postings_are_append_only() {
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     let l = site.learner(3);
     site.completed("family_care-L5-v1", &[l], 90);
     hq.send(device.push(&site.rows())).await;
@@ -354,7 +352,7 @@ async fn a_reversal_is_a_negative_posting_that_revokes_the_certificate_and_reach
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     let l = site.learner(5);
     site.completed("maternity-L5-v1", &[l], 80);
     hq.send(device.push(&site.rows())).await;
@@ -423,7 +421,7 @@ async fn a_row_with_a_misspelt_field_is_quarantined_naming_the_field_and_the_que
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     let learners: Vec<_> = (0..2).map(|n| site.learner(n)).collect();
     site.completed("maternity-L5-v1", &learners, 80);
     let mut rows = site.rows();
@@ -477,7 +475,7 @@ async fn an_update_of_an_append_only_event_is_quarantined_and_changes_nothing() 
     let code = hq.site("GD-SZ-001");
     let mut site = SiteApp::new();
     let device = Device::new(site.device_id());
-    hq.enrol(&code, &device).await;
+    site.enrolled(hq.enrol(&code, &device).await);
     let learners: Vec<_> = (0..1).map(|n| site.learner(n)).collect();
     site.completed("maternity-L5-v1", &learners, 80);
     let mut rows = site.rows();

@@ -165,6 +165,49 @@ pub fn load_or_create_secret(path: &Path, damaged: &str) -> Result<[u8; 32]> {
     }
 }
 
+/// HQ's sealing key pair (X25519). Sites seal each resident ID number to its public half before
+/// the number leaves the device (in a push or a USB bundle); only HQ opens it, in memory, to
+/// compute its blind index, and never stores it.
+pub struct SealKey(crypto_box::SecretKey);
+
+impl SealKey {
+    /// A fresh key pair.
+    pub fn generate() -> Self {
+        SealKey(crypto_box::SecretKey::generate(
+            &mut crypto_box::aead::OsRng,
+        ))
+    }
+
+    /// The key pair from its 32-byte secret.
+    pub fn from_bytes(secret: [u8; 32]) -> Self {
+        SealKey(crypto_box::SecretKey::from(secret))
+    }
+
+    /// The public half, which devices receive at enrolment.
+    pub fn public_bytes(&self) -> [u8; 32] {
+        *self.0.public_key().as_bytes()
+    }
+
+    /// Opens a value sealed to this key.
+    pub fn open(&self, sealed: &[u8]) -> Result<String> {
+        let bytes = self.0.unseal(sealed).map_err(|_| {
+            Error::Crypto(
+                "a sealed value does not open with HQ's key (altered, or sealed to another key)"
+                    .into(),
+            )
+        })?;
+        String::from_utf8(bytes).map_err(|_| Error::Crypto("a sealed value is not text".into()))
+    }
+}
+
+/// Seals `plaintext` to HQ's public sealing key (an anonymous sealed box: only the holder of
+/// the secret half can open it, and nobody can tell two sealings of one value apart).
+pub fn seal_to(public: &[u8; 32], plaintext: &str) -> Result<Vec<u8>> {
+    crypto_box::PublicKey::from(*public)
+        .seal(&mut crypto_box::aead::OsRng, plaintext.as_bytes())
+        .map_err(|_| Error::Crypto("sealing failed".into()))
+}
+
 /// Makes `dir` (and its parents) if missing and closes it to its owner (0700): the data
 /// directory and backups hold sealed personal data and keys.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
@@ -228,6 +271,25 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_sealed_to_hq_opens_only_with_hqs_key() {
+        let hq = SealKey::generate();
+        let sealed = seal_to(&hq.public_bytes(), "11010519491231002X").unwrap();
+        assert!(!sealed.windows(18).any(|w| w == b"11010519491231002X"));
+        assert_eq!(hq.open(&sealed).unwrap(), "11010519491231002X");
+        // Two sealings differ; another key, or a flipped byte, does not open.
+        assert_ne!(
+            sealed,
+            seal_to(&hq.public_bytes(), "11010519491231002X").unwrap()
+        );
+        assert!(SealKey::generate().open(&sealed).is_err());
+        let mut altered = sealed.clone();
+        altered[40] ^= 1;
+        assert!(hq.open(&altered).is_err());
+        let again = SealKey::from_bytes(hq.0.to_bytes());
+        assert_eq!(again.open(&sealed).unwrap(), "11010519491231002X");
+    }
 
     #[cfg(unix)]
     #[test]

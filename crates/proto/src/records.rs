@@ -64,10 +64,28 @@ pub struct Learner {
     pub sex: Option<Sex>,
     /// Birth date, from the resident ID number.
     pub birth_date: Option<NaiveDate>,
-    /// The full resident ID number: added only as the row leaves for HQ (so HQ can match one
-    /// credit account per person under its blind index); never stored in the outbox.
+    /// The resident ID number sealed to HQ's public sealing key (base64 sealed box), added
+    /// only as the row leaves the device, so HQ can match one credit account per person under
+    /// its blind index; never in clear outside the device, never stored in the outbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_number: Option<String>,
+    pub id_number_sealed: Option<String>,
+    /// The learner has not (or no longer) consented to their records reaching the credit
+    /// bank: every personal field above is blank and HQ keeps only the record's id.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
+}
+
+/// A change to a learner (`learner`, update).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
+pub enum LearnerUpdate {
+    /// The learner's personal data was erased at their request (crypto-shredding at the site):
+    /// HQ blanks what it holds of them too.
+    Erased {
+        /// When.
+        erased_at: DateTime<Utc>,
+    },
 }
 
 /// A consent granted or refused (`consent`, insert; append-only).
@@ -284,6 +302,8 @@ pub struct Correction {
 pub enum Record {
     /// `learner`, insert.
     Learner(Learner),
+    /// `learner`, update.
+    LearnerUpdate(LearnerUpdate),
     /// `consent`, insert.
     Consent(Consent),
     /// `staff_user`, insert or update (`op` tells which).
@@ -345,7 +365,7 @@ impl Record {
     /// The entity this record travels as.
     pub fn entity(&self) -> Entity {
         match self {
-            Record::Learner(_) => Entity::Learner,
+            Record::Learner(_) | Record::LearnerUpdate(_) => Entity::Learner,
             Record::Consent(_) => Entity::Consent,
             Record::StaffUser(..) => Entity::StaffUser,
             Record::Cohort(_) | Record::CohortUpdate(_) => Entity::Cohort,
@@ -362,9 +382,10 @@ impl Record {
     pub fn op(&self) -> Op {
         match self {
             Record::StaffUser(op, _) => *op,
-            Record::CohortUpdate(_) | Record::SessionUpdate(_) | Record::AttemptUpdate(_) => {
-                Op::Update
-            }
+            Record::LearnerUpdate(_)
+            | Record::CohortUpdate(_)
+            | Record::SessionUpdate(_)
+            | Record::AttemptUpdate(_) => Op::Update,
             _ => Op::Insert,
         }
     }
@@ -373,6 +394,7 @@ impl Record {
     pub fn to_payload(&self) -> serde_json::Value {
         let value = match self {
             Record::Learner(r) => serde_json::to_value(r),
+            Record::LearnerUpdate(r) => serde_json::to_value(r),
             Record::Consent(r) => serde_json::to_value(r),
             Record::StaffUser(_, r) => serde_json::to_value(r),
             Record::Cohort(r) => serde_json::to_value(r),
@@ -402,6 +424,7 @@ impl Record {
         }
         Ok(match (entity, op) {
             (Entity::Learner, Op::Insert) => Record::Learner(typed(payload)?),
+            (Entity::Learner, Op::Update) => Record::LearnerUpdate(typed(payload)?),
             (Entity::Consent, Op::Insert) => Record::Consent(typed(payload)?),
             (Entity::StaffUser, op) => Record::StaffUser(op, typed(payload)?),
             (Entity::Cohort, Op::Insert) => Record::Cohort(typed(payload)?),

@@ -63,6 +63,9 @@ pub struct EnrolResponse {
     /// HQ's Ed25519 public key, base64 (32 bytes): the device pins it and refuses any answer
     /// it does not verify.
     pub hq_public_key: String,
+    /// HQ's X25519 public sealing key, base64 (32 bytes): the device seals each resident ID
+    /// number to it before the number leaves the device.
+    pub hq_seal_key: String,
 }
 
 /// A row HQ stored but did not apply, with the reason the site shows on the record.

@@ -318,7 +318,7 @@ pub fn restore(site: &mut Site, actor: &Actor, path: &Path, safety_dir: &Path) -
         .conn
         .query_row(
             "SELECT hq_url, site_id, site_code, site_name, enrolled_at, clock_offset_ms, revoked_at,
-                    hq_public_key
+                    hq_public_key, hq_seal_key
              FROM sync_state WHERE site_id IS NOT NULL",
             [],
             |r| {
@@ -331,6 +331,7 @@ pub fn restore(site: &mut Site, actor: &Actor, path: &Path, safety_dir: &Path) -
                     clock_offset_ms: r.get(5)?,
                     revoked_at: r.get(6)?,
                     hq_public_key: r.get(7)?,
+                    hq_seal_key: r.get(8)?,
                 })
             },
         )
@@ -375,7 +376,8 @@ pub fn restore(site: &mut Site, actor: &Actor, path: &Path, safety_dir: &Path) -
         if let Some(e) = &enrolment {
             tx.execute(
                 "UPDATE sync_state SET hq_url = ?1, site_id = ?2, site_code = ?3, site_name = ?4,
-                        enrolled_at = ?5, clock_offset_ms = ?6, revoked_at = ?7, hq_public_key = ?8",
+                        enrolled_at = ?5, clock_offset_ms = ?6, revoked_at = ?7, hq_public_key = ?8,
+                        hq_seal_key = ?9",
                 params![
                     e.hq_url,
                     e.site_id,
@@ -384,7 +386,8 @@ pub fn restore(site: &mut Site, actor: &Actor, path: &Path, safety_dir: &Path) -
                     e.enrolled_at,
                     e.clock_offset_ms,
                     e.revoked_at,
-                    e.hq_public_key
+                    e.hq_public_key,
+                    e.hq_seal_key
                 ],
             )?;
         }
@@ -432,6 +435,7 @@ struct SyncEnrolment {
     clock_offset_ms: i64,
     revoked_at: Option<String>,
     hq_public_key: Option<Vec<u8>>,
+    hq_seal_key: Option<Vec<u8>>,
 }
 
 /// Where daily backups go unless the manager chose a folder: `backups` beside the database.

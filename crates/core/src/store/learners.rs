@@ -244,7 +244,8 @@ pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<Lear
         phone_masked: phone_masked.clone(),
         sex: checked.sex,
         birth_date: checked.birth_date,
-        id_number: None,
+        id_number_sealed: None,
+        withheld: false,
     };
     outbox::append(&tx, id.0, &Record::Learner(record))?;
     for consent in &new.consents {
@@ -285,9 +286,42 @@ pub fn record_consent(
 ) -> Result<ConsentId> {
     let (tx, _) = site.write()?;
     ensure_exists(&tx, learner)?;
+    let before = has_consent(&tx, learner, c.purpose)?;
     let id = insert_consent(&tx, actor, learner, c)?;
+    // Consent to the credit bank given now: the learner's row goes to HQ again, complete (it
+    // left withheld while there was no consent). A withdrawal reaches HQ as the consent row,
+    // and HQ blanks what it holds of them.
+    if c.purpose == ConsentPurpose::CreditBank && c.granted && !before {
+        let record = stored_record(&tx, learner)?;
+        outbox::append(&tx, learner.0, &Record::Learner(record))?;
+    }
     tx.commit()?;
     Ok(id)
+}
+
+/// The learner's row as the outbox carries it (masked fields only), rebuilt from the store.
+fn stored_record(conn: &Connection, learner: LearnerId) -> Result<records::Learner> {
+    Ok(conn.query_row(
+        "SELECT name, id_type, id_masked, phone_masked, sex, birth_date FROM learner WHERE id = ?1",
+        [learner],
+        |r| {
+            let id_type: String = r.get(1)?;
+            let sex: Option<String> = r.get(4)?;
+            Ok(records::Learner {
+                name: r.get(0)?,
+                id_type: [IdType::ResidentId, IdType::Passport]
+                    .into_iter()
+                    .find(|t| t.as_str() == id_type)
+                    .unwrap_or(IdType::Other),
+                id_masked: r.get(2)?,
+                phone_masked: r.get(3)?,
+                sex: sex.map(|s| if s == "male" { Sex::Male } else { Sex::Female }),
+                birth_date: r.get(5)?,
+                id_number_sealed: None,
+                withheld: false,
+            })
+        },
+    )?)
 }
 
 /// The learner's current answer for a purpose (the latest record wins); `false` if never asked.
@@ -466,6 +500,14 @@ pub fn erase_personal_data(site: &mut Site, actor: &Actor, learner: LearnerId) -
         "erase_personal_data",
         Some(("learner", learner.0)),
         "data key destroyed",
+    )?;
+    // HQ hears of it and blanks what it holds of the learner.
+    outbox::append(
+        &tx,
+        learner.0,
+        &Record::LearnerUpdate(records::LearnerUpdate::Erased {
+            erased_at: super::now(),
+        }),
     )?;
     tx.commit()?;
     Ok(())

@@ -307,20 +307,31 @@ pub fn record_enrolment(
     e: &siteline_proto::sync::EnrolResponse,
 ) -> Result<()> {
     use base64::Engine;
-    let key: [u8; 32] = base64::engine::general_purpose::STANDARD
-        .decode(e.hq_public_key.trim())
-        .ok()
-        .and_then(|k| k.try_into().ok())
-        .ok_or_else(|| {
-            Error::NotCreditBank(
-                "the enrolment answer carries no valid HQ key; this is not a credit bank of this version".into(),
-            )
-        })?;
+    let key = |b64: &str| -> Result<[u8; 32]> {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()
+            .and_then(|k| k.try_into().ok())
+            .ok_or_else(|| {
+                Error::NotCreditBank(
+                    "the enrolment answer carries no valid HQ keys; this is not a credit bank of this version".into(),
+                )
+            })
+    };
+    let (signing, seal) = (key(&e.hq_public_key)?, key(&e.hq_seal_key)?);
     let (tx, _) = site.write()?;
     tx.execute(
         "UPDATE sync_state SET hq_url = ?1, site_id = ?2, site_code = ?3, site_name = ?4, enrolled_at = ?5,
-             revoked_at = NULL, hq_public_key = ?6",
-        params![hq_url, e.site_id, e.site_code, e.site_name, crate::store::now(), key.to_vec()],
+             revoked_at = NULL, hq_public_key = ?6, hq_seal_key = ?7",
+        params![
+            hq_url,
+            e.site_id,
+            e.site_code,
+            e.site_name,
+            crate::store::now(),
+            signing.to_vec(),
+            seal.to_vec()
+        ],
     )?;
     tx.execute("UPDATE device SET site_code = ?1", [&e.site_code])?;
     tx.commit()?;

@@ -1,10 +1,14 @@
 //! What leaves the device for HQ: the outbox's rows as they travel, and the batch window of a
-//! push or bundle. A learner's row gains the clear resident ID number here, as it leaves over
-//! the authenticated, encrypted link (so HQ can match one credit account per person); the
-//! outbox itself never stores it.
+//! push or bundle. A learner's row gains the resident ID number here, sealed to HQ's public
+//! key (so HQ alone can match one credit account per person; a lost bundle file reveals none),
+//! or is withheld without the learner's credit-bank consent; the outbox itself never stores
+//! the number.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use siteline_domain::ids::LearnerId;
-use siteline_proto::records::Record;
+use siteline_proto::records::{self, Record};
+use siteline_proto::vocab::ConsentPurpose;
 use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
 
 use crate::store::{Site, learners, outbox};
@@ -14,27 +18,45 @@ use crate::{Error, Result};
 pub fn rows(site: &Site, limit: usize) -> Result<Vec<OutboxRow>> {
     let mut rows = outbox::pending(site.conn(), limit)?;
     for row in &mut rows {
-        add_id_number(site, row)?;
+        prepare_learner(site, row)?;
     }
     Ok(rows)
 }
 
-/// Adds the clear ID number to a learner's insert row, as it travels to HQ; other rows are
-/// left as they are.
-pub fn add_id_number(site: &Site, row: &mut OutboxRow) -> Result<()> {
+/// A learner's insert row as it leaves: without the learner's credit-bank consent (now, as it
+/// leaves) every personal field is blanked and the row marked withheld; with it, the resident
+/// ID number is added sealed to HQ's key. Other rows are left as they are.
+pub fn prepare_learner(site: &Site, row: &mut OutboxRow) -> Result<()> {
     if row.entity != Entity::Learner || row.op != Op::Insert {
         return Ok(());
     }
-    let learner = LearnerId(row.record_id);
-    let Some((id_number, _)) = learners::open_sealed(&site.conn, &site.keys, learner)? else {
-        return Ok(());
-    };
     let Record::Learner(mut record) = Record::parse(row.entity, row.op, &row.payload)
         .map_err(|e| Error::invalid("outbox.payload", e))?
     else {
         return Ok(());
     };
-    record.id_number = Some(id_number);
+    let learner = LearnerId(row.record_id);
+    if !learners::has_consent(site.conn(), learner, ConsentPurpose::CreditBank)? {
+        record = records::Learner {
+            name: String::new(),
+            id_type: record.id_type,
+            id_masked: String::new(),
+            phone_masked: None,
+            sex: None,
+            birth_date: None,
+            id_number_sealed: None,
+            withheld: true,
+        };
+    } else if let Some((id_number, _)) = learners::open_sealed(&site.conn, &site.keys, learner)? {
+        let seal_key: Option<Vec<u8>> =
+            site.conn()
+                .query_row("SELECT hq_seal_key FROM sync_state", [], |r| r.get(0))?;
+        let seal_key: [u8; 32] = seal_key
+            .and_then(|k| k.try_into().ok())
+            .ok_or(Error::NotEnrolled)?;
+        let sealed = siteline_domain::crypto::seal_to(&seal_key, &id_number)?;
+        record.id_number_sealed = Some(B64.encode(sealed));
+    }
     row.payload = Record::Learner(record).to_payload();
     Ok(())
 }
@@ -52,7 +74,7 @@ pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
         if taken.first().is_some_and(|f| f.epoch != row.epoch) {
             break;
         }
-        add_id_number(site, &mut row)?;
+        prepare_learner(site, &mut row)?;
         let len = serde_json::to_vec(&row)?.len();
         if !taken.is_empty() && size + len > budget {
             break;

@@ -10,15 +10,22 @@ use siteline_domain::crypto::SiteKeys;
 use siteline_domain::resident_id::ResidentId;
 use siteline_domain::scores::score_rubric;
 use siteline_proto::catalogue::ProgrammeVersion;
-use siteline_proto::records::{self, AttemptUpdate, Marks, Record, SessionUpdate};
+use siteline_proto::records::{self, AttemptUpdate, LearnerUpdate, Marks, Record, SessionUpdate};
 use siteline_proto::sync::{HqChange, PushAck, QuarantineNotice, QuarantinedRow};
-use siteline_proto::vocab::IdType;
+use siteline_proto::vocab::{ConsentPurpose, IdType};
 use siteline_proto::{OutboxRow, PushBatch};
 use uuid::Uuid;
 
 use super::sqlite::{log_change, now};
 use super::{DeviceInfo, claims};
 use crate::{Error, Result};
+
+/// HQ's secrets for personal data: the blind-index key that finds one account per person and
+/// the sealing key that opens the ID numbers sites seal to HQ.
+pub(crate) struct HqKeys {
+    pub index: SiteKeys,
+    pub seal: siteline_domain::crypto::SealKey,
+}
 
 /// A reason a row is quarantined, in words the site manager reads.
 type Quarantine = String;
@@ -27,7 +34,7 @@ type Quarantine = String;
 /// applies what is new.
 pub(crate) fn push(
     tx: &Transaction<'_>,
-    keys: &SiteKeys,
+    keys: &HqKeys,
     device: &DeviceInfo,
     batch: &PushBatch,
 ) -> Result<PushAck> {
@@ -146,14 +153,14 @@ pub(crate) fn push(
     })
 }
 
-/// What HQ keeps of a row: the payload as received, minus the resident ID number, which HQ
-/// turns into its blind index and never stores.
+/// What HQ keeps of a row: the payload as received, minus the sealed resident ID number, which
+/// HQ opens in memory, turns into its blind index and never stores.
 pub(crate) fn stored_payload(row: &OutboxRow) -> serde_json::Value {
     let mut payload = row.payload.clone();
     if row.entity == siteline_proto::Entity::Learner
         && let Some(fields) = payload.as_object_mut()
     {
-        fields.remove("id_number");
+        fields.remove("id_number_sealed");
     }
     payload
 }
@@ -230,7 +237,7 @@ pub(crate) fn q<T>(reason: impl Into<String>) -> Result<T, Applied> {
 
 fn apply_row(
     tx: &Transaction<'_>,
-    keys: &SiteKeys,
+    keys: &HqKeys,
     device: &DeviceInfo,
     row: &OutboxRow,
 ) -> Result<(), Applied> {
@@ -301,8 +308,17 @@ fn apply_row(
             .execute(params![row.record_id, device.site_id, c.entity.as_str(), c.target_id])?;
             Ok(())
         }
-        // Consents, staff and cohort status changes are kept as received.
-        Record::Consent(_) | Record::StaffUser(..) | Record::CohortUpdate(_) => Ok(()),
+        Record::Consent(c) => {
+            if c.purpose == ConsentPurpose::CreditBank && !c.granted {
+                forget_learner(tx, device, c.learner_id)?;
+            }
+            Ok(())
+        }
+        Record::LearnerUpdate(LearnerUpdate::Erased { .. }) => {
+            forget_learner(tx, device, row.record_id)
+        }
+        // Staff and cohort status changes are kept as received.
+        Record::StaffUser(..) | Record::CohortUpdate(_) => Ok(()),
     }
 }
 
@@ -402,30 +418,49 @@ fn attendance(
 
 fn learner(
     tx: &Transaction<'_>,
-    keys: &SiteKeys,
+    keys: &HqKeys,
     device: &DeviceInfo,
     record_id: Uuid,
     l: &records::Learner,
 ) -> Result<(), Applied> {
+    let existing: Option<Option<i64>> = tx
+        .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1 AND site_id = ?2")?
+        .query_row(params![record_id, device.site_id], |r| r.get(0))
+        .optional()?;
+    if l.withheld {
+        // No credit-bank consent: HQ keeps the id only, so the learner's enrolments and marks
+        // still fit; their claims wait for the consent (no account).
+        if existing.is_none() {
+            tx.execute(
+                "INSERT INTO learner (record_id, site_id, account_id, name, id_masked) VALUES (?1, ?2, NULL, '', NULL)",
+                params![record_id, device.site_id],
+            )?;
+        }
+        return Ok(());
+    }
     let name = l.name.trim();
     if name.is_empty() {
         return q("学员没有姓名 / the learner has no name");
     }
     let mut account: Option<i64> = None;
-    if let Some(number) = &l.id_number
+    if let Some(sealed) = &l.id_number_sealed
         && l.id_type == IdType::ResidentId
     {
-        let Ok(id) = ResidentId::parse(number) else {
+        let opened = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, sealed)
+            .ok()
+            .and_then(|bytes| keys.seal.open(&bytes).ok());
+        let Some(number) = opened else {
+            return q(
+                "学员身份证号未用本总部的密钥封装,请在站点重新登记设备后同步 / the learner's ID number is not sealed to this HQ's key; enrol the device with this HQ again and sync",
+            );
+        };
+        let Ok(id) = ResidentId::parse(&number) else {
             return q(
                 "学员身份证号校验位错误,请在站点更正 / the learner's ID number fails the GB 11643 checksum; correct it at the site",
             );
         };
-        account = Some(account_for(tx, keys, id.as_str())?);
+        account = Some(account_for(tx, &keys.index, id.as_str())?);
     }
-    let existing: Option<Option<i64>> = tx
-        .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1")?
-        .query_row([record_id], |r| r.get(0))
-        .optional()?;
     match existing {
         None => {
             tx.execute(
@@ -440,11 +475,29 @@ fn learner(
         }
         Some(old) => {
             tx.execute(
-                "UPDATE learner SET name = ?2, account_id = coalesce(?3, ?4) WHERE record_id = ?1",
-                params![record_id, name, account, old],
+                "UPDATE learner SET name = ?2, id_masked = ?3, account_id = coalesce(?4, ?5) WHERE record_id = ?1",
+                params![record_id, name, l.id_masked, account, old],
             )?;
         }
     }
+    Ok(())
+}
+
+/// The learner withdrew consent to the credit bank, or had their personal data erased: HQ
+/// blanks their name and masked ID, in its learner table and in every learner row it
+/// received. It keeps the record ids, the credit account link, decisions, credits and
+/// certificates (the person's accredited achievements; an account number alone names nobody).
+fn forget_learner(tx: &Transaction<'_>, device: &DeviceInfo, learner: Uuid) -> Result<(), Applied> {
+    tx.prepare_cached(
+        "UPDATE learner SET name = '', id_masked = NULL WHERE record_id = ?1 AND site_id = ?2",
+    )?
+    .execute(params![learner, device.site_id])?;
+    tx.prepare_cached(
+        "UPDATE record SET payload = json_set(payload, '$.name', '', '$.id_masked', '',
+                 '$.phone_masked', NULL, '$.sex', NULL, '$.birth_date', NULL)
+         WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = 'insert'",
+    )?
+    .execute(params![learner, device.site_id])?;
     Ok(())
 }
 

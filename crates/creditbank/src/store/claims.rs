@@ -127,6 +127,16 @@ fn judge(
             c.learner_id, c.learner_id
         ));
     }
+    let consented: bool = tx
+        .prepare_cached("SELECT name <> '' FROM learner WHERE record_id = ?1 AND site_id = ?2")?
+        .query_row(params![learner, site], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    if !consented {
+        return needs(
+            "学员尚未同意（或已撤回同意）向学分银行报送记录;记录同意后重新申请 / the learner has not consented (or withdrew consent) to their records reaching the credit bank; record their consent and claim again".into(),
+        );
+    }
     if cohort_pv != programme.id {
         return needs(format!(
             "申请的培训项目 {p} 与培训班的项目 {cohort_pv} 不符 / the claim is for {p} but the cohort runs {cohort_pv}",

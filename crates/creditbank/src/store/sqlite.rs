@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rand_core::{OsRng, RngCore};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
-use siteline_domain::crypto::SiteKeys;
+use siteline_domain::crypto::{SealKey, SiteKeys};
 use siteline_proto::PushBatch;
 use siteline_proto::catalogue::Catalogue;
 use siteline_proto::sync::{
@@ -33,7 +33,7 @@ pub const SYNCHRONOUS: &str = "FULL";
 /// The credit bank's SQLite store.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
-    keys: SiteKeys,
+    keys: apply::HqKeys,
     signing: ed25519_dalek::SigningKey,
 }
 
@@ -46,7 +46,15 @@ impl SqliteStore {
         let db = dir.join("creditbank.db");
         siteline_domain::crypto::private_file(&db)
             .map_err(|e| Error::Internal(format!("{}: {e}", db.display())))?;
-        let keys = SiteKeys::load_or_create(&dir.join("hq.key"))?;
+        let index = SiteKeys::load_or_create(&dir.join("hq.key"))?;
+        let seal = siteline_domain::crypto::load_or_create_secret(
+            &dir.join("hq-seal.key"),
+            "HQ's sealing key is damaged; restore it from the backup of the data directory (sites seal ID numbers to it)",
+        )?;
+        let keys = apply::HqKeys {
+            index,
+            seal: SealKey::from_bytes(seal),
+        };
         let signing = siteline_domain::crypto::load_or_create_secret(
             &dir.join("hq-signing.key"),
             "HQ's signing key is damaged; restore it from the backup of the data directory (devices pinned its public key)",
@@ -59,14 +67,17 @@ impl SqliteStore {
     pub fn open_in_memory() -> Result<Self> {
         Self::init(
             Connection::open_in_memory()?,
-            SiteKeys::generate(),
+            apply::HqKeys {
+                index: SiteKeys::generate(),
+                seal: SealKey::generate(),
+            },
             ed25519_dalek::SigningKey::generate(&mut OsRng),
         )
     }
 
     fn init(
         mut conn: Connection,
-        keys: SiteKeys,
+        keys: apply::HqKeys,
         signing: ed25519_dalek::SigningKey,
     ) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -343,6 +354,10 @@ impl Store for SqliteStore {
             hq_public_key: base64::Engine::encode(
                 &base64::engine::general_purpose::STANDARD,
                 self.signing.verifying_key().to_bytes(),
+            ),
+            hq_seal_key: base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                self.keys.seal.public_bytes(),
             ),
         })
     }

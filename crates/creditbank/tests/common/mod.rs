@@ -263,6 +263,33 @@ impl SiteApp {
         siteline_core::sync::outgoing::rows(&self.site, 100_000).unwrap()
     }
 
+    /// Keeps HQ's enrolment answer (its signing and sealing keys) in the site database, as the
+    /// app does; passes the answer through.
+    pub fn enrolled(
+        &mut self,
+        answer: (StatusCode, serde_json::Value),
+    ) -> (StatusCode, serde_json::Value) {
+        if answer.0 == StatusCode::OK {
+            let resp: siteline_proto::sync::EnrolResponse =
+                serde_json::from_value(answer.1.clone()).unwrap();
+            siteline_core::sync::engine::record_enrolment(&mut self.site, "http://hq.test", &resp)
+                .unwrap();
+        }
+        answer
+    }
+
+    /// `number` sealed to HQ's sealing key (from the enrolment), base64, as a learner row
+    /// carries an ID number.
+    pub fn seal(&self, number: &str) -> String {
+        let key: Vec<u8> = self
+            .site
+            .conn()
+            .query_row("SELECT hq_seal_key FROM sync_state", [], |r| r.get(0))
+            .unwrap();
+        let sealed = siteline_domain::crypto::seal_to(&key.try_into().unwrap(), number).unwrap();
+        B64.encode(sealed)
+    }
+
     /// Writes a record straight into the site database's outbox, as anyone holding the
     /// laptop's files could; the app signs and pushes it like any other row.
     pub fn forge(&self, record_id: Uuid, record: &Record) -> u64 {
