@@ -166,7 +166,7 @@ enum DeviceCmd {
 enum QuarantineCmd {
     /// List quarantined rows.
     List,
-    /// Mark a row resolved.
+    /// Resolve a quarantined row: re-apply it, or set it aside if it still cannot apply.
     Resolve {
         /// Device id.
         device: uuid::Uuid,
@@ -317,8 +317,11 @@ async fn main() -> anyhow::Result<()> {
             seq,
             note,
         }) => {
-            store.resolve_quarantine(device, epoch, seq, &note)?;
-            println!("resolved");
+            if store.resolve_quarantine(device, epoch, seq, &note)? {
+                println!("re-applied: the record now counts; the site is told");
+            } else {
+                println!("set aside: the row still cannot apply; the site is told");
+            }
         }
         Command::Bundle { file, answer } => {
             let bytes =

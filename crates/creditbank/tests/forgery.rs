@@ -6,6 +6,7 @@
 mod common;
 
 use common::{Device, Hq, SiteApp, of_kind};
+use creditbank::store::Store;
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
 use siteline_proto::records::{self, Record};
 use siteline_proto::vocab::{AttendanceKind, IdType};
@@ -66,6 +67,21 @@ impl Forger {
             .into_iter()
             .find(|d| d["claim_id"] == id.to_string())
             .expect("HQ decides every claim it stores")
+    }
+
+    /// A push whose acknowledgement the site applies, as the app does.
+    async fn push_and_prune(&mut self) -> serde_json::Value {
+        let rows = self.site.rows();
+        let (status, ack) = self.hq.send(self.device.push(&rows)).await;
+        assert_eq!(status, 200, "{ack}");
+        siteline_core::sync::outgoing::mark_sent(&self.site.site, &common::batch(&rows)).unwrap();
+        siteline_core::sync::engine::apply_ack(
+            &mut self.site.site,
+            &serde_json::from_value(ack.clone()).unwrap(),
+            1,
+        )
+        .unwrap();
+        ack
     }
 
     fn count(&self, table: &str) -> i64 {
@@ -418,5 +434,84 @@ async fn hq_keeps_no_resident_id_number_in_clear() {
             .unwrap()
             .is_empty(),
         "the scan finds text it is asked for"
+    );
+}
+
+#[tokio::test]
+async fn resolving_a_quarantined_row_re_applies_it_and_the_site_is_told() {
+    let mut f = Forger::new(80).await;
+    f.push_and_prune().await;
+    // An enrolment that reaches HQ before its learner (forged out of order).
+    let late = Uuid::now_v7();
+    let enrolment = Uuid::now_v7();
+    f.site.forge(
+        enrolment,
+        &Record::Enrolment(records::Enrolment {
+            cohort_id: f.cohort.0,
+            learner_id: late,
+        }),
+    );
+    let ack = f.push_and_prune().await;
+    let q = &ack["quarantined"][0];
+    assert_eq!(q["record_id"], enrolment.to_string(), "{ack}");
+    let seq = q["seq"].as_u64().unwrap();
+    // The learner arrives; the operator resolves the row: it re-applies now.
+    f.site.forge(
+        late,
+        &Record::Learner(records::Learner {
+            name: "迟到".into(),
+            id_type: IdType::Passport,
+            id_masked: "E****1".into(),
+            phone_masked: None,
+            sex: None,
+            birth_date: None,
+            id_number_sealed: None,
+            withheld: false,
+        }),
+    );
+    assert!(matches!(
+        siteline_core::sync::status::record_status(&f.site.site, enrolment).unwrap(),
+        siteline_core::sync::status::RecordSync::Quarantined { .. }
+    ));
+    f.push_and_prune().await;
+    let applied =
+        f.hq.store
+            .resolve_quarantine(f.device.id, 1, seq, "学员记录已到 / the learner arrived")
+            .unwrap();
+    assert!(applied);
+    let held =
+        f.hq.store
+            .query_i64(&format!(
+                "SELECT count(*) FROM enrolment WHERE hex(record_id) = '{}'",
+                enrolment.simple().to_string().to_uppercase()
+            ))
+            .unwrap();
+    assert_eq!(held, 1, "the enrolment counts now");
+    // The site hears of it and shows the record synced.
+    let device = f.device.id;
+    let (_, page) = f.hq.send(f.device.pull(0)).await;
+    assert!(
+        page["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "quarantine_resolved"),
+        "{page}"
+    );
+    siteline_core::sync::engine::apply_page(
+        &mut f.site.site,
+        device,
+        &serde_json::from_value(page).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        siteline_core::sync::status::record_status(&f.site.site, enrolment).unwrap(),
+        siteline_core::sync::status::RecordSync::Synced
+    );
+    // Resolving again finds nothing; a row that still cannot apply is set aside.
+    assert!(
+        f.hq.store
+            .resolve_quarantine(f.device.id, 1, seq, "again")
+            .is_err()
     );
 }

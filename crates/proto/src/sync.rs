@@ -230,6 +230,24 @@ pub struct QuarantineNotice {
     pub reason: String,
 }
 
+/// HQ resolved a row it had quarantined: re-applied it (the record now counts) or, when it
+/// still cannot apply, set it aside with the operator's note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct QuarantineResolved {
+    /// The device that wrote the row.
+    pub device_id: Uuid,
+    /// The row's seq.
+    pub seq: u64,
+    /// The record it concerned.
+    pub record_id: Uuid,
+    /// Re-applied (true) or set aside (false).
+    pub applied: bool,
+    /// HQ's note on how it was resolved.
+    pub note: String,
+}
+
 /// A device of the site was revoked by HQ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -254,6 +272,8 @@ pub enum HqChange {
     Certificate(Certificate),
     /// A row of the site's was quarantined.
     Quarantine(QuarantineNotice),
+    /// A quarantined row was resolved at HQ.
+    QuarantineResolved(QuarantineResolved),
     /// A device of the site was revoked.
     DeviceRevoked(DeviceRevoked),
 }
@@ -267,6 +287,7 @@ impl HqChange {
             HqChange::Credit(_) => "credit",
             HqChange::Certificate(_) => "certificate",
             HqChange::Quarantine(_) => "quarantine",
+            HqChange::QuarantineResolved(_) => "quarantine_resolved",
             HqChange::DeviceRevoked(_) => "device_revoked",
         }
     }
@@ -279,6 +300,7 @@ impl HqChange {
             HqChange::Credit(c) => serde_json::to_value(c),
             HqChange::Certificate(c) => serde_json::to_value(c),
             HqChange::Quarantine(q) => serde_json::to_value(q),
+            HqChange::QuarantineResolved(q) => serde_json::to_value(q),
             HqChange::DeviceRevoked(d) => serde_json::to_value(d),
         };
         // Plain structs of strings, numbers, ids and enums: serialising them cannot fail.

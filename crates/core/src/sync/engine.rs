@@ -283,6 +283,11 @@ pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> 
                     note_quarantine(&tx, q.record_id, q.seq, &q.reason)?;
                 }
             }
+            HqChange::QuarantineResolved(r) => {
+                if r.device_id == device {
+                    status::note_resolution(&tx, r)?;
+                }
+            }
             HqChange::DeviceRevoked(r) => {
                 if r.device_id == device {
                     tx.execute(

@@ -254,6 +254,30 @@ pub(crate) fn note_quarantine(
     Ok(())
 }
 
+/// HQ resolved a quarantined record: re-applied, it is synced like any other; set aside, its
+/// reason gains HQ's note.
+pub(crate) fn note_resolution(
+    tx: &rusqlite::Transaction<'_>,
+    r: &siteline_proto::sync::QuarantineResolved,
+) -> Result<()> {
+    if r.applied {
+        tx.prepare_cached("DELETE FROM record_quarantine WHERE record_id = ?1")?
+            .execute([r.record_id])?;
+    } else {
+        tx.prepare_cached(
+            "UPDATE record_quarantine SET reason = reason || ?2 WHERE record_id = ?1",
+        )?
+        .execute(rusqlite::params![
+            r.record_id,
+            format!(
+                "\n总部已搁置:{note} / set aside by HQ: {note}",
+                note = r.note
+            )
+        ])?;
+    }
+    Ok(())
+}
+
 /// One record's standing.
 pub fn record_status(site: &Site, record: Uuid) -> Result<RecordSync> {
     let reason: Option<String> = site

@@ -116,8 +116,10 @@ struct Published {
 /// Answer to resolving a quarantined row.
 #[derive(Serialize)]
 struct Resolved {
-    /// Always true: the row is marked resolved.
+    /// Always true: the row is no longer in quarantine.
     resolved: bool,
+    /// Re-applied (true), or set aside because it still cannot apply (false).
+    applied: bool,
 }
 
 /// Answer to reversing a credit posting.
@@ -158,9 +160,13 @@ async fn resolve_quarantine(
     Json(r): Json<Resolution>,
 ) -> Result<Json<Resolved>> {
     check_admin(&s, &h)?;
-    s.store(move |st| st.resolve_quarantine(device, epoch, seq, &r.note))
+    let applied = s
+        .store(move |st| st.resolve_quarantine(device, epoch, seq, &r.note))
         .await?;
-    Ok(Json(Resolved { resolved: true }))
+    Ok(Json(Resolved {
+        resolved: true,
+        applied,
+    }))
 }
 
 async fn account(

@@ -43,6 +43,7 @@ use crate::AppState;
         siteline_proto::sync::Certificate,
         siteline_proto::sync::CertificateStatus,
         siteline_proto::sync::QuarantineNotice,
+        siteline_proto::sync::QuarantineResolved,
         siteline_proto::sync::DeviceRevoked,
         siteline_proto::sync::SyncBundle,
         siteline_proto::sync::BundleAnswer,

@@ -153,6 +153,28 @@ pub(crate) fn push(
     })
 }
 
+/// Applies a stored row again (an operator resolving its quarantine), under a savepoint: Ok(None)
+/// when it now applies, Ok(Some(reason)) when it is still refused (nothing of it kept).
+pub(crate) fn reapply(
+    tx: &Transaction<'_>,
+    keys: &HqKeys,
+    device: &DeviceInfo,
+    row: &OutboxRow,
+) -> Result<Option<Quarantine>> {
+    tx.prepare_cached("SAVEPOINT row")?.execute([])?;
+    let outcome = match apply_row(tx, keys, device, row) {
+        Ok(()) => None,
+        Err(Applied::Quarantine(reason)) => Some(reason),
+        Err(Applied::Fail(e)) if !is_fatal(&e) => Some(e.to_string()),
+        Err(Applied::Fail(e)) => return Err(e),
+    };
+    if outcome.is_some() {
+        tx.prepare_cached("ROLLBACK TO row")?.execute([])?;
+    }
+    tx.prepare_cached("RELEASE row")?.execute([])?;
+    Ok(outcome)
+}
+
 /// What HQ keeps of a row: the payload as received, minus the sealed resident ID number, which
 /// HQ opens in memory, turns into its blind index and never stores.
 pub(crate) fn stored_payload(row: &OutboxRow) -> serde_json::Value {

@@ -135,8 +135,10 @@ pub trait Store: Send + Sync + 'static {
     fn publish_catalogue(&self, doc: &Catalogue) -> Result<bool>;
     /// Quarantined rows.
     fn list_quarantine(&self) -> Result<Vec<QuarantineItem>>;
-    /// Marks a quarantined row resolved with a note.
-    fn resolve_quarantine(&self, device_id: Uuid, epoch: u32, seq: u64, note: &str) -> Result<()>;
+    /// Resolves a quarantined row: re-applies it (true when it now applies) or, if it still
+    /// cannot apply, sets it aside with the note (false); the site hears of either by pull.
+    fn resolve_quarantine(&self, device_id: Uuid, epoch: u32, seq: u64, note: &str)
+    -> Result<bool>;
     /// Reverses a credit posting with a negative posting (postings are never edited) and
     /// revokes the certificate issued with it; the site hears of both by pull.
     fn reverse_posting(&self, posting_id: i64, reason: &str) -> Result<i64>;

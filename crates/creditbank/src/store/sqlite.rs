@@ -9,12 +9,12 @@ use rand_core::{OsRng, RngCore};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use siteline_domain::crypto::{SealKey, SiteKeys};
-use siteline_proto::PushBatch;
 use siteline_proto::catalogue::Catalogue;
 use siteline_proto::sync::{
     Certificate, CertificateStatus, Change, CreditPosting, DeviceRevoked, EnrolRequest,
-    EnrolResponse, HqChange, PullPage, PushAck,
+    EnrolResponse, HqChange, PullPage, PushAck, QuarantineResolved,
 };
+use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
 use uuid::Uuid;
 
 use super::{AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo, Store, apply};
@@ -568,23 +568,84 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn resolve_quarantine(&self, device_id: Uuid, epoch: u32, seq: u64, note: &str) -> Result<()> {
-        if note.trim().is_empty() {
+    fn resolve_quarantine(
+        &self,
+        device_id: Uuid,
+        epoch: u32,
+        seq: u64,
+        note: &str,
+    ) -> Result<bool> {
+        let note = note.trim();
+        if note.is_empty() {
             return Err(Error::Invalid(
                 "say how the quarantined row was resolved".into(),
             ));
         }
-        let n = self.lock().execute(
-            "UPDATE record SET status = 'resolved', resolution = ?4
-             WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3 AND status = 'quarantined'",
-            params![device_id, epoch, seq, note.trim()],
-        )?;
-        if n == 0 {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        type Stored = (String, String, Uuid, String, DateTime<Utc>);
+        let stored: Option<Stored> = tx
+            .query_row(
+                "SELECT entity, op, record_id, payload, recorded_at FROM record
+                 WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3 AND status = 'quarantined'",
+                params![device_id, epoch, seq],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((entity, op, record_id, payload, recorded_at)) = stored else {
             return Err(Error::NotFound(format!(
                 "quarantined row {device_id}/{epoch}/{seq}"
             )));
-        }
-        Ok(())
+        };
+        let device = tx.query_row(
+            &format!("{DEVICE_SELECT} WHERE d.id = ?1"),
+            [device_id],
+            device_from_row,
+        )?;
+        let (Some(entity), Some(op)) = (Entity::parse(&entity), Op::parse(&op)) else {
+            return Err(Error::Internal(format!(
+                "a stored row has entity {entity}, op {op}"
+            )));
+        };
+        let row = OutboxRow {
+            device_id,
+            epoch,
+            seq,
+            entity,
+            op,
+            record_id,
+            payload: serde_json::from_str(&payload)?,
+            recorded_at,
+        };
+        let refused = apply::reapply(&tx, &self.keys, &device, &row)?;
+        let applied = refused.is_none();
+        tx.execute(
+            "UPDATE record SET status = ?4, resolution = ?5
+             WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
+            params![
+                device_id,
+                epoch,
+                seq,
+                if applied { "applied" } else { "resolved" },
+                match &refused {
+                    None => note.to_string(),
+                    Some(reason) => format!("{note} (still refused: {reason})"),
+                }
+            ],
+        )?;
+        log_change(
+            &tx,
+            Some(device.site_id),
+            &HqChange::QuarantineResolved(QuarantineResolved {
+                device_id,
+                seq,
+                record_id,
+                applied,
+                note: note.to_string(),
+            }),
+        )?;
+        tx.commit()?;
+        Ok(applied)
     }
 
     fn reverse_posting(&self, posting_id: i64, reason: &str) -> Result<i64> {
