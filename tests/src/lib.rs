@@ -41,7 +41,11 @@ impl Hq {
         store.publish_catalogue(&siteline_domain::seed::catalogue())?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let app = creditbank::router(creditbank::AppState::new(store.clone(), "e2e-admin"));
+        let mut state = creditbank::AppState::new(store.clone(), "e2e-admin");
+        // Hundreds of simulated sites enrol from this one address in a run.
+        state.limits = std::sync::Arc::new(creditbank::http::limits::Limits::new(100_000, 6_000));
+        let app =
+            creditbank::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Ok(Hq {
             url: format!("http://{addr}"),

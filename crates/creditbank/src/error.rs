@@ -85,6 +85,12 @@ pub enum Error {
     /// A one-time code is unknown, used or expired.
     #[error("the enrolment code is unknown, already used or expired; ask HQ for a new one")]
     BadEnrolmentCode,
+    /// Too many requests from this address or device.
+    #[error("too many requests from this device or address; wait {retry_after_s} s and try again")]
+    RateLimited {
+        /// Seconds until the next request is accepted.
+        retry_after_s: u64,
+    },
     /// Storage failed.
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
@@ -112,6 +118,7 @@ impl Error {
             Error::Invalid(_) => "invalid",
             Error::NotFound(_) => "not_found",
             Error::BadEnrolmentCode => "bad_enrolment_code",
+            Error::RateLimited { .. } => "rate_limited",
             Error::Storage(_) | Error::Internal(_) => "internal",
         }
     }
@@ -133,6 +140,7 @@ impl Error {
             Error::Replayed | Error::SequenceGap { .. } => StatusCode::CONFLICT,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Storage(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -161,13 +169,23 @@ impl IntoResponse for Error {
             tracing::info!(code = self.code(), error = %self, "request refused");
             self.to_string()
         };
-        (
+        let retry_after = match &self {
+            Error::RateLimited { retry_after_s } => Some(retry_after_s.to_string()),
+            _ => None,
+        };
+        let mut response = (
             status,
             Json(ApiError {
                 code: self.code().to_string(),
                 message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(value) = retry_after.and_then(|v| v.parse().ok()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }

@@ -45,6 +45,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Served over TLS (for links built from `Host`).
     pub tls: bool,
+    /// Rate limits on enrolment and sync requests.
+    pub limits: Arc<http::limits::Limits>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             releases: None,
             public_url: None,
             tls: false,
+            limits: Arc::new(http::limits::Limits::default()),
         }
     }
 

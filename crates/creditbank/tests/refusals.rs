@@ -310,3 +310,100 @@ async fn admin_endpoints_need_the_token() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["code"], "unauthorized");
 }
+
+#[tokio::test]
+async fn guessing_enrolment_codes_hits_the_rate_limit() {
+    let hq = Hq::new();
+    hq.site("GD-SZ-001");
+    let guesser = Device::new(uuid::Uuid::now_v7());
+    for i in 0..10 {
+        let (status, body) = hq.enrol(&format!("AAAA-BBBB-{i:04}"), &guesser).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "guess {i}: {body}");
+    }
+    let resp = creditbank::router(hq.state.clone())
+        .oneshot(
+            Request::post("/v1/enrol")
+                .header(
+                    headers::PROTOCOL,
+                    siteline_proto::PROTOCOL_VERSION.to_string(),
+                )
+                .header("content-type", "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "retry after {wait} s");
+    let (_, body) = common::json(resp).await;
+    assert_eq!(body["code"], "rate_limited");
+    assert!(body["message"].as_str().unwrap().contains("wait"));
+    assert!(hq.store.list_devices().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_device_is_refused_before_its_body_is_read() {
+    // A body far over the limit from a device HQ does not know: refused as unknown (401), not
+    // as too large (413), because the body was never read.
+    let mut c = enrolled().await;
+    c.hq.state.max_body = 1024;
+    let stranger = Device::new(uuid::Uuid::now_v7());
+    let big = vec![b' '; 64 * 1024];
+    refused(
+        &c,
+        stranger.push_raw(1, 1, 1, big, Utc::now().timestamp_millis()),
+        StatusCode::UNAUTHORIZED,
+        "unknown_device",
+        "not registered",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_field_over_the_length_limit_is_quarantined_naming_it() {
+    let c = enrolled().await;
+    let mut rows = c.site.rows();
+    let learner = rows
+        .iter_mut()
+        .find(|r| r.entity == siteline_proto::Entity::Learner)
+        .unwrap();
+    learner.payload["name"] = "长".repeat(5000).into();
+    let (status, ack) = c.hq.send(c.device.push(&rows)).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    let reason = ack["quarantined"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("field name is 5000 characters long, over the limit of 2000"),
+        "{reason}"
+    );
+    assert_eq!(
+        c.hq.store
+            .query_i64("SELECT count(*) FROM learner")
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_admin_call_with_a_bad_token_is_refused_before_its_body_is_parsed() {
+    let hq = Hq::new();
+    let resp = creditbank::router(hq.state.clone())
+        .oneshot(
+            Request::post("/admin/sites")
+                .header("authorization", "Bearer wrong")
+                .header("content-type", "application/json")
+                .body(Body::from("this is not JSON"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::UNAUTHORIZED,
+        "not 400: auth came first"
+    );
+}

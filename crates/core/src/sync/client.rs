@@ -381,6 +381,11 @@ fn parse_answer<T: DeserializeOwned>(status: reqwest::StatusCode, bytes: &[u8]) 
             "the credit bank had a problem (HTTP {status}); it will be retried"
         )));
     }
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Err(Error::Network(
+            "the credit bank asked this device to slow down; it will be retried".into(),
+        ));
+    }
     match serde_json::from_slice::<ApiError>(bytes) {
         Ok(e) => Err(Error::Refused {
             code: e.code,

@@ -48,22 +48,11 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::By
     }
 }
 
-/// A device that signed this request: known, not revoked, timestamp in the window, signature
-/// valid over `signing(device, timestamp)`. Returns the device and the raw signature.
-pub(crate) async fn signed_device(
-    state: &AppState,
-    h: &HeaderMap,
-    signing: impl FnOnce(Uuid, i64) -> String,
-) -> Result<(DeviceInfo, Vec<u8>)> {
+/// The device a request names, checked from its headers alone before any body is read: known,
+/// not revoked, and a timestamp inside the window. Returns the device and the timestamp.
+pub(crate) async fn claimed_device(state: &AppState, h: &HeaderMap) -> Result<(DeviceInfo, i64)> {
     let id = Uuid::parse_str(header(h, headers::DEVICE)?)
         .map_err(|_| Error::BadHeader(headers::DEVICE))?;
-    let device = state
-        .store(move |s| s.device(id))
-        .await?
-        .ok_or_else(|| Error::UnknownDevice(id.to_string()))?;
-    if device.revoked_at.is_some() {
-        return Err(Error::DeviceRevoked(id.to_string()));
-    }
     let ts: i64 = header(h, headers::TIMESTAMP)?
         .parse()
         .map_err(|_| Error::BadHeader(headers::TIMESTAMP))?;
@@ -74,13 +63,41 @@ pub(crate) async fn signed_device(
             window_s: state.window_ms / 1000,
         });
     }
+    let device = state
+        .store(move |s| s.device(id))
+        .await?
+        .ok_or_else(|| Error::UnknownDevice(id.to_string()))?;
+    if device.revoked_at.is_some() {
+        return Err(Error::DeviceRevoked(id.to_string()));
+    }
+    Ok((device, ts))
+}
+
+/// Checks the request's signature by `device` over `message`; returns the raw signature.
+pub(crate) fn verify_signature(
+    device: &DeviceInfo,
+    h: &HeaderMap,
+    message: &str,
+) -> Result<Vec<u8>> {
     let sig = B64
         .decode(header(h, headers::SIGNATURE)?)
         .map_err(|_| Error::BadHeader(headers::SIGNATURE))?;
     let signature = Signature::from_slice(&sig).map_err(|_| Error::BadSignature)?;
     let key = VerifyingKey::from_bytes(&device.public_key).map_err(|_| Error::BadSignature)?;
-    key.verify_strict(signing(id, ts).as_bytes(), &signature)
+    key.verify_strict(message.as_bytes(), &signature)
         .map_err(|_| Error::BadSignature)?;
+    Ok(sig)
+}
+
+/// A device that signed this bodiless request: [`claimed_device`], then the signature over
+/// `signing(device, timestamp)`. Returns the device and the raw signature.
+pub(crate) async fn signed_device(
+    state: &AppState,
+    h: &HeaderMap,
+    signing: impl FnOnce(Uuid, i64) -> String,
+) -> Result<(DeviceInfo, Vec<u8>)> {
+    let (device, ts) = claimed_device(state, h).await?;
+    let sig = verify_signature(&device, h, &signing(device.id, ts))?;
     Ok((device, sig))
 }
 
@@ -116,6 +133,20 @@ pub(crate) fn signed_answer<T: serde::Serialize>(
         body,
     )
         .into_response())
+}
+
+/// The one layer in front of every `/admin` route: the bearer token is checked before any
+/// handler runs or any body is parsed.
+pub(crate) async fn admin_layer(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match check_admin(&state, req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
 }
 
 /// Refuses an admin call without the right bearer token (compared in constant time).

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+pub mod limits;
 mod sync;
 mod updates;
 
@@ -55,6 +56,11 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
 }
 
+/// Most requests handled at once; more wait their turn (SQLite has one writer anyway).
+pub const MAX_CONCURRENT_REQUESTS: usize = 256;
+/// Longest a request may take, body included; a stalled client is cut off with 408.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Builds the whole API over the given state.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -69,9 +75,26 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/updates/files/{file}", get(updates::file))
         .route("/openapi.json", get(openapi))
-        .nest("/admin", admin::routes())
+        .nest(
+            "/admin",
+            admin::routes().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::admin_layer,
+            )),
+        )
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            MAX_CONCURRENT_REQUESTS,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -15,7 +15,10 @@ use siteline_proto::sync::{
 };
 use siteline_proto::{ApiError, PushBatch};
 
-use super::auth::{check_protocol, header, read_body, signed_answer, signed_device};
+use super::auth::{
+    check_protocol, claimed_device, header, read_body, signed_answer, signed_device,
+    verify_signature,
+};
 use crate::{AppState, Error, PROTOCOL_VERSION, Result};
 
 /// Tells a site it reached the credit bank (not a captive portal) and HQ's clock.
@@ -40,6 +43,11 @@ pub(crate) async fn enrol(
     let bytes = read_body(body, 64 * 1024).await?;
     let req: EnrolRequest =
         serde_json::from_slice(&bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    if req.code.chars().count() > 64 || req.label.chars().count() > 100 {
+        return Err(Error::Malformed(
+            "the enrolment code is at most 64 characters and the device label at most 100".into(),
+        ));
+    }
     let key: [u8; 32] = B64
         .decode(req.public_key.trim())
         .ok()
@@ -75,14 +83,17 @@ pub(crate) async fn push(
     body: Body,
 ) -> Result<Response> {
     check_protocol(&headers)?;
-    let bytes = read_body(body, state.max_body).await?;
     let range = header(&headers, headers::SEQ_RANGE)?;
     let (epoch, from, to) = parse_range(range).ok_or(Error::BadHeader(headers::SEQ_RANGE))?;
+    // Who and when, from the headers, before a byte of the body is read.
+    let (device, ts) = claimed_device(&state, &headers).await?;
+    let bytes = read_body(body, state.max_body).await?;
     let digest = hex(&Sha256::digest(&bytes));
-    let (device, signature) = signed_device(&state, &headers, |id, ts| {
-        push_signing_string(id, epoch, from, to, ts, &digest)
-    })
-    .await?;
+    let signature = verify_signature(
+        &device,
+        &headers,
+        &push_signing_string(device.id, epoch, from, to, ts, &digest),
+    )?;
     let batch: PushBatch =
         serde_json::from_slice(&bytes).map_err(|e| Error::Malformed(e.to_string()))?;
     if (batch.epoch, batch.from_seq, batch.to_seq) != (epoch, from, to) {

@@ -63,12 +63,21 @@ pub(crate) async fn file(
         .await
         .map_err(|e| Error::Internal(e.to_string()))??
         .ok_or_else(|| Error::NotFound(format!("update file {name}")))?;
-    let bytes = tokio::fs::read(&path)
+    // Streamed from disk: a release of hundreds of MiB never sits in memory.
+    let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
+    let length = file
+        .metadata()
+        .await
+        .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?
+        .len();
     Ok((
-        [(header::CONTENT_TYPE, "application/octet-stream")],
-        Body::from(bytes),
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_LENGTH, length.to_string()),
+        ],
+        Body::from_stream(tokio_util::io::ReaderStream::new(file)),
     )
         .into_response())
 }

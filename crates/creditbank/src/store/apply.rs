@@ -20,6 +20,32 @@ use super::sqlite::{log_change, now};
 use super::{DeviceInfo, claims};
 use crate::{Error, Result};
 
+/// Longest text HQ stores in any field of a record (names, reasons, labels…).
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// The longest string anywhere in a JSON value: its path and length in characters.
+fn longest_text(value: &serde_json::Value, path: &str) -> Option<(String, usize)> {
+    let longer = |a: Option<(String, usize)>, b: Option<(String, usize)>| match (a, b) {
+        (Some(a), Some(b)) => Some(if b.1 > a.1 { b } else { a }),
+        (a, b) => a.or(b),
+    };
+    match value {
+        serde_json::Value::String(s) => Some((path.to_string(), s.chars().count())),
+        serde_json::Value::Array(items) => items.iter().enumerate().fold(None, |best, (i, v)| {
+            longer(best, longest_text(v, &format!("{path}[{i}]")))
+        }),
+        serde_json::Value::Object(fields) => fields.iter().fold(None, |best, (k, v)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            longer(best, longest_text(v, &at))
+        }),
+        _ => None,
+    }
+}
+
 /// HQ's secrets for personal data: the blind-index key that finds one account per person and
 /// the sealing key that opens the ID numbers sites seal to HQ.
 pub(crate) struct HqKeys {
@@ -263,6 +289,13 @@ fn apply_row(
     device: &DeviceInfo,
     row: &OutboxRow,
 ) -> Result<(), Applied> {
+    if let Some((field, chars)) = longest_text(&row.payload, "")
+        && chars > MAX_TEXT_CHARS
+    {
+        return q(format!(
+            "字段 {field} 有 {chars} 个字符,超过上限 {MAX_TEXT_CHARS} / field {field} is {chars} characters long, over the limit of {MAX_TEXT_CHARS}"
+        ));
+    }
     let record = match Record::parse(row.entity, row.op, &row.payload) {
         Ok(record) => record,
         Err(e) => {

@@ -207,8 +207,10 @@ impl Store for SqliteStore {
                 "a site code is letters, digits and dashes, e.g. GD-SZ-001".into(),
             ));
         }
-        if name.is_empty() {
-            return Err(Error::Invalid("the site name is empty".into()));
+        if name.is_empty() || name.chars().count() > 100 || code.len() > 32 {
+            return Err(Error::Invalid(
+                "the site name is 1 to 100 characters and the code at most 32".into(),
+            ));
         }
         if province.len() != 2 || !province.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::Invalid(
@@ -576,9 +578,9 @@ impl Store for SqliteStore {
         note: &str,
     ) -> Result<bool> {
         let note = note.trim();
-        if note.is_empty() {
+        if note.is_empty() || note.chars().count() > 1000 {
             return Err(Error::Invalid(
-                "say how the quarantined row was resolved".into(),
+                "say in 1 to 1,000 characters how the quarantined row was resolved".into(),
             ));
         }
         let mut conn = self.lock();
@@ -649,8 +651,10 @@ impl Store for SqliteStore {
     }
 
     fn reverse_posting(&self, posting_id: i64, reason: &str) -> Result<i64> {
-        if reason.trim().is_empty() {
-            return Err(Error::Invalid("say why the credits are reversed".into()));
+        if reason.trim().is_empty() || reason.chars().count() > 1000 {
+            return Err(Error::Invalid(
+                "say in 1 to 1,000 characters why the credits are reversed".into(),
+            ));
         }
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
