@@ -19,6 +19,9 @@ pub const DEFAULT_IDLE: Duration = Duration::from_secs(10 * 60);
 /// The signed-in user.
 pub struct Session {
     pub(crate) actor: Option<Actor>,
+    /// The account's stamp at sign-in (`staff::session_stamp`): a different one now means the
+    /// account was disabled or its password reset, and the session ends.
+    pub(crate) stamp: String,
     pub(crate) name: String,
     pub(crate) last: Instant,
     pub(crate) idle: Duration,
@@ -51,6 +54,7 @@ impl Shell {
             db,
             session: Mutex::new(Session {
                 actor: None,
+                stamp: String::new(),
                 name: String::new(),
                 last: Instant::now(),
                 idle: DEFAULT_IDLE,
@@ -62,9 +66,37 @@ impl Shell {
         }
     }
 
-    /// The signed-in actor, if the session has not idled out; touching it keeps it alive.
-    pub fn actor(&self) -> Result<Actor, CommandError> {
-        let mut s = lock(&self.session);
+    /// The signed-in actor, if the session has not idled out and the account is still active
+    /// with the password it signed in with; touching it keeps it alive.
+    pub async fn actor(&self) -> Result<Actor, CommandError> {
+        let (actor, stamp) = {
+            let mut s = lock(&self.session);
+            let actor = Self::live(&mut s)?;
+            s.last = Instant::now();
+            (actor, s.stamp.clone())
+        };
+        let id = actor.id;
+        let now = self
+            .db
+            .call(move |s| siteline_core::store::staff::session_stamp(s.conn(), id))
+            .await?;
+        if now.as_deref() != Some(stamp.as_str()) {
+            lock(&self.session).actor = None;
+            return Err(CommandError::new(
+                ErrorKind::SignedOut,
+                "your account was disabled or its password changed; sign in again / 您的账号已停用或密码已更改，请重新登录",
+            ));
+        }
+        Ok(actor)
+    }
+
+    /// Someone is signed in (not idled out), checked without keeping the session alive: for
+    /// the status the shell polls.
+    pub fn signed_in_quietly(&self) -> Result<(), CommandError> {
+        Self::live(&mut lock(&self.session)).map(|_| ())
+    }
+
+    fn live(s: &mut Session) -> Result<Actor, CommandError> {
         let Some(actor) = s.actor else {
             return Err(CommandError::new(
                 ErrorKind::SignedOut,
@@ -78,7 +110,6 @@ impl Shell {
                 "the screen locked after being idle; sign in again / 长时间未操作已锁屏,请重新登录",
             ));
         }
-        s.last = Instant::now();
         Ok(actor)
     }
 

@@ -242,3 +242,74 @@ fn the_managers_commands_export_claim_and_refuse_an_instructor() {
         assert_eq!(err["kind"], "forbidden", "{cmd}: {err}");
     }
 }
+
+#[test]
+fn before_sign_in_only_the_first_run_and_sign_in_commands_answer() {
+    let (_app, w, _dir) = app();
+    call(&w, "create_first_manager", json!({ "new": {
+        "username": "manager", "display_name": "李站长", "role": "site_manager", "password": "manager-pass" } }))
+    .unwrap();
+    call(&w, "sign_out", json!({})).unwrap();
+    for (cmd, args) in [
+        ("site_overview", json!({})),
+        ("programme_versions", json!({})),
+        ("rubric", json!({ "programmeVersionId": "maternity-L5-v1" })),
+        ("default_export_dir", json!({})),
+        ("sync_status", json!({})),
+        ("list_cohorts", json!({})),
+        ("search_learners", json!({ "query": "王", "limit": 10 })),
+    ] {
+        let err = call(&w, cmd, args).unwrap_err();
+        assert_eq!(err["kind"], "signed_out", "{cmd}: {err}");
+    }
+    assert_eq!(
+        call(&w, "app_status", json!({})).unwrap()["first_run"],
+        false
+    );
+}
+
+#[test]
+fn wrong_passwords_are_throttled_and_a_reset_password_ends_the_session() {
+    let (_app, w, _dir) = app();
+    let me = call(&w, "create_first_manager", json!({ "new": {
+        "username": "manager", "display_name": "李站长", "role": "site_manager", "password": "manager-pass" } }))
+    .unwrap();
+    // The manager resets their own password: the session ends at the next command.
+    call(
+        &w,
+        "reset_staff_password",
+        json!({ "id": me["actor"]["id"], "password": "a-new-password" }),
+    )
+    .unwrap();
+    let err = call(&w, "list_staff", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "signed_out", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("password changed")
+    );
+
+    for i in 0..5 {
+        let err = call(
+            &w,
+            "sign_in",
+            json!({ "username": "manager", "password": "guess" }),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err["params"]["rule"]["rule"], "sign_in_wrong",
+            "try {i}: {err}"
+        );
+    }
+    // Now even the right password waits.
+    let err = call(
+        &w,
+        "sign_in",
+        json!({ "username": "manager", "password": "a-new-password" }),
+    )
+    .unwrap_err();
+    assert_eq!(err["params"]["rule"]["rule"], "sign_in_throttled", "{err}");
+    let seconds = err["params"]["rule"]["seconds"].as_u64().unwrap();
+    assert!((1..=30).contains(&seconds), "{seconds}");
+}

@@ -18,3 +18,11 @@ CREATE TABLE sent_mark (
     epoch   INTEGER PRIMARY KEY,
     through INTEGER NOT NULL
 );
+
+-- Wrong passwords per sign-in name: after five, each further try waits (30 s, doubling, at
+-- most 15 min), across restarts of the app.
+CREATE TABLE sign_in_throttle (
+    username     TEXT PRIMARY KEY COLLATE NOCASE,
+    failures     INTEGER NOT NULL,
+    locked_until TEXT
+);

@@ -309,3 +309,34 @@ enum SettingsCase {
     Lang(&'static str),
     Dir(&'static str),
 }
+
+#[test]
+fn a_csv_cell_that_would_run_as_a_formula_opens_as_text() {
+    let (site, _, _, cohort) = demo_site();
+    let mut table = progress::cohort_progress(site.conn(), cohort).unwrap();
+    let attacks = [
+        "=HYPERLINK(\"http://evil\",\"点我\")",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1",
+    ];
+    for (l, name) in table.learners.iter_mut().zip(attacks) {
+        l.name = name.into();
+    }
+    let csv = String::from_utf8(reports::csv(&table).unwrap()).unwrap();
+    let mut reader = ::csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let names: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .take(attacks.len())
+        .collect();
+    for (got, attack) in names.iter().zip(attacks) {
+        assert_eq!(got, &format!("'{attack}"), "{attack:?}");
+    }
+    assert_eq!(reports::neutralise("王芳"), "王芳");
+    assert_eq!(
+        reports::neutralise("4403**********123X"),
+        "4403**********123X"
+    );
+}

@@ -122,6 +122,12 @@ pub enum Rule {
     SignInWrong,
     /// A disabled account tried to sign in or act.
     AccountDisabled,
+    /// Too many wrong passwords for this sign-in name: wait `seconds` before the next try.
+    SignInThrottled {
+        /// Seconds to wait.
+        seconds: u64,
+    },
+
     /// A password shorter than `limit` characters.
     PasswordTooShort {
         /// Fewest characters allowed.
@@ -256,6 +262,11 @@ impl std::fmt::Display for Rule {
             }
             Rule::SignInWrong => f.write_str("the sign-in name or password is wrong; try again"),
             Rule::AccountDisabled => f.write_str("this account is disabled; ask the site manager"),
+            Rule::SignInThrottled { seconds } => write!(
+                f,
+                "too many wrong passwords for this sign-in name; wait {seconds} s and try again"
+            ),
+
             Rule::PasswordTooShort { limit } => {
                 write!(f, "a password needs at least {limit} characters")
             }

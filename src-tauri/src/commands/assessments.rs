@@ -12,6 +12,7 @@ use crate::state::Shell;
 /// A programme version's practical rubric and its pass mark.
 #[tauri::command]
 pub async fn rubric(shell: State<'_, Shell>, programme_version_id: String) -> Res<RubricForm> {
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| catalogue::rubric_form(s.conn(), &programme_version_id))
@@ -21,7 +22,7 @@ pub async fn rubric(shell: State<'_, Shell>, programme_version_id: String) -> Re
 /// An enrolment's attempts as views show them.
 #[tauri::command]
 pub async fn attempts(shell: State<'_, Shell>, enrolment: EnrolmentId) -> Res<Vec<Attempt>> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| assessments::current_attempts(s.conn(), enrolment))
@@ -31,7 +32,7 @@ pub async fn attempts(shell: State<'_, Shell>, enrolment: EnrolmentId) -> Res<Ve
 /// Records an attempt (a draft until locked).
 #[tauri::command]
 pub async fn record_attempt(shell: State<'_, Shell>, new: NewAttempt) -> Res<Attempt> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let a = shell
         .db
         .call(move |s| {
@@ -46,7 +47,7 @@ pub async fn record_attempt(shell: State<'_, Shell>, new: NewAttempt) -> Res<Att
 /// Locks an attempt.
 #[tauri::command]
 pub async fn lock_attempt(shell: State<'_, Shell>, id: AttemptId) -> Res<()> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     shell
         .db
         .call(move |s| assessments::lock(s, &actor, id))
@@ -63,7 +64,7 @@ pub async fn correct_attempt(
     marks: Marks,
     reason: Reason,
 ) -> Res<Attempt> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let a = shell
         .db
         .call(move |s| {

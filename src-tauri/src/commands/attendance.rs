@@ -10,7 +10,7 @@ use crate::state::Shell;
 /// The roll for a session.
 #[tauri::command]
 pub async fn roll(shell: State<'_, Shell>, session: SessionId) -> Res<Vec<RollLine>> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| attendance::roll(s.conn(), session))
@@ -25,7 +25,7 @@ pub async fn mark(
     learner: LearnerId,
     mark: Mark,
 ) -> Res<RollLine> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let line = shell
         .db
         .call(move |s| {
@@ -40,7 +40,7 @@ pub async fn mark(
 /// Closes a session (its lock point).
 #[tauri::command]
 pub async fn close_session(shell: State<'_, Shell>, session: SessionId) -> Res<()> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     shell
         .db
         .call(move |s| attendance::close_session(s, &actor, session))

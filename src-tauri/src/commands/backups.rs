@@ -31,7 +31,7 @@ pub struct Backups {
 /// Lists the backup folder.
 #[tauri::command]
 pub async fn list_backups(shell: State<'_, Shell>) -> Res<Backups> {
-    shell.actor()?;
+    shell.actor().await?;
     let s = shell.db.call(|s| settings::get(s.conn())).await?;
     let dir = backup_dir(&shell, &s);
     Ok(Backups {
@@ -43,7 +43,7 @@ pub async fn list_backups(shell: State<'_, Shell>) -> Res<Backups> {
 /// Backs up now into `dir`, or the backup folder (site manager).
 #[tauri::command]
 pub async fn back_up_now(shell: State<'_, Shell>, dir: Option<String>) -> Res<BackupFile> {
-    shell.actor()?.require_manager("back up")?;
+    shell.actor().await?.require_manager("back up")?;
     let s = shell.db.call(|s| settings::get(s.conn())).await?;
     let dir = match dir.filter(|d| !d.trim().is_empty()) {
         Some(d) => folder(&d, "backup.dir")?,
@@ -58,7 +58,7 @@ pub async fn back_up_now(shell: State<'_, Shell>, dir: Option<String>) -> Res<Ba
 /// Checks a backup file before restoring it (site manager).
 #[tauri::command]
 pub async fn check_backup(shell: State<'_, Shell>, path: String) -> Res<BackupCheck> {
-    shell.actor()?.require_manager("restore a backup")?;
+    shell.actor().await?.require_manager("restore a backup")?;
     Ok(shell
         .db
         .call(move |s| backup::check(s, std::path::Path::new(path.trim())))
@@ -68,7 +68,7 @@ pub async fn check_backup(shell: State<'_, Shell>, path: String) -> Res<BackupCh
 /// Restores a backup (site manager): a safety copy first, then a new device epoch.
 #[tauri::command]
 pub async fn restore_backup(shell: State<'_, Shell>, path: String) -> Res<Restored> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let s = shell.db.call(|s| settings::get(s.conn())).await?;
     let safety = backup_dir(&shell, &s);
     let restored = shell

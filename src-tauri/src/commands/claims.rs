@@ -22,7 +22,7 @@ pub struct ClaimsSubmitted {
 /// been claimed (site manager). Each claim is its own transaction; the others go on.
 #[tauri::command]
 pub async fn submit_claims(shell: State<'_, Shell>, cohort: CohortId) -> Res<ClaimsSubmitted> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     actor.require_manager("submit outcome claims")?;
     let done = shell
         .db

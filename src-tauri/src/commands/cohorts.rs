@@ -16,6 +16,7 @@ use crate::state::Shell;
 /// The catalogue's programme versions.
 #[tauri::command]
 pub async fn programme_versions(shell: State<'_, Shell>) -> Res<Vec<ProgrammeSummary>> {
+    shell.actor().await?;
     Ok(shell
         .db
         .call(|s| catalogue::programme_versions(s.conn()))
@@ -25,14 +26,14 @@ pub async fn programme_versions(shell: State<'_, Shell>) -> Res<Vec<ProgrammeSum
 /// Every cohort.
 #[tauri::command]
 pub async fn list_cohorts(shell: State<'_, Shell>) -> Res<Vec<Cohort>> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell.db.call(|s| cohorts::list(s.conn())).await?)
 }
 
 /// Opens a cohort (site manager).
 #[tauri::command]
 pub async fn create_cohort(shell: State<'_, Shell>, new: NewCohort) -> Res<Cohort> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let c = shell
         .db
         .call(move |s| {
@@ -51,7 +52,7 @@ pub async fn set_cohort_status(
     cohort: CohortId,
     status: CohortStatus,
 ) -> Res<()> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     shell
         .db
         .call(move |s| cohorts::set_status(s, &actor, cohort, status))
@@ -67,7 +68,7 @@ pub async fn enrol_learner(
     cohort: CohortId,
     learner: LearnerId,
 ) -> Res<EnrolmentId> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let e = shell
         .db
         .call(move |s| cohorts::enrol(s, &actor, cohort, learner))
@@ -83,7 +84,7 @@ pub async fn schedule_session(
     cohort: CohortId,
     new: NewSession,
 ) -> Res<Session> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let s = shell
         .db
         .call(move |s| {
@@ -98,7 +99,7 @@ pub async fn schedule_session(
 /// A cohort's sessions.
 #[tauri::command]
 pub async fn cohort_sessions(shell: State<'_, Shell>, cohort: CohortId) -> Res<Vec<Session>> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| cohorts::sessions(s.conn(), cohort))
@@ -112,7 +113,7 @@ pub async fn sessions_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Res<Vec<DaySession>> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| cohorts::sessions_between(s.conn(), from, to))
@@ -123,7 +124,7 @@ pub async fn sessions_between(
 /// today's session (site manager); returns the running cohort.
 #[tauri::command]
 pub async fn load_demo(shell: State<'_, Shell>, today_start: DateTime<Utc>) -> Res<CohortId> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     actor.require_manager("load demo data")?;
     let c = shell
         .db

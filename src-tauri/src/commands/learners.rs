@@ -13,7 +13,7 @@ use crate::state::Shell;
 /// Learner search by name, ID tail or phone tail.
 #[tauri::command]
 pub async fn search_learners(shell: State<'_, Shell>, query: String) -> Res<Vec<LearnerSummary>> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| learners::search(s, &query, 100))
@@ -27,7 +27,7 @@ pub async fn check_id_number(
     id_type: IdType,
     number: String,
 ) -> Res<IdCheck> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| learners::check_id_number(s, id_type, &number))
@@ -37,7 +37,7 @@ pub async fn check_id_number(
 /// Registers a learner with consents.
 #[tauri::command]
 pub async fn register_learner(shell: State<'_, Shell>, new: NewLearner) -> Res<LearnerSummary> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let l = shell
         .db
         .call(move |s| {
@@ -64,7 +64,7 @@ pub struct LearnerProfile {
 /// One learner's profile.
 #[tauri::command]
 pub async fn learner_profile(shell: State<'_, Shell>, id: LearnerId) -> Res<LearnerProfile> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| {
@@ -83,7 +83,7 @@ pub async fn unmask_learner(
     shell: State<'_, Shell>,
     id: LearnerId,
 ) -> Res<(String, Option<String>)> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| learners::unmask(s, &actor, id))

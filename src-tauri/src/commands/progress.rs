@@ -12,13 +12,14 @@ use crate::state::Shell;
 /// Counts and catalogue for the start screen.
 #[tauri::command]
 pub async fn site_overview(shell: State<'_, Shell>) -> Res<SiteOverview> {
+    shell.actor().await?;
     Ok(shell.db.call(|s| progress::site_overview(s.conn())).await?)
 }
 
 /// A cohort's progress table.
 #[tauri::command]
 pub async fn cohort_progress(shell: State<'_, Shell>, cohort: CohortId) -> Res<CohortProgress> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| progress::cohort_progress(s.conn(), cohort))
@@ -28,7 +29,7 @@ pub async fn cohort_progress(shell: State<'_, Shell>, cohort: CohortId) -> Res<C
 /// The site manager's review: cohorts, attendance by week and pass rates, filtered.
 #[tauri::command]
 pub async fn site_review(shell: State<'_, Shell>, filter: ReviewFilter) -> Res<SiteReview> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell
         .db
         .call(move |s| review::site_review(s.conn(), &filter))
@@ -37,13 +38,18 @@ pub async fn site_review(shell: State<'_, Shell>, filter: ReviewFilter) -> Res<S
 
 /// Where reports go unless the manager picks another folder: Documents/Siteline.
 #[tauri::command]
-pub fn default_export_dir<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>) -> String {
-    app.path()
+pub async fn default_export_dir<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+) -> Res<String> {
+    shell.actor().await?;
+    Ok(app
+        .path()
         .document_dir()
         .map(|d| d.join("Siteline"))
         .unwrap_or_else(|_| shell.data_dir().join("exports"))
         .display()
-        .to_string()
+        .to_string())
 }
 
 /// Writes a cohort's report (site manager) and returns the file's path.
@@ -54,7 +60,7 @@ pub async fn export_cohort(
     format: ReportFormat,
     dir: String,
 ) -> Res<String> {
-    shell.actor()?.require_manager("export reports")?;
+    shell.actor().await?.require_manager("export reports")?;
     let dir = folder(&dir, "export.dir")?;
     Ok(shell
         .db

@@ -17,7 +17,7 @@ pub async fn get_settings(shell: State<'_, Shell>) -> Res<SiteSettings> {
 /// Saves the settings (site manager) and applies the idle lock at once.
 #[tauri::command]
 pub async fn save_settings(shell: State<'_, Shell>, new: SiteSettings) -> Res<SiteSettings> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let saved = shell
         .db
         .call(move |s| settings::update(s, &actor, &new))
@@ -37,8 +37,11 @@ pub async fn set_language(shell: State<'_, Shell>, language: String) -> Res<()> 
 
 /// Sets the idle lock time in minutes (site manager).
 #[tauri::command]
-pub fn set_idle_lock(shell: State<'_, Shell>, minutes: u64) -> Res<()> {
-    shell.actor()?.require_manager("change the idle lock")?;
+pub async fn set_idle_lock(shell: State<'_, Shell>, minutes: u64) -> Res<()> {
+    shell
+        .actor()
+        .await?
+        .require_manager("change the idle lock")?;
     shell.session().idle = std::time::Duration::from_secs(minutes.clamp(1, 240) * 60);
     Ok(())
 }
@@ -49,7 +52,7 @@ pub async fn check_update<R: Runtime>(
     app: AppHandle<R>,
     shell: State<'_, Shell>,
 ) -> Res<Option<UpdateInfo>> {
-    shell.actor()?;
+    shell.actor().await?;
     let url = hq_url(&shell).await?;
     let found = updates::check(&app, &url).await?;
     let info = found.as_ref().map(updates::info);
@@ -61,7 +64,7 @@ pub async fn check_update<R: Runtime>(
 /// restarts the app (site manager, when they choose).
 #[tauri::command]
 pub async fn install_update<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>) -> Res<()> {
-    shell.actor()?.require_manager("install updates")?;
+    shell.actor().await?.require_manager("install updates")?;
     let update = shell.pending_update().take().ok_or_else(|| {
         CommandError::new(
             ErrorKind::NotFound {

@@ -29,9 +29,10 @@ pub struct AppStatus {
     pub me: Option<Me>,
 }
 
-pub(super) fn signed_in(shell: &Shell, actor: Actor, name: String) -> Me {
+pub(super) fn signed_in(shell: &Shell, actor: Actor, name: String, stamp: String) -> Me {
     let mut s = shell.session();
     s.actor = Some(actor);
+    s.stamp = stamp;
     s.name = name.clone();
     s.last = std::time::Instant::now();
     Me { actor, name }
@@ -41,7 +42,7 @@ pub(super) fn signed_in(shell: &Shell, actor: Actor, name: String) -> Me {
 #[tauri::command]
 pub async fn app_status(shell: State<'_, Shell>) -> Res<AppStatus> {
     let first_run = shell.db.call(|s| staff::is_first_run(s.conn())).await?;
-    let me = shell.actor().ok().map(|actor| Me {
+    let me = shell.actor().await.ok().map(|actor| Me {
         actor,
         name: shell.session().name.clone(),
     });
@@ -52,25 +53,29 @@ pub async fn app_status(shell: State<'_, Shell>) -> Res<AppStatus> {
 #[tauri::command]
 pub async fn create_first_manager(shell: State<'_, Shell>, new: NewStaff) -> Res<Me> {
     let name = new.display_name.trim().to_string();
-    let actor = shell
+    let (actor, stamp) = shell
         .db
-        .call(move |s| staff::create_first_manager(s, &new))
+        .call(move |s| {
+            let a = staff::create_first_manager(s, &new)?;
+            Ok((a, staff::session_stamp(s.conn(), a.id)?.unwrap_or_default()))
+        })
         .await?;
     shell.changes.touched("staff");
-    Ok(signed_in(&shell, actor, name))
+    Ok(signed_in(&shell, actor, name, stamp))
 }
 
 /// Signs in with a local account.
 #[tauri::command]
 pub async fn sign_in(shell: State<'_, Shell>, username: String, password: String) -> Res<Me> {
-    let (actor, name) = shell
+    let (actor, name, stamp) = shell
         .db
         .call(move |s| {
             let a = staff::sign_in(s.conn(), &username, &password)?;
-            Ok((a, staff::display_name(s.conn(), a.id)?))
+            let stamp = staff::session_stamp(s.conn(), a.id)?.unwrap_or_default();
+            Ok((a, staff::display_name(s.conn(), a.id)?, stamp))
         })
         .await?;
-    Ok(signed_in(&shell, actor, name))
+    Ok(signed_in(&shell, actor, name, stamp))
 }
 
 /// Signs out (also what the idle lock does).
@@ -82,7 +87,7 @@ pub fn sign_out(shell: State<'_, Shell>) {
 /// Adds a staff account (site manager only, checked in core).
 #[tauri::command]
 pub async fn create_staff(shell: State<'_, Shell>, new: NewStaff) -> Res<StaffSummary> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let created = shell
         .db
         .call(move |s| {
@@ -100,14 +105,14 @@ pub async fn create_staff(shell: State<'_, Shell>, new: NewStaff) -> Res<StaffSu
 /// Every account.
 #[tauri::command]
 pub async fn list_staff(shell: State<'_, Shell>) -> Res<Vec<StaffSummary>> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell.db.call(|s| staff::list(s.conn())).await?)
 }
 
 /// Enables or disables an account (site manager).
 #[tauri::command]
 pub async fn set_staff_active(shell: State<'_, Shell>, id: StaffId, active: bool) -> Res<()> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     shell
         .db
         .call(move |s| staff::set_active(s, &actor, id, active))
@@ -123,7 +128,7 @@ pub async fn reset_staff_password(
     id: StaffId,
     password: String,
 ) -> Res<()> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     shell
         .db
         .call(move |s| staff::reset_password(s, &actor, id, &password))

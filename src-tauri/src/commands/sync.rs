@@ -11,6 +11,8 @@ use crate::state::Shell;
 /// Sync status for the badge and sync centre.
 #[tauri::command]
 pub async fn sync_status(shell: State<'_, Shell>) -> Res<SyncStatus> {
+    // Polled every few seconds: checked without keeping an idle session alive.
+    shell.signed_in_quietly()?;
     let running = shell.sync().as_ref().is_some_and(|s| s.handle.is_running());
     Ok(shell.db.call(move |s| status::status(s, running)).await?)
 }
@@ -18,7 +20,7 @@ pub async fn sync_status(shell: State<'_, Shell>) -> Res<SyncStatus> {
 /// Enrols this device with HQ and starts background sync (site manager).
 #[tauri::command]
 pub async fn enrol_device(shell: State<'_, Shell>, hq_url: String, code: String) -> Res<String> {
-    shell.actor()?.require_manager("enrol this device")?;
+    shell.actor().await?.require_manager("enrol this device")?;
     let engine = crate::sync_engine(&shell, &hq_url).await?;
     let answer = engine::enrol(
         engine.db(),
@@ -35,8 +37,8 @@ pub async fn enrol_device(shell: State<'_, Shell>, hq_url: String, code: String)
 
 /// Asks for a sync pass now.
 #[tauri::command]
-pub fn sync_now(shell: State<'_, Shell>) -> Res<()> {
-    shell.actor()?;
+pub async fn sync_now(shell: State<'_, Shell>) -> Res<()> {
+    shell.actor().await?;
     match shell.sync().as_ref() {
         Some(s) => {
             s.handle.sync_now();
@@ -49,14 +51,14 @@ pub fn sync_now(shell: State<'_, Shell>) -> Res<()> {
 /// Records HQ quarantined, with its reasons.
 #[tauri::command]
 pub async fn quarantined_records(shell: State<'_, Shell>) -> Res<Vec<QuarantinedRecord>> {
-    shell.actor()?;
+    shell.actor().await?;
     Ok(shell.db.call(|s| status::quarantined(s)).await?)
 }
 
 /// Changes the HQ address of an enrolled device and restarts sync on it (site manager).
 #[tauri::command]
 pub async fn set_hq_url(shell: State<'_, Shell>, url: String) -> Res<()> {
-    let actor = shell.actor()?;
+    let actor = shell.actor().await?;
     let url = shell
         .db
         .call(move |s| engine::set_hq_url(s, &actor, &url))
@@ -70,7 +72,10 @@ pub async fn set_hq_url(shell: State<'_, Shell>, url: String) -> Res<()> {
 /// Writes a signed sync bundle file into `dir` for a USB stick (site manager).
 #[tauri::command]
 pub async fn export_bundle(shell: State<'_, Shell>, dir: String) -> Res<String> {
-    shell.actor()?.require_manager("export a sync bundle")?;
+    shell
+        .actor()
+        .await?
+        .require_manager("export a sync bundle")?;
     let dir = folder(&dir, "bundle.dir")?;
     let identity = shell.identity()?;
     Ok(shell
@@ -97,7 +102,10 @@ pub async fn export_bundle(shell: State<'_, Shell>, dir: String) -> Res<String> 
 /// Imports HQ's answer file for a bundle (site manager).
 #[tauri::command]
 pub async fn import_bundle_answer(shell: State<'_, Shell>, path: String) -> Res<()> {
-    shell.actor()?.require_manager("import a sync answer")?;
+    shell
+        .actor()
+        .await?
+        .require_manager("import a sync answer")?;
     shell
         .db
         .call(move |s| {

@@ -83,7 +83,11 @@ item: string, } | { "rule": "rubric_unmarked",
 /**
  * The item.
  */
-item: string, } | { "rule": "sign_in_wrong" } | { "rule": "account_disabled" } | { "rule": "password_too_short", 
+item: string, } | { "rule": "sign_in_wrong" } | { "rule": "account_disabled" } | { "rule": "sign_in_throttled", 
+/**
+ * Seconds to wait.
+ */
+seconds: bigint, } | { "rule": "password_too_short", 
 /**
  * Fewest characters allowed.
  */

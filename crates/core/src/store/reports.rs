@@ -128,13 +128,25 @@ pub fn site_name(conn: &Connection) -> Result<String> {
         .unwrap_or_else(|| "（未登记站点）".into()))
 }
 
-/// The cohort table as CSV bytes.
+/// A CSV cell a spreadsheet would run as a formula (it starts with `=`, `+`, `-` or `@`, or a
+/// tab or carriage return that hides one) gets a leading apostrophe, so a name typed as
+/// `=HYPERLINK(…)` opens as text in Excel or WPS.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The cohort table as CSV bytes (cells neutralised, see [`neutralise`]).
 pub fn csv(table: &CohortProgress) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let err = |e: csv::Error| Error::invalid("report.csv", e);
     w.write_record(HEADERS).map_err(err)?;
     for l in &table.learners {
-        w.write_record(cells(l)).map_err(err)?;
+        w.write_record(cells(l).iter().map(|c| neutralise(c).into_owned()))
+            .map_err(err)?;
     }
     w.into_inner()
         .map_err(|e| Error::invalid("report.csv", e.to_string()))

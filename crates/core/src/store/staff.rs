@@ -3,6 +3,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use siteline_proto::Op;
@@ -202,27 +203,82 @@ pub fn reset_password(
 
 /// Checks a password; the same error for an unknown name and a wrong password.
 pub fn sign_in(conn: &Connection, username: &str, password: &str) -> Result<Actor> {
+    let username = username.trim();
+    let now = super::now();
+    let locked: Option<DateTime<Utc>> = conn
+        .prepare_cached("SELECT locked_until FROM sign_in_throttle WHERE username = ?1")?
+        .query_row([username], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if let Some(until) = locked.filter(|u| *u > now) {
+        let seconds = (until - now).num_seconds().max(1) as u64;
+        return Err(Error::rule("sign_in", Rule::SignInThrottled { seconds }));
+    }
     let row: Option<(StaffId, String, String, bool)> = conn
         .prepare_cached(
             "SELECT id, role, password_hash, active FROM staff_user WHERE username = ?1",
         )?
-        .query_row([username.trim()], |r| {
+        .query_row([username], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let refused = || Error::rule("sign_in", Rule::SignInWrong);
+    let refused = || -> Result<Error> {
+        note_failure(conn, username, now)?;
+        Ok(Error::rule("sign_in", Rule::SignInWrong))
+    };
     let Some((id, role, hash, active)) = row else {
-        return Err(refused());
+        return Err(refused()?);
     };
     let parsed = PasswordHash::new(&hash).map_err(|e| Error::Crypto(e.to_string()))?;
-    Argon2::default()
+    if Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
-        .map_err(|_| refused())?;
+        .is_err()
+    {
+        return Err(refused()?);
+    }
+    conn.prepare_cached("DELETE FROM sign_in_throttle WHERE username = ?1")?
+        .execute([username])?;
     if !active {
         return Err(Error::rule("sign_in", Rule::AccountDisabled));
     }
     let role = Role::parse(&role).ok_or_else(|| Error::invalid("staff.role", role))?;
     Ok(Actor { id, role })
+}
+
+/// Wrong passwords a sign-in name may try before it has to wait.
+pub const FREE_SIGN_IN_FAILURES: u32 = 5;
+
+/// Counts a wrong password; from the fifth on, the name waits 30 s, doubling to 15 min.
+fn note_failure(conn: &Connection, username: &str, now: DateTime<Utc>) -> Result<()> {
+    let failures: u32 = conn
+        .prepare_cached(
+            "INSERT INTO sign_in_throttle (username, failures) VALUES (?1, 1)
+             ON CONFLICT (username) DO UPDATE SET failures = failures + 1
+             RETURNING failures",
+        )?
+        .query_row([username], |r| r.get(0))?;
+    if failures >= FREE_SIGN_IN_FAILURES {
+        let wait = (30i64 << (failures - FREE_SIGN_IN_FAILURES).min(5)).min(15 * 60);
+        conn.prepare_cached("UPDATE sign_in_throttle SET locked_until = ?2 WHERE username = ?1")?
+            .execute(params![username, now + chrono::Duration::seconds(wait)])?;
+    }
+    Ok(())
+}
+
+/// What a signed-in session remembers of its account, to notice when the account is disabled
+/// or its password reset: `None` for a disabled or missing account.
+pub fn session_stamp(conn: &Connection, id: StaffId) -> Result<Option<String>> {
+    let row: Option<(bool, String)> = conn
+        .prepare_cached("SELECT active, password_hash FROM staff_user WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.filter(|(active, _)| *active).map(|(_, hash)| {
+        use sha2::Digest;
+        sha2::Sha256::digest(hash.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }))
 }
 
 /// Loads an active staff member as an actor (e.g. to resume a signed-in session).
