@@ -131,6 +131,8 @@ async fn every_operation_reaches_hq_exactly_once_whatever_the_link_does() {
         seeds.end - seeds.start
     );
     assert!(failed.is_empty(), "failing seeds: {failed:?}");
+    // After every seed's learners reached HQ: no resident ID number in clear anywhere in it.
+    assert_eq!(hq.store.find_resident_ids().unwrap(), Vec::<String>::new());
     assert!(
         faults > (seeds.end - seeds.start) as usize,
         "the proxy injected too few faults to prove anything"

@@ -74,6 +74,11 @@ async fn offline_work_reaches_hq_exactly_once_and_decisions_credits_and_certific
     // Nothing new: pushing nothing, one pull.
     let report = site.engine.sync_once().await.unwrap();
     assert_eq!((report.pushed, report.round_trips), (0, 1));
+    assert_eq!(
+        hq.store.find_resident_ids().unwrap(),
+        Vec::<String>::new(),
+        "an ID number in clear at HQ"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,6 +110,11 @@ async fn the_same_person_at_two_sites_has_one_account_holding_both_sites_credits
     assert_eq!(
         statement.sites,
         vec!["GD-FS-003".to_string(), "GD-SZ-001".to_string()]
+    );
+    assert_eq!(
+        hq.store.find_resident_ids().unwrap(),
+        Vec::<String>::new(),
+        "an ID number in clear at HQ"
     );
 }
 
@@ -261,5 +271,10 @@ async fn a_bundle_file_round_trip_with_no_network_and_importing_twice_changes_no
     assert!(
         err.to_string().contains("not a credit bank answer file"),
         "{err}"
+    );
+    assert_eq!(
+        hq.store.find_resident_ids().unwrap(),
+        Vec::<String>::new(),
+        "an ID number in clear at HQ"
     );
 }

@@ -140,10 +140,55 @@ impl SqliteStore {
         Ok(found)
     }
 
+    /// Every `table.column` holding something that reads as a resident ID number (17 digits and
+    /// a check character that passes GB 11643, with a real birth date): the audit, run after
+    /// the end-to-end suite, that HQ keeps none in clear.
+    pub fn find_resident_ids(&self) -> Result<Vec<String>> {
+        let conn = self.lock();
+        let tables: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut found = Vec::new();
+        for table in tables {
+            let columns: Vec<String> = conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for column in columns {
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE typeof(\"{column}\") = 'text'"
+                ))?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let text: String = r.get(0)?;
+                    if holds_resident_id(&text) {
+                        found.push(format!("{table}.{column}"));
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Runs a read query for tests and reports.
     pub fn query_i64(&self, sql: &str) -> Result<i64> {
         Ok(self.lock().query_row(sql, [], |r| r.get(0))?)
     }
+}
+
+/// Some 18-character window of `text` parses as a resident ID number.
+fn holds_resident_id(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(17)).any(|i| {
+        b[i..i + 17].iter().all(u8::is_ascii_digit)
+            && matches!(b[i + 17], b'0'..=b'9' | b'X' | b'x')
+            && std::str::from_utf8(&b[i..i + 18])
+                .is_ok_and(|s| siteline_domain::resident_id::ResidentId::parse(s).is_ok())
+    })
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -823,6 +868,11 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(store.find_text("王芳").unwrap(), vec!["record.payload"]);
+        assert!(store.find_resident_ids().unwrap().is_empty());
+        assert!(holds_resident_id(r#"{"id":"11010519491231002X"}"#));
+        assert!(!holds_resident_id(
+            "110105194912310021 is a wrong check digit"
+        ));
         assert_eq!(
             store.query_i64("PRAGMA user_version").unwrap(),
             MIGRATIONS.len() as i64
