@@ -10,6 +10,8 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   # The end-to-end UI test: a virtual display, WebKit's WebDriver, CJK fonts for screenshots.
   xvfb xauth webkit2gtk-driver fonts-noto-cjk
+  # The API fuzz: schemathesis from PyPI in a virtual environment, a real server polled by curl.
+  python3-venv curl
 )
 
 missing=()

@@ -20,6 +20,9 @@ echo "== desktop app with its UI embedded, driven through WebDriver under Xvfb"
 cargo build -p siteline-e2e --bin ui_e2e --locked
 xvfb-run -a -s '-screen 0 1280x800x24' target/debug/ui_e2e target/debug/siteline-desktop target/ui-screenshots
 
+echo "== API fuzz: every endpoint from the OpenAPI document, no 5xx, nothing written"
+scripts/fuzz-api.sh
+
 echo "== cargo test"
 log=$(mktemp)
 set +e

@@ -93,6 +93,10 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Count what HQ holds (sites, devices, records, change log, accounts, postings,
+    /// certificates) and check that no resident ID number is stored in clear; exits non-zero
+    /// if one is.
+    Audit,
     /// Show a credit account's balance, sites and certificates.
     Account {
         /// Account number, e.g. CB0000000001.
@@ -343,6 +347,35 @@ async fn main() -> anyhow::Result<()> {
                 "imported; acknowledged through seq {acked}; answer written to {}",
                 answer.display()
             );
+        }
+        Command::Audit => {
+            let mut counts = serde_json::Map::new();
+            for table in [
+                "site",
+                "device",
+                "record",
+                "change_log",
+                "credit_account",
+                "credit_posting",
+                "certificate",
+                "decision",
+            ] {
+                counts.insert(
+                    table.into(),
+                    store
+                        .query_i64(&format!("SELECT count(*) FROM {table}"))?
+                        .into(),
+                );
+            }
+            let clear = store.find_resident_ids()?;
+            counts.insert("resident_ids_in_clear".into(), clear.clone().into());
+            println!("{}", serde_json::Value::Object(counts));
+            if !clear.is_empty() {
+                anyhow::bail!(
+                    "resident ID numbers stored in clear in {}",
+                    clear.join(", ")
+                );
+            }
         }
         Command::Reverse { posting_id, reason } => {
             let id = store.reverse_posting(posting_id, &reason)?;

@@ -34,7 +34,7 @@ pub struct Release {
 }
 
 /// What the Tauri updater reads from a dynamic update server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UpdateManifest {
     /// New version.
     pub version: String,

@@ -9,6 +9,8 @@ use siteline_proto::catalogue::Catalogue;
 use uuid::Uuid;
 
 use crate::store::{AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo};
+use siteline_proto::ApiError;
+
 use crate::{AppState, Error, Result};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -27,14 +29,23 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/postings/{id}/reverse", post(reverse_posting))
 }
 
-#[derive(Deserialize)]
-struct NewSite {
+/// A site to create.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewSite {
+    /// Short code, e.g. `GD-SZ-001`.
     code: String,
+    /// Name.
     name: String,
+    /// Two-digit province code (default `00`).
     province: Option<String>,
 }
 
-async fn create_site(State(s): State<AppState>, Json(b): Json<NewSite>) -> Result<Json<SiteInfo>> {
+#[utoipa::path(post, path = "/admin/sites", tag = "admin", request_body = NewSite, security(("admin" = [])),
+    responses((status = 200, body = SiteInfo), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+pub(crate) async fn create_site(
+    State(s): State<AppState>,
+    Json(b): Json<NewSite>,
+) -> Result<Json<SiteInfo>> {
     let province = b.province.unwrap_or_else(|| "00".into());
     Ok(Json(
         s.store(move |st| st.create_site(&b.code, &b.name, &province))
@@ -42,16 +53,23 @@ async fn create_site(State(s): State<AppState>, Json(b): Json<NewSite>) -> Resul
     ))
 }
 
-async fn list_sites(State(s): State<AppState>) -> Result<Json<Vec<SiteInfo>>> {
+#[utoipa::path(get, path = "/admin/sites", tag = "admin", security(("admin" = [])),
+    responses((status = 200, body = Vec<SiteInfo>), (status = 401, body = ApiError)))]
+pub(crate) async fn list_sites(State(s): State<AppState>) -> Result<Json<Vec<SiteInfo>>> {
     Ok(Json(s.store(|st| st.list_sites(chrono::Utc::now())).await?))
 }
 
-#[derive(Deserialize, Default)]
-struct CodeRequest {
+/// How long a new enrolment code stays valid.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CodeRequest {
+    /// Days, 1 to 90 (default 7).
     valid_days: Option<i64>,
 }
 
-async fn issue_code(
+#[utoipa::path(post, path = "/admin/sites/{code}/enrolment-codes", tag = "admin", request_body(content = Option<CodeRequest>), security(("admin" = [])),
+    params(("code" = String, Path, description = "site code")),
+    responses((status = 200, body = EnrolmentCode), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn issue_code(
     State(s): State<AppState>,
     Path(code): Path<String>,
     body: Option<Json<CodeRequest>>,
@@ -72,25 +90,33 @@ async fn issue_code(
     ))
 }
 
-async fn list_devices(State(s): State<AppState>) -> Result<Json<Vec<DeviceInfo>>> {
+#[utoipa::path(get, path = "/admin/devices", tag = "admin", security(("admin" = [])),
+    responses((status = 200, body = Vec<DeviceInfo>), (status = 401, body = ApiError)))]
+pub(crate) async fn list_devices(State(s): State<AppState>) -> Result<Json<Vec<DeviceInfo>>> {
     Ok(Json(s.store(|st| st.list_devices()).await?))
 }
 
-async fn revoke_device(State(s): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<Revoked>> {
+#[utoipa::path(post, path = "/admin/devices/{id}/revoke", tag = "admin", security(("admin" = [])),
+    params(("id" = Uuid, Path, description = "device id")),
+    responses((status = 200, body = Revoked), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn revoke_device(
+    State(s): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Revoked>> {
     s.store(move |st| st.revoke_device(id)).await?;
     Ok(Json(Revoked { revoked: id }))
 }
 
 /// Answer to a device revocation.
-#[derive(Serialize)]
-struct Revoked {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Revoked {
     /// The device revoked.
     revoked: Uuid,
 }
 
 /// Answer to publishing a catalogue.
-#[derive(Serialize)]
-struct Published {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Published {
     /// The catalogue's version label.
     version: String,
     /// False when that version was already published (nothing changed).
@@ -98,8 +124,8 @@ struct Published {
 }
 
 /// Answer to resolving a quarantined row.
-#[derive(Serialize)]
-struct Resolved {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Resolved {
     /// Always true: the row is no longer in quarantine.
     resolved: bool,
     /// Re-applied (true), or set aside because it still cannot apply (false).
@@ -107,13 +133,15 @@ struct Resolved {
 }
 
 /// Answer to reversing a credit posting.
-#[derive(Serialize)]
-struct Reversed {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Reversed {
     /// The negative posting made.
     reversal_posting_id: i64,
 }
 
-async fn publish_catalogue(
+#[utoipa::path(post, path = "/admin/catalogue", tag = "admin", request_body = Catalogue, security(("admin" = [])),
+    responses((status = 200, body = Published), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+pub(crate) async fn publish_catalogue(
     State(s): State<AppState>,
     Json(doc): Json<Catalogue>,
 ) -> Result<Json<Published>> {
@@ -122,16 +150,25 @@ async fn publish_catalogue(
     Ok(Json(Published { version, published }))
 }
 
-async fn list_quarantine(State(s): State<AppState>) -> Result<Json<Vec<QuarantineItem>>> {
+#[utoipa::path(get, path = "/admin/quarantine", tag = "admin", security(("admin" = [])),
+    responses((status = 200, body = Vec<QuarantineItem>), (status = 401, body = ApiError)))]
+pub(crate) async fn list_quarantine(
+    State(s): State<AppState>,
+) -> Result<Json<Vec<QuarantineItem>>> {
     Ok(Json(s.store(|st| st.list_quarantine()).await?))
 }
 
-#[derive(Deserialize)]
-struct Resolution {
+/// An operator's note.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct Resolution {
+    /// How it was resolved, or why (1 to 1,000 characters).
     note: String,
 }
 
-async fn resolve_quarantine(
+#[utoipa::path(post, path = "/admin/quarantine/{device}/{epoch}/{seq}/resolve", tag = "admin", request_body = Resolution, security(("admin" = [])),
+    params(("device" = Uuid, Path, description = "device id"), ("epoch" = u32, Path, description = "device epoch"), ("seq" = u64, Path, description = "row seq")),
+    responses((status = 200, body = Resolved), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn resolve_quarantine(
     State(s): State<AppState>,
     Path((device, epoch, seq)): Path<(Uuid, u32, u64)>,
     Json(r): Json<Resolution>,
@@ -145,14 +182,20 @@ async fn resolve_quarantine(
     }))
 }
 
-async fn account(
+#[utoipa::path(get, path = "/admin/accounts/{account_no}", tag = "admin", security(("admin" = [])),
+    params(("account_no" = String, Path, description = "credit account number")),
+    responses((status = 200, body = AccountStatement), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn account(
     State(s): State<AppState>,
     Path(no): Path<String>,
 ) -> Result<Json<AccountStatement>> {
     Ok(Json(s.store(move |st| st.account(&no)).await?))
 }
 
-async fn reverse_posting(
+#[utoipa::path(post, path = "/admin/postings/{id}/reverse", tag = "admin", request_body = Resolution, security(("admin" = [])),
+    params(("id" = i64, Path, description = "credit posting id")),
+    responses((status = 200, body = Reversed), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn reverse_posting(
     State(s): State<AppState>,
     Path(id): Path<i64>,
     Json(r): Json<Resolution>,

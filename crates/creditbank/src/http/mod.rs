@@ -23,7 +23,14 @@ use crate::AppState;
         title = "Siteline credit bank",
         description = "Sync API between training sites and the credit bank (学分银行)."
     ),
-    paths(sync::hello, sync::enrol, sync::push, sync::pull, sync::bundle),
+    paths(
+        sync::hello, sync::enrol, sync::push, sync::pull, sync::bundle,
+        updates::check, updates::file,
+        admin::create_site, admin::list_sites, admin::issue_code, admin::list_devices,
+        admin::revoke_device, admin::publish_catalogue, admin::list_quarantine,
+        admin::resolve_quarantine, admin::account, admin::reverse_posting,
+    ),
+    modifiers(&AdminToken),
     components(schemas(
         siteline_proto::ApiError,
         siteline_proto::PushBatch,
@@ -48,9 +55,39 @@ use crate::AppState;
         siteline_proto::sync::DeviceRevoked,
         siteline_proto::sync::SyncBundle,
         siteline_proto::sync::BundleAnswer,
+        siteline_proto::sync::AnswerBody,
+        siteline_proto::catalogue::Catalogue,
+        crate::releases::UpdateManifest,
+        crate::store::SiteInfo,
+        crate::store::DeviceInfo,
+        crate::store::QuarantineItem,
+        crate::store::EnrolmentCode,
+        crate::store::AccountStatement,
+        admin::NewSite,
+        admin::CodeRequest,
+        admin::Resolution,
+        admin::Revoked,
+        admin::Published,
+        admin::Resolved,
+        admin::Reversed,
     ))
 )]
 pub struct ApiDoc;
+
+/// The admin API's bearer token, as a security scheme in the document.
+struct AdminToken;
+
+impl utoipa::Modify for AdminToken {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "admin",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+    }
+}
 
 async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())

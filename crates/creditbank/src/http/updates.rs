@@ -24,6 +24,13 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String> {
 }
 
 /// The newest release above the site's version for its target and architecture.
+#[utoipa::path(get, path = "/v1/updates/{target}/{arch}/{current_version}", tag = "updates",
+    params(("target" = String, Path, description = "e.g. linux"), ("arch" = String, Path, description = "e.g. x86_64"),
+           ("current_version" = String, Path, description = "the app's version, semver")),
+    responses(
+        (status = 200, body = UpdateManifest, description = "a newer signed release"),
+        (status = 204, description = "up to date, or no releases served"),
+        (status = 400, body = siteline_proto::ApiError)))]
 pub(crate) async fn check(
     State(state): State<AppState>,
     Path((target, arch, current)): Path<(String, String, String)>,
@@ -49,7 +56,12 @@ pub(crate) async fn check(
     })
 }
 
-/// A release file.
+/// A release file, streamed.
+#[utoipa::path(get, path = "/v1/updates/files/{file}", tag = "updates",
+    params(("file" = String, Path, description = "a file named by a manifest")),
+    responses(
+        (status = 200, content_type = "application/octet-stream", description = "the file"),
+        (status = 404, body = siteline_proto::ApiError)))]
 pub(crate) async fn file(
     State(state): State<AppState>,
     Path(name): Path<String>,
