@@ -33,7 +33,15 @@ pub(crate) async fn hello() -> Json<Hello> {
 
 /// Registers a device's public key for a site with a one-time code.
 #[utoipa::path(post, path = "/v1/enrol", request_body = EnrolRequest,
-    responses((status = 200, body = EnrolResponse), (status = 403, body = ApiError), (status = 400, body = ApiError)))]
+    params(("siteline-protocol" = u32, Header, description = "protocol version")),
+    responses(
+        (status = 200, body = EnrolResponse),
+        (status = 400, body = ApiError, description = "malformed body or key"),
+        (status = 403, body = ApiError, description = "unknown, used or expired code"),
+        (status = 413, body = ApiError, description = "body too large"),
+        (status = 426, body = ApiError, description = "unsupported protocol version"),
+        (status = 429, body = ApiError, description = "too many attempts from this address; see Retry-After"),
+    ))]
 pub(crate) async fn enrol(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -76,6 +84,7 @@ pub(crate) async fn enrol(
         (status = 409, body = ApiError, description = "sequence gap or replayed request"),
         (status = 413, body = ApiError, description = "body too large"),
         (status = 426, body = ApiError, description = "unsupported protocol version"),
+        (status = 429, body = ApiError, description = "too many requests from this device; see Retry-After"),
     ))]
 pub(crate) async fn push(
     State(state): State<AppState>,
@@ -140,10 +149,23 @@ pub(crate) struct PullQuery {
 }
 
 /// A page of the change log that the calling device's site may see.
-#[utoipa::path(get, path = "/v1/pull", params(PullQuery),
+#[utoipa::path(get, path = "/v1/pull",
+    params(
+        PullQuery,
+        ("siteline-protocol" = u32, Header, description = "protocol version"),
+        ("siteline-device" = String, Header, description = "device id"),
+        ("siteline-timestamp" = i64, Header, description = "ms since the Unix epoch"),
+        ("siteline-signature" = String, Header, description = "base64 Ed25519 signature over the pull signing string"),
+    ),
     responses(
         (status = 200, body = PullPage, headers(("siteline-answer-signature" = String, description = "HQ's base64 Ed25519 signature over the answer signing string"))),
-        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+        (status = 400, body = ApiError, description = "malformed headers"),
+        (status = 401, body = ApiError, description = "unknown device, bad signature or stale timestamp"),
+        (status = 403, body = ApiError, description = "revoked device"),
+        (status = 409, body = ApiError, description = "replayed request"),
+        (status = 426, body = ApiError, description = "unsupported protocol version"),
+        (status = 429, body = ApiError, description = "too many requests from this device; see Retry-After"),
+    ))]
 pub(crate) async fn pull(
     State(state): State<AppState>,
     headers: HeaderMap,
