@@ -4,8 +4,9 @@
 //! key fails to parse (and HQ quarantines the row, naming the field) instead of becoming a
 //! silent missing value.
 //!
-//! Ids are the records' UUIDv7s; personal fields travel masked, except the resident ID number
-//! that a learner row carries to HQ over the authenticated link only (never in the outbox).
+//! Ids are the records' UUIDv7s; personal fields travel masked, except the resident ID number,
+//! which a learner row carries sealed to HQ's public key (added as the row leaves the device,
+//! never in the outbox); without the learner's credit-bank consent the row is withheld.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
