@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, attendanceSeries, dayBounds, fullMarks, hours, idChecksumOk, markForKey, percent, rubricResult, shouldLock } from "./logic";
+import { ago, attendanceSeries, dayBounds, fullMarks, hours, idChecksumOk, markForKey, percent, rubricResult, shouldLock, standing, localDate } from "./logic";
 import type { RubricItem } from "./bindings/RubricItem";
 
 // The pass mark the backend sends with every rubric (`RubricForm.pass_mark`).
@@ -81,5 +81,22 @@ describe("review helpers", () => {
     expect(ago("2026-11-29T09:57:00Z", now, "zh")).toBe("3 分钟前");
     expect(ago("2026-11-27T10:00:00Z", now, "en")).toBe("2 days ago");
     expect(ago(null, now, "en")).toBeNull();
+  });
+});
+
+describe("standing", () => {
+  it("never says passed for a learner who attended too little", () => {
+    expect(standing("passed", true)).toBe("passed");
+    expect(standing("passed", false)).toBe("passed_not_eligible");
+    expect(standing("failed", false)).toBe("failed");
+    expect(standing("pending", false)).toBe("pending");
+  });
+});
+
+describe("localDate", () => {
+  it("is the date on the local clock, not UTC's", () => {
+    // 07:30 local time on 2 December: the UTC date may still be the 1st, the local one is not.
+    expect(localDate(new Date(2026, 11, 2, 7, 30))).toBe("2026-12-02");
+    expect(localDate(new Date(2026, 0, 5, 23, 59))).toBe("2026-01-05");
   });
 });

@@ -1,6 +1,7 @@
 // UI logic without Vue or Tauri, so Vitest covers it: rubric totals, roll-call keys, idle
 // lock timing, day bounds. The backend re-checks every rule; this only gives instant feedback.
 import type { Mark } from "./bindings/Mark";
+import type { PassStatus } from "./bindings/PassStatus";
 import type { RubricItem } from "./bindings/RubricItem";
 import type { RubricMark } from "./bindings/RubricMark";
 
@@ -96,4 +97,19 @@ export function ago(iso: string | null, nowMs: number, lang: "zh" | "en"): strin
   const [n, zh, en] =
     s < 60 ? [s, "秒前", "s ago"] : s < 3600 ? [Math.floor(s / 60), "分钟前", "min ago"] : s < 86400 ? [Math.floor(s / 3600), "小时前", "h ago"] : [Math.floor(s / 86400), "天前", "days ago"];
   return lang === "zh" ? `${n} ${zh}` : `${n} ${en}`;
+}
+
+/** What a status column says: a learner who passed on scores but attended too little has not
+ * passed, and the column says so ("考核合格 · 出勤不足"), never a plain "合格". */
+export type Standing = PassStatus | "passed_not_eligible";
+
+export function standing(status: PassStatus, eligible: boolean): Standing {
+  return status === "passed" && !eligible ? "passed_not_eligible" : status;
+}
+
+/** The calendar date on this computer's clock, `YYYY-MM-DD` (not the UTC date, which is still
+ * yesterday before 08:00 in China). */
+export function localDate(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }

@@ -25,7 +25,7 @@ export const messages = {
     },
     profile: { progress: "培训进度", hours: "学时", creditBank: "学分银行", account: "学分账户", credits: "学分", noCredits: "尚无总部认定结果", certificate: "证书编号" },
     progress: { status: "结果", eligible: "考核资格" },
-    status: { passed: "合格", failed: "不合格", pending: "待考核" },
+    status: { passed: "合格", failed: "不合格", pending: "待考核", passed_not_eligible: "考核合格 · 出勤不足" },
     cohorts: {
       title: "培训班", new: "开设培训班", name: "班级名称", start: "开班日期", end: "结业日期", enrolled: "人数", status: "状态",
       programme: "培训项目", capacity: "容量", instructors: "授课教师", progress: "进度", roster: "学员名单", sessions: "课次",
@@ -147,7 +147,7 @@ export const messages = {
     },
     profile: { progress: "Progress", hours: "Hours", creditBank: "Credit bank", account: "Account", credits: "Credits", noCredits: "No decision from HQ yet", certificate: "Certificate" },
     progress: { status: "Result", eligible: "Eligible" },
-    status: { passed: "Passed", failed: "Failed", pending: "Pending" },
+    status: { passed: "Passed", failed: "Failed", pending: "Pending", passed_not_eligible: "Passed · attendance short" },
     cohorts: {
       title: "Cohorts", new: "Open a cohort", name: "Cohort", start: "Start", end: "End", enrolled: "Learners", status: "Status",
       programme: "Programme", capacity: "Capacity", instructors: "Instructors", progress: "Progress", roster: "Roster", sessions: "Sessions",

@@ -61,8 +61,11 @@ fn yes(b: bool) -> &'static str {
     if b { "是" } else { "否" }
 }
 
-fn status_zh(s: PassStatus) -> &'static str {
+/// The status a report shows: a learner who passed on scores but attended too little has not
+/// passed, and the report says why.
+fn status_zh(s: PassStatus, eligible: bool) -> &'static str {
     match s {
+        PassStatus::Passed if !eligible => "考核合格 · 出勤不足",
         PassStatus::Passed => "合格",
         PassStatus::Failed => "不合格",
         PassStatus::Pending => "待考核",
@@ -104,7 +107,7 @@ fn cells(l: &LearnerProgress) -> [String; 14] {
             Some((_, false)) => "通过".into(),
             None => String::new(),
         },
-        status_zh(l.status).into(),
+        status_zh(l.status, l.eligible).into(),
         yes(l.claimed).into(),
         hq_zh(l.hq_status).into(),
         if l.credits_tenths == 0 {
