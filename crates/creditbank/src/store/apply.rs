@@ -101,28 +101,11 @@ pub(crate) fn push(
     }
     let mut quarantined = Vec::new();
     for row in &fresh {
-        // Each row under its own savepoint: a row that makes the database fail (a duplicate
-        // id, a number out of range) is rolled back alone and quarantined; the batch goes on.
-        // A quarantined row leaves nothing behind but its own record: whatever it wrote
-        // before it was refused is rolled back with the savepoint.
-        tx.prepare_cached("SAVEPOINT row")?.execute([])?;
-        let outcome = match apply_row(tx, keys, device, row) {
-            Err(Applied::Fail(e)) if !is_fatal(&e) => {
-                tracing::warn!(device = %device.id, seq = row.seq, error = %e, "row quarantined by a database error");
-                Err(Applied::Quarantine(format!(
-                    "总部无法保存此记录({e}),请联系总部 / HQ could not store this row ({e}); contact HQ"
-                )))
-            }
-            other => other,
-        };
-        if outcome.is_err() {
-            tx.prepare_cached("ROLLBACK TO row")?.execute([])?;
-        }
-        tx.prepare_cached("RELEASE row")?.execute([])?;
-        let (status, reason) = match outcome {
-            Ok(()) => ("applied", None),
-            Err(Applied::Quarantine(reason)) => ("quarantined", Some(reason)),
-            Err(Applied::Fail(e)) => return Err(e),
+        let reason = apply_isolated(tx, keys, device, row)?;
+        let status = if reason.is_some() {
+            "quarantined"
+        } else {
+            "applied"
         };
         tx.prepare_cached(
             "INSERT INTO record (device_id, epoch, seq, site_id, entity, op, record_id, payload,
@@ -179,9 +162,11 @@ pub(crate) fn push(
     })
 }
 
-/// Applies a stored row again (an operator resolving its quarantine), under a savepoint: Ok(None)
-/// when it now applies, Ok(Some(reason)) when it is still refused (nothing of it kept).
-pub(crate) fn reapply(
+/// Applies one row under its own savepoint, for a push and for an operator re-applying a
+/// quarantined row alike: `Ok(None)` when it applied, `Ok(Some(reason))` when HQ refused it or
+/// the database did (a duplicate id, a number out of range). A refused row is rolled back alone,
+/// leaving nothing behind, and the batch goes on; only a store-wide failure is an error.
+pub(crate) fn apply_isolated(
     tx: &Transaction<'_>,
     keys: &HqKeys,
     device: &DeviceInfo,
@@ -191,7 +176,13 @@ pub(crate) fn reapply(
     let outcome = match apply_row(tx, keys, device, row) {
         Ok(()) => None,
         Err(Applied::Quarantine(reason)) => Some(reason),
-        Err(Applied::Fail(e)) if !is_fatal(&e) => Some(e.to_string()),
+        Err(Applied::Fail(e)) if !is_fatal(&e) => {
+            tracing::warn!(device = %device.id, seq = row.seq, error = %e, "row quarantined by a database error");
+            Some(format!(
+                "总部无法保存此记录({e}),请联系总部 / HQ could not store this row ({e}); contact HQ"
+            ))
+        }
+        // The caller's transaction rolls back whole.
         Err(Applied::Fail(e)) => return Err(e),
     };
     if outcome.is_some() {

@@ -3,6 +3,7 @@
 //! HTTP layer calls them on tokio's blocking pool.
 
 pub mod apply;
+mod audit;
 mod claims;
 pub mod sqlite;
 

@@ -110,85 +110,10 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Every `table.column` of the database where `needle` appears in a value's text: the
-    /// audit that HQ holds no resident ID number in clear (tests and `creditbank audit`).
-    pub fn find_text(&self, needle: &str) -> Result<Vec<String>> {
-        let conn = self.lock();
-        let tables: Vec<String> = conn
-            .prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            )?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut found = Vec::new();
-        for table in tables {
-            let columns: Vec<String> = conn
-                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            for column in columns {
-                let hit = conn
-                    .prepare(&format!(
-                        "SELECT 1 FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?1) > 0 LIMIT 1"
-                    ))?
-                    .exists([needle])?;
-                if hit {
-                    found.push(format!("{table}.{column}"));
-                }
-            }
-        }
-        Ok(found)
-    }
-
-    /// Every `table.column` holding something that reads as a resident ID number (17 digits and
-    /// a check character that passes GB 11643, with a real birth date): the audit, run after
-    /// the end-to-end suite, that HQ keeps none in clear.
-    pub fn find_resident_ids(&self) -> Result<Vec<String>> {
-        let conn = self.lock();
-        let tables: Vec<String> = conn
-            .prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            )?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut found = Vec::new();
-        for table in tables {
-            let columns: Vec<String> = conn
-                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            for column in columns {
-                let mut stmt = conn.prepare(&format!(
-                    "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE typeof(\"{column}\") = 'text'"
-                ))?;
-                let mut rows = stmt.query([])?;
-                while let Some(r) = rows.next()? {
-                    let text: String = r.get(0)?;
-                    if holds_resident_id(&text) {
-                        found.push(format!("{table}.{column}"));
-                        break;
-                    }
-                }
-            }
-        }
-        Ok(found)
-    }
-
     /// Runs a read query for tests and reports.
     pub fn query_i64(&self, sql: &str) -> Result<i64> {
         Ok(self.lock().query_row(sql, [], |r| r.get(0))?)
     }
-}
-
-/// Some 18-character window of `text` parses as a resident ID number.
-fn holds_resident_id(text: &str) -> bool {
-    let b = text.as_bytes();
-    (0..b.len().saturating_sub(17)).any(|i| {
-        b[i..i + 17].iter().all(u8::is_ascii_digit)
-            && matches!(b[i + 17], b'0'..=b'9' | b'X' | b'x')
-            && std::str::from_utf8(&b[i..i + 18])
-                .is_ok_and(|s| siteline_domain::resident_id::ResidentId::parse(s).is_ok())
-    })
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -664,7 +589,7 @@ impl Store for SqliteStore {
             payload: serde_json::from_str(&payload)?,
             recorded_at,
         };
-        let refused = apply::reapply(&tx, &self.keys, &device, &row)?;
+        let refused = apply::apply_isolated(&tx, &self.keys, &device, &row)?;
         let applied = refused.is_none();
         tx.execute(
             "UPDATE record SET status = ?4, resolution = ?5
@@ -869,10 +794,6 @@ mod tests {
         );
         assert_eq!(store.find_text("王芳").unwrap(), vec!["record.payload"]);
         assert!(store.find_resident_ids().unwrap().is_empty());
-        assert!(holds_resident_id(r#"{"id":"11010519491231002X"}"#));
-        assert!(!holds_resident_id(
-            "110105194912310021 is a wrong check digit"
-        ));
         assert_eq!(
             store.query_i64("PRAGMA user_version").unwrap(),
             MIGRATIONS.len() as i64
