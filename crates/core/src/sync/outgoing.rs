@@ -17,16 +17,22 @@ use crate::{Error, Result};
 /// The oldest `limit` operations as they travel to HQ.
 pub fn rows(site: &Site, limit: usize) -> Result<Vec<OutboxRow>> {
     let mut rows = outbox::pending(site.conn(), limit)?;
+    let seal_key = hq_seal_key(site)?;
     for row in &mut rows {
-        prepare_learner(site, row)?;
+        prepare_learner(site, seal_key.as_ref(), row)?;
     }
     Ok(rows)
 }
 
 /// A learner's insert row as it leaves: without the learner's credit-bank consent (now, as it
 /// leaves) every personal field is blanked and the row marked withheld; with it, the resident
-/// ID number is added sealed to HQ's key. Other rows are left as they are.
-pub fn prepare_learner(site: &Site, row: &mut OutboxRow) -> Result<()> {
+/// ID number is added sealed to HQ's key (`seal_key`, pinned at enrolment: none means the
+/// device is not enrolled). Other rows are left as they are.
+pub fn prepare_learner(
+    site: &Site,
+    seal_key: Option<&[u8; 32]>,
+    row: &mut OutboxRow,
+) -> Result<()> {
     if row.entity != Entity::Learner || row.op != Op::Insert {
         return Ok(());
     }
@@ -48,17 +54,20 @@ pub fn prepare_learner(site: &Site, row: &mut OutboxRow) -> Result<()> {
             withheld: true,
         };
     } else if let Some((id_number, _)) = learners::open_sealed(&site.conn, &site.keys, learner)? {
-        let seal_key: Option<Vec<u8>> =
-            site.conn()
-                .query_row("SELECT hq_seal_key FROM sync_state", [], |r| r.get(0))?;
-        let seal_key: [u8; 32] = seal_key
-            .and_then(|k| k.try_into().ok())
-            .ok_or(Error::NotEnrolled)?;
-        let sealed = siteline_domain::crypto::seal_to(&seal_key, &id_number)?;
+        let sealed =
+            siteline_domain::crypto::seal_to(seal_key.ok_or(Error::NotEnrolled)?, &id_number)?;
         record.id_number_sealed = Some(B64.encode(sealed));
     }
     row.payload = Record::Learner(record).to_payload();
     Ok(())
+}
+
+/// HQ's sealing key as pinned at enrolment, read once per batch.
+fn hq_seal_key(site: &Site) -> Result<Option<[u8; 32]>> {
+    let key: Option<Vec<u8>> =
+        site.conn()
+            .query_row("SELECT hq_seal_key FROM sync_state", [], |r| r.get(0))?;
+    Ok(key.and_then(|k| k.try_into().ok()))
 }
 
 /// The oldest pending rows, as they travel to HQ, that fit in `budget` bytes of JSON (always
@@ -68,13 +77,14 @@ pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
     let rows = outbox::pending(site.conn(), 5_000)?;
     let mut taken: Vec<OutboxRow> = Vec::new();
     let mut size = 0usize;
+    let seal_key = hq_seal_key(site)?;
     for mut row in rows {
         // A batch is one epoch (HQ keeps a high-water mark per device and epoch): rows written
         // after a restore wait until the older epoch's rows are acknowledged.
         if taken.first().is_some_and(|f| f.epoch != row.epoch) {
             break;
         }
-        prepare_learner(site, &mut row)?;
+        prepare_learner(site, seal_key.as_ref(), &mut row)?;
         let len = serde_json::to_vec(&row)?.len();
         if !taken.is_empty() && size + len > budget {
             break;
