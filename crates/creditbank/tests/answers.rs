@@ -10,34 +10,19 @@ use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
-use common::{Device, Hq, SiteApp, hq_signed, post_bundle};
+use common::{Device, hq_signed, post_bundle};
 use creditbank::bundle::{BUNDLE_MAX_AGE_MS, hex};
 use sha2::{Digest, Sha256};
 use siteline_proto::sync::{AnswerBody, BundleAnswer, headers};
 use tower::ServiceExt;
 
-struct Case {
-    hq: Hq,
-    site: SiteApp,
-    device: Device,
-    hq_key: String,
-}
+use common::Enrolled as Case;
 
+/// An enrolled site with one learner registered.
 async fn enrolled() -> Case {
-    let hq = Hq::new();
-    let code = hq.site("GD-SZ-001");
-    let mut site = SiteApp::new();
-    let device = Device::new(site.device_id());
-    let (status, answer) = site.enrolled(hq.enrol(&code, &device).await);
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    let hq_key = answer["hq_public_key"].as_str().unwrap().to_string();
-    site.learner(1);
-    Case {
-        hq,
-        site,
-        device,
-        hq_key,
-    }
+    let mut c = common::enrolled_site().await;
+    c.site.learner(1);
+    c
 }
 
 fn request_signature_sha256(req: &axum::http::Request<axum::body::Body>) -> String {

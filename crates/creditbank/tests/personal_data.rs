@@ -11,12 +11,8 @@ use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, NewLear
 use siteline_proto::vocab::IdType;
 
 async fn enrolled() -> (Hq, SiteApp, Device) {
-    let hq = Hq::new();
-    let code = hq.site("GD-SZ-001");
-    let mut site = SiteApp::new();
-    let device = Device::new(site.device_id());
-    site.enrolled(hq.enrol(&code, &device).await);
-    (hq, site, device)
+    let c = common::enrolled_site().await;
+    (c.hq, c.site, c.device)
 }
 
 fn learner_at_hq(hq: &Hq, name: &str) -> i64 {

@@ -15,21 +15,13 @@ use creditbank::store::Store;
 use siteline_proto::sync::headers;
 use tower::ServiceExt;
 
-struct Case {
-    hq: Hq,
-    site: SiteApp,
-    device: Device,
-}
+use common::Enrolled as Case;
 
+/// An enrolled site with one learner registered.
 async fn enrolled() -> Case {
-    let hq = Hq::new();
-    let code = hq.site("GD-SZ-001");
-    let mut site = SiteApp::new();
-    let device = Device::new(site.device_id());
-    let (status, _) = site.enrolled(hq.enrol(&code, &device).await);
-    assert_eq!(status, StatusCode::OK);
-    site.learner(1);
-    Case { hq, site, device }
+    let mut c = common::enrolled_site().await;
+    c.site.learner(1);
+    c
 }
 
 async fn refused(c: &Case, req: Request<Body>, status: StatusCode, code: &str, needle: &str) {

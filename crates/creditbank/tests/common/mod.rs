@@ -359,6 +359,31 @@ impl Hq {
     }
 }
 
+/// An HQ with one site (GD-SZ-001) and a real site store whose device enrolled with it.
+pub struct Enrolled {
+    pub hq: Hq,
+    pub site: SiteApp,
+    pub device: Device,
+    /// HQ's public signing key, base64, from the enrolment answer.
+    pub hq_key: String,
+}
+
+pub async fn enrolled_site() -> Enrolled {
+    let hq = Hq::new();
+    let code = hq.site("GD-SZ-001");
+    let mut site = SiteApp::new();
+    let device = Device::new(site.device_id());
+    let (status, answer) = site.enrolled(hq.enrol(&code, &device).await);
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let hq_key = answer["hq_public_key"].as_str().unwrap().to_string();
+    Enrolled {
+        hq,
+        site,
+        device,
+        hq_key,
+    }
+}
+
 /// The payloads of the changes of one kind.
 pub fn of_kind(changes: &[serde_json::Value], kind: &str) -> Vec<serde_json::Value> {
     changes
