@@ -57,6 +57,7 @@ fn rows(device: Uuid) -> Vec<OutboxRow> {
                 birth_date: None,
                 id_number_sealed: None,
                 withheld: false,
+                site_sealed: None,
             }),
         ));
     }
@@ -107,6 +108,11 @@ fn rows(device: Uuid) -> Vec<OutboxRow> {
             record_id,
             payload: record.to_payload(),
             recorded_at: Utc::now(),
+            hlc: siteline_proto::hlc::Hlc {
+                wall_ms: 1_764_000_000_000,
+                counter: seq as u32,
+                device,
+            },
         })
         .collect()
 }

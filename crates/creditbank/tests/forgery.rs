@@ -301,6 +301,7 @@ async fn a_site_cannot_move_a_learner_to_another_credit_account() {
             birth_date: None,
             id_number_sealed: None,
             withheld: false,
+            site_sealed: None,
         }),
     );
     let mut rows = f.site.rows();
@@ -467,6 +468,7 @@ async fn resolving_a_quarantined_row_re_applies_it_and_the_site_is_told() {
             birth_date: None,
             id_number_sealed: None,
             withheld: false,
+            site_sealed: None,
         }),
     );
     assert!(matches!(

@@ -62,8 +62,10 @@ async fn a_site_reaches_the_real_server_pushes_gzip_and_reads_zstd() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&json).unwrap();
     let compressed = gz.finish().unwrap();
+    // Learner rows carry their profile sealed for the site's other devices, and ciphertext
+    // does not compress: the rest of the batch still shrinks to under half.
     assert!(
-        compressed.len() * 3 < json.len(),
+        compressed.len() * 2 < json.len(),
         "{} vs {}",
         compressed.len(),
         json.len()

@@ -8,18 +8,26 @@ use std::path::Path;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::{Error, Result};
 
 const NONCE_LEN: usize = 24;
 
-/// The site's secret keys, derived from one 32-byte master key.
+/// The site's secret keys, derived from one 32-byte master key that every device of the site
+/// holds (docs/SYNC.md, "Several devices, one site") and HQ never does.
 #[derive(Clone)]
 pub struct SiteKeys {
+    master: [u8; 32],
     wrap: XChaCha20Poly1305,
     index: Vec<u8>,
+    relay: XChaCha20Poly1305,
 }
+
+/// Groups of a recovery code; each is four characters of RFC 4648 base32.
+const RECOVERY_GROUPS: usize = 14;
+/// Bytes of the master key's SHA-256 appended to the code, so a mistyped code is refused.
+const RECOVERY_CHECK: usize = 3;
 
 impl std::fmt::Debug for SiteKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,23 +41,102 @@ impl SiteKeys {
         let hk = hkdf::Hkdf::<Sha256>::new(Some(b"siteline-site-keys-v1"), master);
         let mut wrap = [0u8; 32];
         let mut index = [0u8; 32];
+        let mut relay = [0u8; 32];
         // Expanding 32 bytes from HKDF-SHA256 cannot fail (limit is 255 × 32).
         #[allow(clippy::expect_used)]
         {
             hk.expand(b"wrap", &mut wrap).expect("32-byte HKDF output");
             hk.expand(b"blind-index", &mut index)
                 .expect("32-byte HKDF output");
+            hk.expand(b"relay", &mut relay)
+                .expect("32-byte HKDF output");
         }
         SiteKeys {
+            master: *master,
             wrap: XChaCha20Poly1305::new(&wrap.into()),
             index: index.to_vec(),
+            relay: XChaCha20Poly1305::new(&relay.into()),
         }
+    }
+
+    /// The master key as a recovery code the site manager prints at first run and types on a
+    /// new device of the site: 14 groups of four base32 characters, the last carrying a check.
+    pub fn recovery_code(&self) -> String {
+        let mut bytes = self.master.to_vec();
+        bytes.extend_from_slice(&Sha256::digest(self.master)[..RECOVERY_CHECK]);
+        let text = data_encoding::BASE32_NOPAD.encode(&bytes);
+        text.as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    /// The master key a recovery code holds. Spaces, dashes and letter case do not matter; a
+    /// code of the wrong length or with a typo is refused.
+    pub fn master_from_recovery_code(code: &str) -> Result<[u8; 32]> {
+        let clean: String = code
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let bad = |what: &str| {
+            Error::Crypto(format!(
+                "the recovery code {what}; type the {RECOVERY_GROUPS} groups exactly as printed"
+            ))
+        };
+        if clean.len() != RECOVERY_GROUPS * 4 {
+            return Err(bad(&format!(
+                "has {} letters and digits, not {}",
+                clean.len(),
+                RECOVERY_GROUPS * 4
+            )));
+        }
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(clean.as_bytes())
+            .map_err(|_| bad("holds characters a recovery code never has"))?;
+        let (master, check) = bytes.split_at(32);
+        if Sha256::digest(master)[..RECOVERY_CHECK] != *check {
+            return Err(bad("does not check out (a character is wrong)"));
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(master);
+        Ok(out)
+    }
+
+    /// True when both hold the same master key.
+    pub fn same_site(&self, other: &SiteKeys) -> bool {
+        self.index == other.index
+    }
+
+    /// Seals bytes for the site's other devices (they hold the same master key; HQ, which
+    /// relays them, does not). `aad` binds them to their record.
+    pub fn seal_for_site(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        seal(&self.relay, aad, plaintext)
+    }
+
+    /// Opens bytes another device of the site sealed with [`SiteKeys::seal_for_site`].
+    pub fn open_from_site(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
+        open(&self.relay, aad, sealed)
     }
 
     /// Fresh random keys, for tests and in-memory stores.
     pub fn generate() -> Self {
         let master: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
         Self::from_master(&master)
+    }
+
+    /// Writes `master` as the key file at `path`, replacing the one there in one step (a new
+    /// file renamed over the old), owner-only.
+    pub fn store_master(path: &Path, master: &[u8; 32]) -> Result<()> {
+        let io = |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let tmp = path.with_extension("key.new");
+        let _ = std::fs::remove_file(&tmp);
+        write_private(&tmp, master).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
     }
 
     /// Reads the master key file, creating it (owner-only permissions) when it is missing.
@@ -357,5 +444,47 @@ mod tests {
         std::fs::write(&path, b"short").unwrap();
         let err = SiteKeys::load_or_create(&path).unwrap_err();
         assert!(err.to_string().contains("damaged"));
+    }
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::*;
+
+    #[test]
+    fn a_recovery_code_gives_back_the_same_site_keys() {
+        let keys = SiteKeys::generate();
+        let code = keys.recovery_code();
+        assert_eq!(code.split('-').count(), RECOVERY_GROUPS);
+        let master =
+            SiteKeys::master_from_recovery_code(&code.to_lowercase().replace('-', " ")).unwrap();
+        let again = SiteKeys::from_master(&master);
+        assert!(again.same_site(&keys));
+        let sealed = keys.seal_for_site(b"learner-1", b"profile").unwrap();
+        assert_eq!(
+            again.open_from_site(b"learner-1", &sealed).unwrap(),
+            b"profile"
+        );
+        // Bound to its record, and closed to another site's key.
+        assert!(again.open_from_site(b"learner-2", &sealed).is_err());
+        assert!(
+            SiteKeys::generate()
+                .open_from_site(b"learner-1", &sealed)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_mistyped_or_short_recovery_code_is_refused_saying_why() {
+        let code = SiteKeys::generate().recovery_code();
+        let first = code.chars().next().unwrap();
+        let typo = format!("{}{}", if first == 'A' { 'B' } else { 'A' }, &code[1..]);
+        let err = SiteKeys::master_from_recovery_code(&typo).unwrap_err();
+        assert!(err.to_string().contains("does not check out"), "{err}");
+        let err = SiteKeys::master_from_recovery_code(&code[..20]).unwrap_err();
+        assert!(err.to_string().contains("not 56"), "{err}");
+        // '1' is not in the base32 alphabet.
+        let err = SiteKeys::master_from_recovery_code(&format!("1{}", &code[1..])).unwrap_err();
+        assert!(err.to_string().contains("never has"), "{err}");
     }
 }

@@ -7,12 +7,14 @@
 //! - [`resident_id`], [`person`]: identity numbers, names, phone numbers, masking.
 //! - [`scores`]: scores, levels, rubrics and the pass rule; [`attendance`]: minutes and
 //!   eligibility; [`credits`]: exact credit amounts; [`certificate`]: certificate numbers.
+//! - [`clock`]: the hybrid logical clock that orders events across a site's devices.
 //! - [`crypto`]: sealing personal fields and blind indexes.
 //! - [`Rule`]: the rules an input can break, with their parameters, for the UI to word.
 //! - [`seed`]: the seed catalogue as a wire [`siteline_proto::catalogue::Catalogue`].
 
 pub mod attendance;
 pub mod certificate;
+pub mod clock;
 pub mod credits;
 pub mod crypto;
 mod error;

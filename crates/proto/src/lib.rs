@@ -5,6 +5,7 @@
 //! outbox rows sent together. This crate holds types only: no I/O, no storage.
 
 pub mod catalogue;
+pub mod hlc;
 pub mod records;
 pub mod sync;
 pub mod vocab;
@@ -14,9 +15,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The sync protocol version this build speaks; sent in the `Siteline-Protocol` header.
-/// Version 3: claims may name the claim they replace, HQ signs its answers, and every
-/// request (pulls and bundles too) is signed by the device.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// Version 4: every operation carries its writer's hybrid-logical-clock stamp, and a pull
+/// carries the operations of the site's other devices. Version 3: claims may name the claim
+/// they replace, HQ signs its answers, and every request (pulls and bundles too) is signed by
+/// the device.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The kinds of site record that travel in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -133,6 +136,10 @@ pub struct OutboxRow {
     pub payload: serde_json::Value,
     /// Device clock when recorded: for display and audit only, never for ordering.
     pub recorded_at: DateTime<Utc>,
+    /// The writer's hybrid-logical-clock stamp: orders this operation among those of every
+    /// device of the site (docs/SYNC.md, "Clocks").
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub hlc: hlc::Hlc,
 }
 
 /// A run of consecutive operations from one device.

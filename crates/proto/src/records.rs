@@ -74,6 +74,12 @@ pub struct Learner {
     /// bank: every personal field above is blank and HQ keeps only the record's id.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub withheld: bool,
+    /// The whole profile as the site's other devices need it (name, masked and sealed ID and
+    /// phone, the learner's wrapped data key, blind indexes), sealed under the site key (base64):
+    /// HQ stores and relays it and cannot open it. Added as the row leaves the device, never
+    /// stored in the outbox; absent once the learner's data is erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_sealed: Option<String>,
 }
 
 /// A change to a learner (`learner`, update).

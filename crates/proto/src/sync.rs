@@ -276,6 +276,9 @@ pub enum HqChange {
     QuarantineResolved(QuarantineResolved),
     /// A device of the site was revoked.
     DeviceRevoked(DeviceRevoked),
+    /// An operation another device of the same site wrote, as HQ received it (a learner row
+    /// without the number sealed to HQ, with the profile sealed under the site key).
+    SiteRecord(crate::OutboxRow),
 }
 
 impl HqChange {
@@ -289,6 +292,7 @@ impl HqChange {
             HqChange::Quarantine(_) => "quarantine",
             HqChange::QuarantineResolved(_) => "quarantine_resolved",
             HqChange::DeviceRevoked(_) => "device_revoked",
+            HqChange::SiteRecord(_) => "site_record",
         }
     }
 
@@ -302,6 +306,7 @@ impl HqChange {
             HqChange::Quarantine(q) => serde_json::to_value(q),
             HqChange::QuarantineResolved(q) => serde_json::to_value(q),
             HqChange::DeviceRevoked(d) => serde_json::to_value(d),
+            HqChange::SiteRecord(r) => serde_json::to_value(r),
         };
         // Plain structs of strings, numbers, ids and enums: serialising them cannot fail.
         value.unwrap_or(serde_json::Value::Null)

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use siteline_proto::Entity;
+use siteline_proto::hlc::Hlc;
 use siteline_proto::records::{self, Record};
 
 use super::actor::Actor;
@@ -140,33 +141,75 @@ fn insert_event(
         attested_by: actor.id.0,
         correction_id: correction.map(|c| c.0),
     };
-    let seq = outbox::append(tx, id.0, &Record::AttendanceEvent(record))?;
-    tx.prepare_cached(
-        "INSERT INTO attendance_event (id, session_id, learner_id, kind, at, method, attested_by,
-             seq, recorded_at, correction_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'roll_call', ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        id,
-        s.id,
-        learner,
-        kind.as_str(),
-        at,
-        actor.id,
-        seq,
-        super::now(),
-        correction
-    ])
-    .map_err(|e| super::map_trigger(e, || format!("session {}", s.id)))?;
+    let (seq, hlc) = outbox::append_stamped(tx, id.0, &Record::AttendanceEvent(record.clone()))?;
+    let device = outbox::device(tx)?.device_id;
+    store_event(tx, id, &record, device, seq, hlc, super::now())
+        .map_err(|e| super::map_trigger(e, || format!("session {}", s.id)))?;
     refresh_standing(tx, s, learner)?;
     Ok(id)
 }
 
-/// Recomputes the derived standing of one learner in one session from all its events.
-fn refresh_standing(tx: &Transaction<'_>, s: &cohorts::Session, learner: LearnerId) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT kind, at FROM attendance_event WHERE session_id = ?1 AND learner_id = ?2 ORDER BY seq",
-    )?;
+/// Stores one roll-call mark as its writer recorded it: this device's, or another device's
+/// arriving by sync (which may be late for a closed session: it is kept, and does not count).
+pub(crate) fn store_event(
+    tx: &Transaction<'_>,
+    id: AttendanceEventId,
+    e: &records::AttendanceEvent,
+    writer: uuid::Uuid,
+    seq: u64,
+    hlc: Hlc,
+    recorded_at: DateTime<Utc>,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(
+        "INSERT INTO attendance_event (id, session_id, learner_id, kind, at, method, attested_by,
+             seq, recorded_at, correction_id, device_id, hlc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        id,
+        e.session_id,
+        e.learner_id,
+        e.kind.as_str(),
+        e.at,
+        e.method,
+        e.attested_by,
+        seq,
+        recorded_at,
+        e.correction_id,
+        writer,
+        hlc.to_string()
+    ])
+}
+
+/// The marks of a session that count, for every learner: those stamped before the session's
+/// close (by whichever device), and corrections. SQL text shared by the folds and the late-mark
+/// queue, so the rule has one home.
+pub(crate) const COUNTS: &str =
+    "(a.correction_id IS NOT NULL OR s.closed_hlc IS NULL OR a.hlc < s.closed_hlc)";
+
+/// Recomputes every learner's standing in a session (after another device's close arrives).
+pub(crate) fn refresh_session(tx: &Transaction<'_>, s: &cohorts::Session) -> Result<()> {
+    let learners: Vec<LearnerId> = tx
+        .prepare_cached("SELECT DISTINCT learner_id FROM attendance_event WHERE session_id = ?1")?
+        .query_map([s.id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for learner in learners {
+        refresh_standing(tx, s, learner)?;
+    }
+    Ok(())
+}
+
+/// Recomputes the derived standing of one learner in one session from the events that count,
+/// in clock-stamp order (the later mark wins, whichever device wrote it).
+pub(crate) fn refresh_standing(
+    tx: &Transaction<'_>,
+    s: &cohorts::Session,
+    learner: LearnerId,
+) -> Result<()> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT a.kind, a.at FROM attendance_event a JOIN session s ON s.id = a.session_id
+         WHERE a.session_id = ?1 AND a.learner_id = ?2 AND {COUNTS} ORDER BY a.hlc"
+    ))?;
     let events = stmt
         .query_map(params![s.id, learner], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, DateTime<Utc>>(1)?))
@@ -190,17 +233,17 @@ pub fn close_session(site: &mut Site, actor: &Actor, session: SessionId) -> Resu
     let (tx, _) = site.write()?;
     let s = open_session(&tx, session)?;
     let now = super::now();
-    tx.execute(
-        "UPDATE session SET closed_at = ?2, closed_by = ?3 WHERE id = ?1",
-        params![s.id, now, actor.id],
-    )?;
-    outbox::append(
+    let (_, hlc) = outbox::append_stamped(
         &tx,
         s.id.0,
         &Record::SessionUpdate(records::SessionUpdate::Closed {
             closed_at: now,
             closed_by: actor.id.0,
         }),
+    )?;
+    tx.execute(
+        "UPDATE session SET closed_at = ?2, closed_by = ?3, closed_hlc = ?4 WHERE id = ?1",
+        params![s.id, now, actor.id, hlc.to_string()],
     )?;
     audit::record(
         &tx,
@@ -235,7 +278,7 @@ pub fn correct(
     let target: Option<AttendanceEventId> = tx
         .prepare_cached(
             "SELECT id FROM attendance_event WHERE session_id = ?1 AND learner_id = ?2
-             ORDER BY seq DESC LIMIT 1",
+             ORDER BY hlc DESC LIMIT 1",
         )?
         .query_row(params![session, learner], |r| r.get(0))
         .optional()?;

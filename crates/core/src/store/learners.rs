@@ -105,7 +105,7 @@ fn check_id(id_type: IdType, input: &str) -> Result<CheckedId> {
     }
 }
 
-fn id_index(keys: &SiteKeys, number: &str) -> Vec<u8> {
+pub(crate) fn id_index(keys: &SiteKeys, number: &str) -> Vec<u8> {
     keys.blind_index("id", number)
 }
 
@@ -246,6 +246,7 @@ pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<Lear
         birth_date: checked.birth_date,
         id_number_sealed: None,
         withheld: false,
+        site_sealed: None,
     };
     outbox::append(&tx, id.0, &Record::Learner(record))?;
     for consent in &new.consents {
@@ -319,6 +320,7 @@ fn stored_record(conn: &Connection, learner: LearnerId) -> Result<records::Learn
                 birth_date: r.get(5)?,
                 id_number_sealed: None,
                 withheld: false,
+                site_sealed: None,
             })
         },
     )?)
@@ -329,7 +331,8 @@ pub fn has_consent(conn: &Connection, learner: LearnerId, purpose: ConsentPurpos
     Ok(conn
         .prepare_cached(
             "SELECT granted FROM consent WHERE learner_id = ?1 AND purpose = ?2
-             ORDER BY recorded_at DESC, rowid DESC LIMIT 1",
+             ORDER BY coalesce((SELECT max(e.hlc) FROM site_event e WHERE e.record_id = consent.id), '') DESC,
+                      recorded_at DESC, rowid DESC LIMIT 1",
         )?
         .query_row(params![learner, purpose.as_str()], |r| r.get(0))
         .optional()?

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use siteline_domain::clock;
+use siteline_proto::hlc::Hlc;
 use siteline_proto::records::Record;
 use siteline_proto::{Entity, Op, OutboxRow};
 use uuid::Uuid;
@@ -48,31 +50,92 @@ pub fn device(conn: &Connection) -> Result<Device> {
 
 /// Appends one operation inside the caller's transaction and returns its seq.
 pub fn append(tx: &Transaction<'_>, record_id: Uuid, record: &Record) -> Result<u64> {
-    let (seq, epoch): (u64, u32) = tx
-        .prepare_cached("UPDATE device SET next_seq = next_seq + 1 RETURNING next_seq - 1, epoch")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(append_stamped(tx, record_id, record)?.0)
+}
+
+/// Appends one operation and returns its seq and its clock stamp (which orders it among the
+/// operations of every device of the site). The operation is logged in `site_event` too.
+pub fn append_stamped(
+    tx: &Transaction<'_>,
+    record_id: Uuid,
+    record: &Record,
+) -> Result<(u64, Hlc)> {
+    let (seq, epoch, device_id, last): (u64, u32, Uuid, Option<String>) = tx
+        .prepare_cached(
+            "UPDATE device SET next_seq = next_seq + 1 RETURNING next_seq - 1, epoch, device_id, hlc",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let now = super::now();
+    let hlc = clock::tick(last_stamp(device_id, last)?, now_ms(now));
+    tx.prepare_cached("UPDATE device SET hlc = ?1")?
+        .execute([hlc.to_string()])?;
     let payload = record.to_payload().to_string();
+    let (entity, op) = (record.entity().as_str(), record.op().as_str());
     tx.prepare_cached(
-        "INSERT INTO outbox (seq, epoch, entity, op, record_id, payload, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO outbox (seq, epoch, entity, op, record_id, payload, recorded_at, hlc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         seq,
         epoch,
-        record.entity().as_str(),
-        record.op().as_str(),
+        entity,
+        op,
         record_id,
         payload,
-        super::now()
+        now,
+        hlc.to_string()
     ])?;
-    Ok(seq)
+    tx.prepare_cached(
+        "INSERT INTO site_event (device_id, epoch, seq, entity, op, record_id, hlc, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        device_id,
+        epoch,
+        seq,
+        entity,
+        op,
+        record_id,
+        hlc.to_string(),
+        now
+    ])?;
+    Ok((seq, hlc))
+}
+
+/// Moves this device's clock past `remote`, a stamp another device wrote (docs/SYNC.md).
+pub(crate) fn observe(tx: &Transaction<'_>, remote: Hlc) -> Result<()> {
+    let (device_id, last): (Uuid, Option<String>) = tx
+        .prepare_cached("SELECT device_id, hlc FROM device")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let next = clock::observe(last_stamp(device_id, last)?, remote, now_ms(super::now()));
+    tx.prepare_cached("UPDATE device SET hlc = ?1")?
+        .execute([next.to_string()])?;
+    Ok(())
+}
+
+fn last_stamp(device_id: Uuid, stored: Option<String>) -> Result<Hlc> {
+    match stored {
+        None => Ok(Hlc::zero(device_id)),
+        Some(text) => parse_stamp(&text),
+    }
+}
+
+/// A stored stamp, parsed.
+pub(crate) fn parse_stamp(text: &str) -> Result<Hlc> {
+    text.parse()
+        .map_err(|e: siteline_proto::hlc::HlcParseError| Error::invalid("device.hlc", e))
+}
+
+fn now_ms(now: DateTime<Utc>) -> u64 {
+    // A clock set before 1970 counts as 1970: stamps then order by counter alone.
+    u64::try_from(now.timestamp_millis()).unwrap_or(0)
 }
 
 /// The oldest `limit` unacknowledged operations, in seq order.
 pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxRow>> {
     let dev = device(conn)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, epoch, entity, op, record_id, payload, recorded_at
+        "SELECT seq, epoch, entity, op, record_id, payload, recorded_at, hlc
          FROM outbox ORDER BY seq LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], |r| {
@@ -84,11 +147,12 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxRow>> {
             r.get::<_, Uuid>(4)?,
             r.get::<_, String>(5)?,
             r.get::<_, DateTime<Utc>>(6)?,
+            r.get::<_, String>(7)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (seq, epoch, entity, op, record_id, payload, recorded_at) = row?;
+        let (seq, epoch, entity, op, record_id, payload, recorded_at, hlc) = row?;
         let entity = Entity::parse(&entity)
             .ok_or_else(|| Error::invalid("outbox.entity", format!("unknown entity {entity}")))?;
         let op = Op::parse(&op)
@@ -102,6 +166,7 @@ pub fn pending(conn: &Connection, limit: usize) -> Result<Vec<OutboxRow>> {
             record_id,
             payload: serde_json::from_str(&payload)?,
             recorded_at,
+            hlc: parse_stamp(&hlc)?,
         });
     }
     Ok(out)

@@ -1,7 +1,7 @@
 //! Numbered SQL migrations applied by `PRAGMA user_version` in one IMMEDIATE transaction.
 //! A shipped migration is never edited; a change is a new numbered file.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::{Error, Result};
 
@@ -11,13 +11,26 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_backup_settings.sql"),
     include_str!("../../migrations/0004_rubric_units.sql"),
     include_str!("../../migrations/0005_signed_answers.sql"),
+    include_str!("../../migrations/0006_many_devices.sql"),
 ];
 
 /// The schema version this build brings a database to.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Applies every migration newer than the database, all or nothing.
+/// Applies every migration newer than the database, all or nothing. Foreign keys are off
+/// while they run (a migration may rebuild a table, as SQLite's ALTER TABLE procedure asks) and
+/// every reference is checked before the commit.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let outcome = migrate_unchecked(conn);
+    if enforced {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+    }
+    outcome
+}
+
+fn migrate_unchecked(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current < 0 {
@@ -36,6 +49,21 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     }
     for sql in &MIGRATIONS[current as usize..] {
         tx.execute_batch(sql)?;
+    }
+    let broken: Option<String> = tx
+        .query_row(
+            "SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(table) = broken {
+        return Err(Error::invalid(
+            "database.schema",
+            format!(
+                "the database's {table} table refers to rows that do not exist; restore a backup"
+            ),
+        ));
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

@@ -17,6 +17,7 @@ use super::client::HqClient;
 use super::outgoing::{mark_sent, next_batch};
 use super::status::{self, note_quarantine};
 use crate::store::db::Db;
+use crate::store::replica::{self, Received};
 use crate::store::{Site, catalogue, hq, outbox};
 use crate::{Error, Result};
 
@@ -270,7 +271,8 @@ pub fn cursor(site: &Site) -> Result<u64> {
 /// Applies one pull page and stores its cursor, in one transaction. A page at or behind the
 /// stored cursor changes nothing.
 pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> {
-    let (tx, _) = site.write()?;
+    let (tx, keys) = site.write()?;
+    let mut received = false;
     let current: u64 = tx.query_row("SELECT pull_cursor FROM sync_state", [], |r| r.get(0))?;
     for change in page.changes.iter().filter(|c| c.seq > current) {
         match &change.change {
@@ -296,7 +298,14 @@ pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> 
                     )?;
                 }
             }
+            HqChange::SiteRecord(row) => {
+                received |= replica::receive(&tx, keys, device, row)? == Received::Applied;
+            }
         }
+    }
+    if received {
+        // A row held for want of its parent may apply now.
+        replica::retry_held(&tx, keys)?;
     }
     if page.next_cursor > current {
         tx.execute("UPDATE sync_state SET pull_cursor = ?1", [page.next_cursor])?;

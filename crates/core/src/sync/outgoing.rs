@@ -2,7 +2,8 @@
 //! push or bundle. A learner's row gains the resident ID number here, sealed to HQ's public
 //! key (so HQ alone can match one credit account per person; a lost bundle file reveals none),
 //! or is withheld without the learner's credit-bank consent; the outbox itself never stores
-//! the number.
+//! the number. It also gains the learner's whole profile sealed under the site key, for the
+//! site's other devices (HQ relays it and cannot open it).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -11,7 +12,7 @@ use siteline_proto::records::{self, Record};
 use siteline_proto::vocab::ConsentPurpose;
 use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
 
-use crate::store::{Site, learners, outbox};
+use crate::store::{Site, learner_replica, learners, outbox};
 use crate::{Error, Result};
 
 /// The oldest `limit` operations as they travel to HQ.
@@ -42,6 +43,8 @@ pub fn prepare_learner(
         return Ok(());
     };
     let learner = LearnerId(row.record_id);
+    // The site's other devices get the whole profile through HQ, sealed under the site key.
+    let site_sealed = learner_replica::seal_profile(site.conn(), &site.keys, learner)?;
     if !learners::has_consent(site.conn(), learner, ConsentPurpose::CreditBank)? {
         record = records::Learner {
             name: String::new(),
@@ -52,12 +55,14 @@ pub fn prepare_learner(
             birth_date: None,
             id_number_sealed: None,
             withheld: true,
+            site_sealed: None,
         };
     } else if let Some((id_number, _)) = learners::open_sealed(&site.conn, &site.keys, learner)? {
         let sealed =
             siteline_domain::crypto::seal_to(seal_key.ok_or(Error::NotEnrolled)?, &id_number)?;
         record.id_number_sealed = Some(B64.encode(sealed));
     }
+    record.site_sealed = site_sealed;
     row.payload = Record::Learner(record).to_payload();
     Ok(())
 }

@@ -109,8 +109,8 @@ pub(crate) fn push(
         };
         tx.prepare_cached(
             "INSERT INTO record (device_id, epoch, seq, site_id, entity, op, record_id, payload,
-                 recorded_at, received_at, status, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 recorded_at, received_at, status, reason, hlc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
             device.id,
@@ -124,8 +124,15 @@ pub(crate) fn push(
             row.recorded_at,
             now(),
             status,
-            reason
+            reason,
+            row.hlc.to_string()
         ])?;
+        // Every operation of the site reaches the site's other devices, applied or not: HQ's
+        // quarantine is about what HQ judges from, and each device applies the site's merge
+        // rules itself. A row that is not a record of its kind cannot apply anywhere.
+        if Record::parse(row.entity, row.op, &row.payload).is_ok() {
+            relay(tx, device, batch.epoch, row.seq)?;
+        }
         tx.prepare_cached(
             "INSERT OR IGNORE INTO record_owner (record_id, site_id, entity) VALUES (?1, ?2, ?3)",
         )?
@@ -160,6 +167,24 @@ pub(crate) fn push(
         already_had: (batch.rows.len() - fresh.len()) as u32,
         quarantined,
     })
+}
+
+/// Puts one stored operation in the change log for the site's other devices. The log holds a
+/// reference; the pull reads the row from `record`, so what HQ later blanks there (an erasure)
+/// is never sent from an older copy.
+fn relay(tx: &Transaction<'_>, device: &DeviceInfo, epoch: u32, seq: u64) -> Result<()> {
+    let reference = serde_json::json!({ "device_id": device.id, "epoch": epoch, "seq": seq });
+    tx.prepare_cached(
+        "INSERT INTO change_log (site_id, kind, payload, created_at, origin_device)
+         VALUES (?1, 'site_record', ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        device.site_id,
+        reference.to_string(),
+        now(),
+        device.id
+    ])?;
+    Ok(())
 }
 
 /// Applies one row under its own savepoint, for a push and for an operator re-applying a
@@ -335,18 +360,26 @@ fn apply_row(
         Record::OutcomeClaim(c) => claims::claim(tx, device, row.record_id, c),
         Record::Session(s) => session(tx, device, row.record_id, s),
         Record::SessionUpdate(SessionUpdate::Closed { closed_at, .. }) => {
-            let n = tx
-                .prepare_cached(
-                    "UPDATE session SET closed_at = coalesce(closed_at, ?3)
-                     WHERE record_id = ?1 AND site_id = ?2",
-                )?
-                .execute(params![row.record_id, device.site_id, closed_at])?;
-            if n == 0 {
+            let known = tx
+                .prepare_cached("SELECT 1 FROM session WHERE record_id = ?1 AND site_id = ?2")?
+                .exists(params![row.record_id, device.site_id])?;
+            if !known {
                 return q("关闭的课次总部尚未收到 / the closed session is one HQ has not received");
             }
+            // Of two closes (two devices), the earlier stamp stands, as at every device.
+            tx.prepare_cached(
+                "UPDATE session SET closed_at = ?3, closed_hlc = ?4
+                 WHERE record_id = ?1 AND site_id = ?2 AND (closed_hlc IS NULL OR closed_hlc > ?4)",
+            )?
+            .execute(params![
+                row.record_id,
+                device.site_id,
+                closed_at,
+                row.hlc.to_string()
+            ])?;
             Ok(())
         }
-        Record::AttendanceEvent(e) => attendance(tx, device, row.record_id, e),
+        Record::AttendanceEvent(e) => attendance(tx, device, row, e),
         Record::Correction(c) => {
             tx.prepare_cached(
                 "INSERT INTO correction (record_id, site_id, entity, target_id) VALUES (?1, ?2, ?3, ?4)",
@@ -361,7 +394,15 @@ fn apply_row(
             Ok(())
         }
         Record::LearnerUpdate(LearnerUpdate::Erased { .. }) => {
-            forget_learner(tx, device, row.record_id)
+            forget_learner(tx, device, row.record_id)?;
+            // Erased at the site: the profile sealed for the site's devices (which holds the
+            // learner's wrapped data key) is not relayed any more either.
+            tx.prepare_cached(
+                "UPDATE record SET payload = json_remove(payload, '$.site_sealed')
+                 WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = 'insert'",
+            )?
+            .execute(params![row.record_id, device.site_id])?;
+            Ok(())
         }
         // Staff and cohort status changes are kept as received.
         Record::StaffUser(..) | Record::CohortUpdate(_) => Ok(()),
@@ -400,13 +441,14 @@ fn session(
 fn attendance(
     tx: &Transaction<'_>,
     device: &DeviceInfo,
-    record_id: Uuid,
+    row: &OutboxRow,
     e: &records::AttendanceEvent,
 ) -> Result<(), Applied> {
-    type Window = (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, Uuid);
+    let record_id = row.record_id;
+    type Window = (DateTime<Utc>, DateTime<Utc>, Option<String>, Uuid);
     let session: Option<Window> = tx
         .prepare_cached(
-            "SELECT starts_at, ends_at, closed_at, cohort_id FROM session WHERE record_id = ?1 AND site_id = ?2",
+            "SELECT starts_at, ends_at, closed_hlc, cohort_id FROM session WHERE record_id = ?1 AND site_id = ?2",
         )?
         .query_row(params![e.session_id, device.site_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -431,7 +473,9 @@ fn attendance(
             at = e.at.format("%Y-%m-%d %H:%M UTC")
         ));
     }
-    if closed.is_some() {
+    // A mark stamped after the close does not count unless it is a correction; one stamped
+    // before it (taken on another device before it heard of the close) counts.
+    if closed.is_some_and(|c| row.hlc.to_string() > c) {
         let corrected = match e.correction_id {
             Some(c) => tx
                 .prepare_cached(
@@ -447,8 +491,8 @@ fn attendance(
         }
     }
     tx.prepare_cached(
-        "INSERT INTO attendance (record_id, site_id, session_id, learner_id, kind, at, correction_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO attendance (record_id, site_id, session_id, learner_id, kind, at, correction_id, hlc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         record_id,
@@ -457,7 +501,8 @@ fn attendance(
         e.learner_id,
         e.kind.as_str(),
         e.at,
-        e.correction_id
+        e.correction_id,
+        row.hlc.to_string()
     ])?;
     Ok(())
 }

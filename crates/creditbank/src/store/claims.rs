@@ -275,13 +275,16 @@ fn current_attempt(
 }
 
 /// Minutes attended, recomputed by HQ from the sessions and roll-call marks it holds with the
-/// domain's rule (the same fold the site uses, marks in the order they were recorded).
+/// domain's rule (the same fold the site uses: the marks that count, in clock-stamp order, so
+/// the later mark wins whichever device took it; a mark stamped after the session's close
+/// counts only as a correction).
 fn attended_minutes(tx: &Transaction<'_>, site: Uuid, cohort: Uuid, learner: Uuid) -> Result<i64> {
     let mut stmt = tx.prepare_cached(
         "SELECT s.record_id, s.starts_at, s.ends_at, a.kind, a.at
          FROM session s JOIN attendance a ON a.session_id = s.record_id AND a.learner_id = ?3
          WHERE s.cohort_id = ?1 AND s.site_id = ?2
-         ORDER BY s.record_id, a.id",
+           AND (a.correction_id IS NOT NULL OR s.closed_hlc IS NULL OR a.hlc < s.closed_hlc)
+         ORDER BY s.record_id, a.hlc",
     )?;
     let mut rows = stmt.query(params![cohort, site, learner])?;
     // Rows come grouped by session: fold each session's marks when the next session begins.

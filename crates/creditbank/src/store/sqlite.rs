@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use siteline_domain::crypto::{SealKey, SiteKeys};
 use siteline_proto::catalogue::Catalogue;
+use siteline_proto::hlc::Hlc;
 use siteline_proto::sync::{
     Certificate, CertificateStatus, Change, CreditPosting, DeviceRevoked, EnrolRequest,
     EnrolResponse, HqChange, PullPage, PushAck, QuarantineResolved,
@@ -23,6 +24,7 @@ use crate::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_credit_bank.sql"),
     include_str!("../../migrations/0002_hq_judges.sql"),
+    include_str!("../../migrations/0003_many_devices.sql"),
 ];
 
 /// SQLite's durability setting for HQ: `FULL` syncs the WAL on every commit, so a commit that
@@ -118,6 +120,47 @@ impl SqliteStore {
 
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()
+}
+
+/// The operation a `site_record` change refers to, as the site's other devices receive it.
+fn relayed_row(conn: &Connection, reference: &str) -> Result<String> {
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        device_id: Uuid,
+        epoch: u32,
+        seq: u64,
+    }
+    let r: Reference = serde_json::from_str(reference)?;
+    let row = conn
+        .prepare_cached(
+            "SELECT entity, op, record_id, payload, recorded_at, hlc FROM record
+             WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
+        )?
+        .query_row(params![r.device_id, r.epoch, r.seq], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Uuid>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, DateTime<Utc>>(4)?,
+                row.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+    let (entity, op, record_id, payload, recorded_at, hlc) = row;
+    let hlc = hlc.unwrap_or_else(|| Hlc::zero(r.device_id).to_string());
+    let payload: serde_json::Value = serde_json::from_str(&payload)?;
+    let relayed = serde_json::json!({
+        "device_id": r.device_id,
+        "epoch": r.epoch,
+        "seq": r.seq,
+        "entity": entity,
+        "op": op,
+        "record_id": record_id,
+        "payload": payload,
+        "recorded_at": recorded_at,
+        "hlc": hlc,
+    });
+    Ok(relayed.to_string())
 }
 
 pub(crate) fn log_change(
@@ -403,11 +446,15 @@ impl Store for SqliteStore {
 
     fn pull(&self, device: &DeviceInfo, since: u64, max_bytes: u64) -> Result<PullPage> {
         let conn = self.lock();
+        // The site's own records come from its other devices only; a device's own operations
+        // are not sent back to it.
         let mut stmt = conn.prepare_cached(
             "SELECT seq, kind, payload FROM change_log
-             WHERE seq > ?1 AND (site_id IS NULL OR site_id = ?2) ORDER BY seq LIMIT 501",
+             WHERE seq > ?1 AND (site_id IS NULL OR site_id = ?2)
+               AND (origin_device IS NULL OR origin_device != ?3)
+             ORDER BY seq LIMIT 501",
         )?;
-        let mut rows = stmt.query(params![since, device.site_id])?;
+        let mut rows = stmt.query(params![since, device.site_id, device.id])?;
         let mut changes = Vec::new();
         let mut bytes = 0u64;
         let mut next_cursor = since;
@@ -415,7 +462,10 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             let seq: u64 = r.get(0)?;
             let kind: String = r.get(1)?;
-            let payload: String = r.get(2)?;
+            let mut payload: String = r.get(2)?;
+            if kind == "site_record" {
+                payload = relayed_row(&conn, &payload)?;
+            }
             let size = payload.len() as u64 + 64;
             // Always at least one change per page, so a huge change still moves the cursor.
             if changes.len() >= 500 || (!changes.is_empty() && bytes + size > max_bytes) {
@@ -555,16 +605,25 @@ impl Store for SqliteStore {
         }
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        type Stored = (String, String, Uuid, String, DateTime<Utc>);
+        type Stored = (String, String, Uuid, String, DateTime<Utc>, Option<String>);
         let stored: Option<Stored> = tx
             .query_row(
-                "SELECT entity, op, record_id, payload, recorded_at FROM record
+                "SELECT entity, op, record_id, payload, recorded_at, hlc FROM record
                  WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3 AND status = 'quarantined'",
                 params![device_id, epoch, seq],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()?;
-        let Some((entity, op, record_id, payload, recorded_at)) = stored else {
+        let Some((entity, op, record_id, payload, recorded_at, hlc)) = stored else {
             return Err(Error::NotFound(format!(
                 "quarantined row {device_id}/{epoch}/{seq}"
             )));
@@ -588,6 +647,10 @@ impl Store for SqliteStore {
             record_id,
             payload: serde_json::from_str(&payload)?,
             recorded_at,
+            // Rows stored before stamps existed sort before every stamped one.
+            hlc: hlc
+                .and_then(|h| h.parse().ok())
+                .unwrap_or(Hlc::zero(device_id)),
         };
         let refused = apply::apply_isolated(&tx, &self.keys, &device, &row)?;
         let applied = refused.is_none();

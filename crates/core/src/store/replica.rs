@@ -1,0 +1,431 @@
+//! Operations the site's other devices wrote, arriving by HQ's pull (or a peer): each applied
+//! here exactly once, by its identity `(device, epoch, seq)`, logged in `site_event` beside
+//! this device's own, and never sent on again (it is not put in the outbox). The merge rules
+//! (docs/SYNC.md, "Several devices, one site") are applied as the rows land:
+//!
+//! - roll-call marks fold in clock-stamp order, so the later mark wins wherever it was taken;
+//! - a mark stamped after the session's close does not count until a manager accepts it;
+//!   of two closes, the earlier stamp stands;
+//! - a field changed on two devices (a cohort's status) keeps the later stamp's value;
+//! - the same person registered on two devices stays two learners until the manager merges
+//!   them (`store::duplicates`).
+//!
+//! A row that cannot apply yet (its parent has not arrived, or its learner profile is sealed
+//! under a site key this device does not hold) is held whole in `replica_held`, retried after
+//! every page, and never dropped. This is the door other devices' rows come through: the
+//! learner tables through `learner_replica`, roll-call marks through `attendance`, the rest here.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use siteline_domain::crypto::SiteKeys;
+use siteline_domain::ids::{AttendanceEventId, LearnerId, SessionId};
+use siteline_proto::OutboxRow;
+use siteline_proto::records::{AttemptUpdate, CohortUpdate, LearnerUpdate, Record, SessionUpdate};
+use siteline_proto::{Entity, Op};
+use uuid::Uuid;
+
+use super::{attendance, cohorts, learner_replica, outbox};
+use crate::{Error, Result};
+
+/// What became of one received row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// Applied now.
+    Applied,
+    /// This device already had it (or wrote it).
+    AlreadyHad,
+    /// Kept to retry later, with the reason it cannot apply yet.
+    Held(String),
+}
+
+/// Applies another device's operation once, or holds it; this device's own rows are ignored.
+pub fn receive(
+    tx: &Transaction<'_>,
+    keys: &SiteKeys,
+    own: Uuid,
+    row: &OutboxRow,
+) -> Result<Received> {
+    if row.device_id == own || known(tx, row)? {
+        return Ok(Received::AlreadyHad);
+    }
+    outbox::observe(tx, row.hlc)?;
+    match apply_isolated(tx, keys, row)? {
+        None => {
+            log(tx, row)?;
+            Ok(Received::Applied)
+        }
+        Some(reason) => {
+            tx.prepare_cached(
+                "INSERT INTO replica_held (device_id, epoch, seq, hlc, row_json, reason, held_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                row.device_id,
+                row.epoch,
+                row.seq,
+                row.hlc.to_string(),
+                serde_json::to_string(row)?,
+                reason,
+                super::now()
+            ])?;
+            Ok(Received::Held(reason))
+        }
+    }
+}
+
+/// Retries every held row, in clock-stamp order, until a pass applies none; returns how many
+/// applied.
+pub fn retry_held(tx: &Transaction<'_>, keys: &SiteKeys) -> Result<usize> {
+    let mut total = 0;
+    loop {
+        let held: Vec<String> = tx
+            .prepare_cached("SELECT row_json FROM replica_held ORDER BY hlc")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut applied = 0;
+        for json in held {
+            let row: OutboxRow = serde_json::from_str(&json)?;
+            match apply_isolated(tx, keys, &row)? {
+                None => {
+                    tx.prepare_cached(
+                        "DELETE FROM replica_held WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
+                    )?
+                    .execute(params![row.device_id, row.epoch, row.seq])?;
+                    log(tx, &row)?;
+                    applied += 1;
+                }
+                Some(reason) => {
+                    tx.prepare_cached(
+                        "UPDATE replica_held SET reason = ?4
+                         WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
+                    )?
+                    .execute(params![
+                        row.device_id,
+                        row.epoch,
+                        row.seq,
+                        reason
+                    ])?;
+                }
+            }
+        }
+        total += applied;
+        if applied == 0 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Rows held, with their reasons: `(device, seq, entity, reason)`.
+pub fn held(conn: &rusqlite::Connection) -> Result<Vec<(Uuid, u64, String, String)>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT device_id, seq, json_extract(row_json, '$.entity'), reason
+             FROM replica_held ORDER BY hlc",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+fn known(tx: &Transaction<'_>, row: &OutboxRow) -> Result<bool> {
+    let key = params![row.device_id, row.epoch, row.seq];
+    Ok(tx
+        .prepare_cached(
+            "SELECT 1 FROM site_event WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
+        )?
+        .exists(key)?
+        || tx
+            .prepare_cached(
+                "SELECT 1 FROM replica_held WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
+            )?
+            .exists(key)?)
+}
+
+fn log(tx: &Transaction<'_>, row: &OutboxRow) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO site_event (device_id, epoch, seq, entity, op, record_id, hlc, recorded_at, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        row.device_id,
+        row.epoch,
+        row.seq,
+        row.entity.as_str(),
+        row.op.as_str(),
+        row.record_id,
+        row.hlc.to_string(),
+        row.recorded_at,
+        super::now()
+    ])?;
+    Ok(())
+}
+
+/// Applies one row under a savepoint: `Ok(None)` when it applied, `Ok(Some(reason))` when it
+/// cannot (yet), with nothing of it left behind. Only a store-wide failure is an error.
+fn apply_isolated(
+    tx: &Transaction<'_>,
+    keys: &SiteKeys,
+    row: &OutboxRow,
+) -> Result<Option<String>> {
+    tx.prepare_cached("SAVEPOINT replica_row")?.execute([])?;
+    let outcome = match apply(tx, keys, row) {
+        Ok(()) => None,
+        Err(e) if is_fatal(&e) => return Err(e),
+        Err(e) => Some(e.to_string()),
+    };
+    if outcome.is_some() {
+        tx.prepare_cached("ROLLBACK TO replica_row")?.execute([])?;
+    }
+    tx.prepare_cached("RELEASE replica_row")?.execute([])?;
+    Ok(outcome)
+}
+
+/// Disk, I/O and corruption failures stop the page (it is fetched again); anything else is
+/// about the row.
+fn is_fatal(e: &Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    matches!(
+        e,
+        Error::Database(rusqlite::Error::SqliteFailure(f, _)) if matches!(
+            f.code,
+            DiskFull | SystemIoFailure | DatabaseCorrupt | NotADatabase | DatabaseBusy
+                | DatabaseLocked | OutOfMemory | CannotOpen | ReadOnly | PermissionDenied
+        )
+    )
+}
+
+fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
+    let record = Record::parse(row.entity, row.op, &row.payload)
+        .map_err(|e| Error::invalid("sync.site_record", e))?;
+    let id = row.record_id;
+    let at = row.recorded_at;
+    match &record {
+        Record::Learner(l) => learner_replica::apply(tx, keys, id, l),
+        Record::LearnerUpdate(LearnerUpdate::Erased { erased_at }) => {
+            learner_replica::apply_erased(tx, id, *erased_at)
+        }
+        Record::Consent(c) => learner_replica::apply_consent(tx, id, c, at),
+        Record::StaffUser(_, s) => {
+            // Another device's account: it signs in there; here it names who recorded what.
+            // The password hash never travels, so it cannot sign in on this device.
+            tx.prepare_cached(
+                "INSERT INTO staff_user (id, username, display_name, role, password_hash, active, created_at)
+                 VALUES (?1, ?2, ?3, ?4, '!', ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,
+                     role = excluded.role, active = excluded.active",
+            )?
+            .execute(params![id, s.username, s.display_name, s.role.as_str(), s.active, at])?;
+            Ok(())
+        }
+        Record::Cohort(c) => {
+            tx.prepare_cached(
+                "INSERT INTO cohort (id, programme_version_id, name, start_date, end_date, capacity,
+                     status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft', ?7)",
+            )?
+            .execute(params![
+                id,
+                c.programme_version_id,
+                c.name,
+                c.start_date,
+                c.end_date,
+                c.capacity,
+                at
+            ])?;
+            for staff in &c.instructors {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO cohort_instructor (cohort_id, staff_id) VALUES (?1, ?2)",
+                )?
+                .execute(params![id, staff])?;
+            }
+            Ok(())
+        }
+        Record::CohortUpdate(CohortUpdate::Status { status }) => {
+            // Later stamp wins: an older status change arriving late changes nothing.
+            if latest_cohort_change(tx, id, row)? {
+                let n = tx.execute(
+                    "UPDATE cohort SET status = ?2, version = version + 1 WHERE id = ?1",
+                    params![id, status.as_str()],
+                )?;
+                if n == 0 {
+                    return Err(Error::not_found("cohort", id));
+                }
+            }
+            Ok(())
+        }
+        Record::Enrolment(e) => {
+            tx.prepare_cached(
+                "INSERT INTO enrolment (id, cohort_id, learner_id, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, e.cohort_id, e.learner_id, at])?;
+            Ok(())
+        }
+        Record::Session(s) => {
+            tx.prepare_cached(
+                "INSERT INTO session (id, cohort_id, unit_id, starts_at, ends_at, instructor_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                id,
+                s.cohort_id,
+                s.unit_id,
+                s.starts_at,
+                s.ends_at,
+                s.instructor_id
+            ])?;
+            Ok(())
+        }
+        Record::SessionUpdate(SessionUpdate::Closed {
+            closed_at,
+            closed_by,
+        }) => {
+            // Of two closes the earlier stamp stands; marks stamped after it stop counting.
+            let exists = tx
+                .prepare_cached("SELECT 1 FROM session WHERE id = ?1")?
+                .exists([id])?;
+            if !exists {
+                return Err(Error::not_found("session", id));
+            }
+            tx.execute(
+                "UPDATE session SET closed_at = ?2, closed_by = ?3, closed_hlc = ?4
+                 WHERE id = ?1 AND (closed_hlc IS NULL OR closed_hlc > ?4)",
+                params![id, closed_at, closed_by, row.hlc.to_string()],
+            )?;
+            let s = cohorts::session(tx, SessionId(id))?;
+            attendance::refresh_session(tx, &s)
+        }
+        Record::AttendanceEvent(e) => {
+            attendance::store_event(
+                tx,
+                AttendanceEventId(id),
+                e,
+                row.device_id,
+                row.seq,
+                row.hlc,
+                at,
+            )?;
+            let s = cohorts::session(tx, SessionId(e.session_id))?;
+            attendance::refresh_standing(tx, &s, LearnerId(e.learner_id))
+        }
+        Record::AssessmentAttempt(a) => {
+            tx.prepare_cached(
+                "INSERT INTO assessment_attempt (id, enrolment_id, component, attempt_no, held_at, assessors,
+                     score, critical_failed, passed, locked_at, recorded_at, corrects_id, correction_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                id,
+                a.enrolment_id,
+                a.component.as_str(),
+                a.attempt_no,
+                a.held_at,
+                serde_json::to_string(&a.assessors)?,
+                a.score,
+                a.critical_failed,
+                a.passed,
+                a.locked_at,
+                at,
+                a.corrects,
+                a.correction_id
+            ])?;
+            rubric(tx, id, &a.marks)
+        }
+        Record::AttemptUpdate(AttemptUpdate::Marks {
+            marks,
+            score,
+            passed,
+            ..
+        }) => {
+            let n = tx.execute(
+                "UPDATE assessment_attempt SET score = ?2, passed = ?3 WHERE id = ?1",
+                params![id, score, passed],
+            )?;
+            if n == 0 {
+                return Err(Error::not_found("assessment attempt", id));
+            }
+            tx.execute("DELETE FROM rubric_score WHERE attempt_id = ?1", [id])?;
+            rubric(tx, id, marks)
+        }
+        Record::AttemptUpdate(AttemptUpdate::Locked { locked_at }) => {
+            let locked: Option<Option<DateTime<Utc>>> = tx
+                .prepare_cached("SELECT locked_at FROM assessment_attempt WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            match locked {
+                None => Err(Error::not_found("assessment attempt", id)),
+                Some(Some(_)) => Ok(()),
+                Some(None) => {
+                    tx.execute(
+                        "UPDATE assessment_attempt SET locked_at = ?2 WHERE id = ?1",
+                        params![id, locked_at],
+                    )?;
+                    Ok(())
+                }
+            }
+        }
+        Record::OutcomeClaim(c) => {
+            tx.prepare_cached(
+                "INSERT INTO outcome_claim (id, enrolment_id, programme_version_id, attended_minutes,
+                     attempt_ids, submitted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                id,
+                c.enrolment_id,
+                c.programme_version_id,
+                c.attended_minutes,
+                serde_json::to_string(&c.attempt_ids)?,
+                at
+            ])?;
+            Ok(())
+        }
+        Record::Correction(c) => {
+            tx.prepare_cached(
+                "INSERT INTO correction (id, entity, target_id, reason_code, reason, approved_by,
+                     approver_role, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                id,
+                c.entity.as_str(),
+                c.target_id,
+                c.reason_code.as_str(),
+                c.reason,
+                c.approved_by,
+                c.approver_role.as_str(),
+                at
+            ])?;
+            Ok(())
+        }
+    }
+}
+
+fn rubric(
+    tx: &Transaction<'_>,
+    attempt: Uuid,
+    marks: &siteline_proto::records::Marks,
+) -> Result<()> {
+    if let siteline_proto::records::Marks::Rubric { items } = marks {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO rubric_score (attempt_id, rubric_item_id, points, failed) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for m in items {
+            stmt.execute(params![attempt, m.item_id, m.points, m.failed])?;
+        }
+    }
+    Ok(())
+}
+
+/// True when `row` is the latest stamped change of the cohort this device holds (own or
+/// received): last writer wins by stamp, ties broken by the device id inside the stamp.
+fn latest_cohort_change(tx: &Transaction<'_>, record: Uuid, row: &OutboxRow) -> Result<bool> {
+    let latest: Option<String> = tx
+        .prepare_cached(
+            "SELECT max(hlc) FROM site_event WHERE record_id = ?1 AND entity = ?2 AND op = ?3",
+        )?
+        .query_row(
+            params![record, Entity::Cohort.as_str(), Op::Update.as_str()],
+            |r| r.get(0),
+        )?;
+    Ok(latest.is_none_or(|l| row.hlc.to_string() > l))
+}
