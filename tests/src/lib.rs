@@ -151,6 +151,53 @@ impl SiteNode {
         })
     }
 
+    /// Another device joining the site `site_code` at HQ: a blank store takes the site key by
+    /// its recovery code, enrols with a new one-time code, syncs, and signs in with the
+    /// accounts the site's first device made ("manager", "teacher"), which arrived by HQ.
+    pub async fn join(hq: &Hq, site_code: &str, recovery: &str) -> anyhow::Result<SiteNode> {
+        let dir = tempfile::tempdir()?;
+        {
+            let mut site = Site::open(&dir.path().join("site.db"))?;
+            siteline_core::store::site_key::join(&mut site, recovery)?;
+        }
+        let (db, engine, device) =
+            open_site(dir.path(), &hq.url, Duration::from_secs(30), true).await?;
+        let code = hq
+            .store
+            .issue_enrolment_code(site_code, chrono::Duration::days(7))?
+            .code;
+        let identity = Arc::new(Identity::load_or_create(&dir.path().join("device.key"))?);
+        let client = HqClient::new(&ClientConfig::new(&hq.url), device, identity)?;
+        engine::enrol(&db, &client, &hq.url, &code, "e2e joined").await?;
+        engine.sync_once().await?;
+        let (manager, instructor) = db
+            .call(|site| {
+                let m =
+                    siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass")?;
+                let t =
+                    siteline_core::store::staff::sign_in(site.conn(), "teacher", "teacher-pass")?;
+                Ok((m, t))
+            })
+            .await?;
+        Ok(SiteNode {
+            dir,
+            db,
+            engine,
+            manager,
+            instructor,
+            device,
+        })
+    }
+
+    /// The site key's recovery code, as the site manager prints it.
+    pub async fn recovery_code(&self) -> anyhow::Result<String> {
+        let m = self.manager;
+        Ok(self
+            .db
+            .call(move |site| siteline_core::store::site_key::recovery_code(site, &m))
+            .await?)
+    }
+
     /// Enrols this device with HQ directly (not through any proxy).
     pub async fn enrol(&self, hq: &Hq, code: &str) -> anyhow::Result<()> {
         let identity = Arc::new(Identity::load_or_create(

@@ -121,6 +121,11 @@ pub struct StaffUser {
     pub role: Role,
     /// False once disabled.
     pub active: bool,
+    /// The account's password hash sealed under the site key (base64), so the person signs in
+    /// on every device of the site; HQ relays it and cannot open it. Added as the row leaves
+    /// the device, never stored in the outbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_sealed: Option<String>,
 }
 
 /// A cohort opened (`cohort`, insert).

@@ -141,9 +141,9 @@ fn insert_event(
         attested_by: actor.id.0,
         correction_id: correction.map(|c| c.0),
     };
-    let (seq, hlc) = outbox::append_stamped(tx, id.0, &Record::AttendanceEvent(record.clone()))?;
+    let op = outbox::append_stamped(tx, id.0, &Record::AttendanceEvent(record.clone()))?;
     let device = outbox::device(tx)?.device_id;
-    store_event(tx, id, &record, device, seq, hlc, super::now())
+    store_event(tx, id, &record, device, op.seq, op.hlc, op.recorded_at)
         .map_err(|e| super::map_trigger(e, || format!("session {}", s.id)))?;
     refresh_standing(tx, s, learner)?;
     Ok(id)
@@ -233,7 +233,7 @@ pub fn close_session(site: &mut Site, actor: &Actor, session: SessionId) -> Resu
     let (tx, _) = site.write()?;
     let s = open_session(&tx, session)?;
     let now = super::now();
-    let (_, hlc) = outbox::append_stamped(
+    let closed = outbox::append_stamped(
         &tx,
         s.id.0,
         &Record::SessionUpdate(records::SessionUpdate::Closed {
@@ -243,7 +243,7 @@ pub fn close_session(site: &mut Site, actor: &Actor, session: SessionId) -> Resu
     )?;
     tx.execute(
         "UPDATE session SET closed_at = ?2, closed_by = ?3, closed_hlc = ?4 WHERE id = ?1",
-        params![s.id, now, actor.id, hlc.to_string()],
+        params![s.id, now, actor.id, closed.hlc.to_string()],
     )?;
     audit::record(
         &tx,

@@ -14,6 +14,7 @@ pub mod cohorts;
 pub mod corrections;
 pub mod db;
 pub mod hq;
+pub mod late_marks;
 pub(crate) mod learner_replica;
 pub mod learners;
 pub mod outbox;
@@ -23,6 +24,7 @@ pub mod reports;
 pub mod review;
 mod schema;
 pub mod settings;
+pub mod site_key;
 pub mod staff;
 
 use std::path::Path;

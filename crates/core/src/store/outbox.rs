@@ -50,16 +50,23 @@ pub fn device(conn: &Connection) -> Result<Device> {
 
 /// Appends one operation inside the caller's transaction and returns its seq.
 pub fn append(tx: &Transaction<'_>, record_id: Uuid, record: &Record) -> Result<u64> {
-    Ok(append_stamped(tx, record_id, record)?.0)
+    Ok(append_stamped(tx, record_id, record)?.seq)
 }
 
-/// Appends one operation and returns its seq and its clock stamp (which orders it among the
-/// operations of every device of the site). The operation is logged in `site_event` too.
-pub fn append_stamped(
-    tx: &Transaction<'_>,
-    record_id: Uuid,
-    record: &Record,
-) -> Result<(u64, Hlc)> {
+/// An operation as appended: what the site's other devices will receive with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamped {
+    /// Its seq on this device.
+    pub seq: u64,
+    /// Its clock stamp, which orders it among the operations of every device of the site.
+    pub hlc: Hlc,
+    /// The device clock when it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Appends one operation and returns how it was stamped. The operation is logged in
+/// `site_event` too.
+pub fn append_stamped(tx: &Transaction<'_>, record_id: Uuid, record: &Record) -> Result<Stamped> {
     let (seq, epoch, device_id, last): (u64, u32, Uuid, Option<String>) = tx
         .prepare_cached(
             "UPDATE device SET next_seq = next_seq + 1 RETURNING next_seq - 1, epoch, device_id, hlc",
@@ -99,7 +106,11 @@ pub fn append_stamped(
         hlc.to_string(),
         now
     ])?;
-    Ok((seq, hlc))
+    Ok(Stamped {
+        seq,
+        hlc,
+        recorded_at: now,
+    })
 }
 
 /// Moves this device's clock past `remote`, a stamp another device wrote (docs/SYNC.md).

@@ -21,10 +21,9 @@ use siteline_domain::crypto::SiteKeys;
 use siteline_domain::ids::{AttendanceEventId, LearnerId, SessionId};
 use siteline_proto::OutboxRow;
 use siteline_proto::records::{AttemptUpdate, CohortUpdate, LearnerUpdate, Record, SessionUpdate};
-use siteline_proto::{Entity, Op};
 use uuid::Uuid;
 
-use super::{attendance, cohorts, learner_replica, outbox};
+use super::{attendance, cohorts, learner_replica, outbox, staff};
 use crate::{Error, Result};
 
 /// What became of one received row.
@@ -206,15 +205,25 @@ fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
         }
         Record::Consent(c) => learner_replica::apply_consent(tx, id, c, at),
         Record::StaffUser(_, s) => {
-            // Another device's account: it signs in there; here it names who recorded what.
-            // The password hash never travels, so it cannot sign in on this device.
+            // Another device's account signs in here with the same password; without the
+            // site key its hash does not open and it cannot sign in here ('!' matches no
+            // password).
+            if !latest_change(tx, id, row)? {
+                return Ok(());
+            }
+            let hash = s
+                .site_sealed
+                .as_deref()
+                .and_then(|sealed| staff::open_password(keys, id, sealed))
+                .unwrap_or_else(|| "!".into());
             tx.prepare_cached(
                 "INSERT INTO staff_user (id, username, display_name, role, password_hash, active, created_at)
-                 VALUES (?1, ?2, ?3, ?4, '!', ?5, ?6)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name,
-                     role = excluded.role, active = excluded.active",
+                     role = excluded.role, active = excluded.active,
+                     password_hash = excluded.password_hash",
             )?
-            .execute(params![id, s.username, s.display_name, s.role.as_str(), s.active, at])?;
+            .execute(params![id, s.username, s.display_name, s.role.as_str(), hash, s.active, at])?;
             Ok(())
         }
         Record::Cohort(c) => {
@@ -242,7 +251,7 @@ fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
         }
         Record::CohortUpdate(CohortUpdate::Status { status }) => {
             // Later stamp wins: an older status change arriving late changes nothing.
-            if latest_cohort_change(tx, id, row)? {
+            if latest_change(tx, id, row)? {
                 let n = tx.execute(
                     "UPDATE cohort SET status = ?2, version = version + 1 WHERE id = ?1",
                     params![id, status.as_str()],
@@ -416,16 +425,12 @@ fn rubric(
     Ok(())
 }
 
-/// True when `row` is the latest stamped change of the cohort this device holds (own or
-/// received): last writer wins by stamp, ties broken by the device id inside the stamp.
-fn latest_cohort_change(tx: &Transaction<'_>, record: Uuid, row: &OutboxRow) -> Result<bool> {
+/// True when `row` is later than every change of its record this device holds (its own or
+/// received): the last writer wins by stamp, ties broken by the device id inside the stamp.
+/// Used for records whose rows carry their whole state (a staff account, a cohort's status).
+fn latest_change(tx: &Transaction<'_>, record: Uuid, row: &OutboxRow) -> Result<bool> {
     let latest: Option<String> = tx
-        .prepare_cached(
-            "SELECT max(hlc) FROM site_event WHERE record_id = ?1 AND entity = ?2 AND op = ?3",
-        )?
-        .query_row(
-            params![record, Entity::Cohort.as_str(), Op::Update.as_str()],
-            |r| r.get(0),
-        )?;
+        .prepare_cached("SELECT max(hlc) FROM site_event WHERE record_id = ?1 AND op = 'update'")?
+        .query_row([record], |r| r.get(0))?;
     Ok(latest.is_none_or(|l| row.hlc.to_string() > l))
 }

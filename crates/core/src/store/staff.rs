@@ -89,6 +89,7 @@ fn insert_staff(site: &mut Site, actor: Option<&Actor>, new: &NewStaff) -> Resul
         display_name: display_name.clone(),
         role: new.role,
         active: true,
+        site_sealed: None,
     };
     outbox::append(&tx, id.0, &Record::StaffUser(Op::Insert, record))?;
     let created = Actor { id, role: new.role };
@@ -155,6 +156,7 @@ pub fn set_active(site: &mut Site, actor: &Actor, staff: StaffId, active: bool) 
         display_name: display_name.clone(),
         role,
         active,
+        site_sealed: None,
     };
     outbox::append(&tx, staff.0, &Record::StaffUser(Op::Update, record))?;
     let what = if active {
@@ -190,6 +192,9 @@ pub fn reset_password(
     if changed == 0 {
         return Err(Error::not_found("staff member", staff));
     }
+    // The site's other devices take the new password too (sealed as the row leaves).
+    let record = stored_record(&tx, staff)?;
+    outbox::append(&tx, staff.0, &Record::StaffUser(Op::Update, record))?;
     audit::record(
         &tx,
         Some(actor),
@@ -199,6 +204,60 @@ pub fn reset_password(
     )?;
     tx.commit()?;
     Ok(())
+}
+
+/// The account as the outbox carries it (never the password hash).
+fn stored_record(conn: &Connection, staff: StaffId) -> Result<records::StaffUser> {
+    let (username, display_name, role, active): (String, String, String, bool) = conn.query_row(
+        "SELECT username, display_name, role, active FROM staff_user WHERE id = ?1",
+        [staff],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    Ok(records::StaffUser {
+        username,
+        display_name,
+        role: Role::parse(&role).ok_or_else(|| Error::invalid("staff.role", role))?,
+        active,
+        site_sealed: None,
+    })
+}
+
+/// The account's password hash sealed under the site key, for the site's other devices (so
+/// the person signs in on any of them); `None` for an account not in this store.
+pub(crate) fn seal_password(
+    conn: &Connection,
+    keys: &siteline_domain::crypto::SiteKeys,
+    staff: uuid::Uuid,
+) -> Result<Option<String>> {
+    use base64::Engine;
+    let hash: Option<String> = conn
+        .prepare_cached("SELECT password_hash FROM staff_user WHERE id = ?1")?
+        .query_row([staff], |r| r.get(0))
+        .optional()?;
+    hash.map(|h| {
+        let sealed = keys.seal_for_site(&password_aad(staff), h.as_bytes())?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+    })
+    .transpose()
+}
+
+/// Opens a password hash another device of the site sealed; `None` when it does not open
+/// (another site key), and the account then cannot sign in here.
+pub(crate) fn open_password(
+    keys: &siteline_domain::crypto::SiteKeys,
+    staff: uuid::Uuid,
+    sealed: &str,
+) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(sealed)
+        .ok()?;
+    let opened = keys.open_from_site(&password_aad(staff), &bytes).ok()?;
+    String::from_utf8(opened).ok()
+}
+
+fn password_aad(staff: uuid::Uuid) -> Vec<u8> {
+    [b"staff-password/".as_slice(), staff.as_bytes()].concat()
 }
 
 /// Checks a password; the same error for an unknown name and a wrong password.
@@ -229,7 +288,10 @@ pub fn sign_in(conn: &Connection, username: &str, password: &str) -> Result<Acto
     let Some((id, role, hash, active)) = row else {
         return Err(refused()?);
     };
-    let parsed = PasswordHash::new(&hash).map_err(|e| Error::Crypto(e.to_string()))?;
+    // An account from another device whose password did not arrive (`!`) matches nothing.
+    let Ok(parsed) = PasswordHash::new(&hash) else {
+        return Err(refused()?);
+    };
     if Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_err()

@@ -12,7 +12,7 @@ use siteline_proto::records::{self, Record};
 use siteline_proto::vocab::ConsentPurpose;
 use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
 
-use crate::store::{Site, learner_replica, learners, outbox};
+use crate::store::{Site, learner_replica, learners, outbox, staff};
 use crate::{Error, Result};
 
 /// The oldest `limit` operations as they travel to HQ.
@@ -21,6 +21,7 @@ pub fn rows(site: &Site, limit: usize) -> Result<Vec<OutboxRow>> {
     let seal_key = hq_seal_key(site)?;
     for row in &mut rows {
         prepare_learner(site, seal_key.as_ref(), row)?;
+        prepare_staff(site, row)?;
     }
     Ok(rows)
 }
@@ -67,6 +68,22 @@ pub fn prepare_learner(
     Ok(())
 }
 
+/// A staff account's row as it leaves: with the account's current password hash sealed under
+/// the site key, so the person signs in on every device of the site (HQ cannot open it).
+pub fn prepare_staff(site: &Site, row: &mut OutboxRow) -> Result<()> {
+    if row.entity != Entity::StaffUser {
+        return Ok(());
+    }
+    let Record::StaffUser(op, mut record) = Record::parse(row.entity, row.op, &row.payload)
+        .map_err(|e| Error::invalid("outbox.payload", e))?
+    else {
+        return Ok(());
+    };
+    record.site_sealed = staff::seal_password(site.conn(), &site.keys, row.record_id)?;
+    row.payload = Record::StaffUser(op, record).to_payload();
+    Ok(())
+}
+
 /// HQ's sealing key as pinned at enrolment, read once per batch.
 fn hq_seal_key(site: &Site) -> Result<Option<[u8; 32]>> {
     let key: Option<Vec<u8>> =
@@ -90,6 +107,7 @@ pub fn next_batch(site: &Site, budget: usize) -> Result<Option<PushBatch>> {
             break;
         }
         prepare_learner(site, seal_key.as_ref(), &mut row)?;
+        prepare_staff(site, &mut row)?;
         let len = serde_json::to_vec(&row)?.len();
         if !taken.is_empty() && size + len > budget {
             break;

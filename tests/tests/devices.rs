@@ -1,0 +1,367 @@
+//! Several devices, one site (docs/SYNC.md): three laptops of one site and a real credit bank.
+//! They work offline at the same time (one registers and schedules, two take the roll of the
+//! same session, one assesses, one closes a session while another is still marking it), then
+//! sync in a seeded order until quiet. Every operation is at HQ exactly once; every device shows
+//! the same roll calls, progress table, review figures and late-mark queue; the later mark
+//! wins; marks after another device's close do not count; and a device of another site
+//! receives nothing of this one. Replay a run with `SITELINE_DEVICE_SEED=<seed>`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Duration, TimeZone, Utc};
+use siteline_core::store::attendance::{self, Mark};
+use siteline_core::store::cohorts::{self, NewCohort, NewSession};
+use siteline_core::store::review::{self, ReviewFilter};
+use siteline_core::store::{late_marks, progress, replica};
+use siteline_core::{demo, store::assessments};
+use siteline_domain::attendance::SessionStatus;
+use siteline_domain::ids::{CohortId, LearnerId, SessionId};
+use siteline_e2e::{Hq, Rng, SiteNode};
+
+fn seeds() -> Vec<u64> {
+    match std::env::var("SITELINE_DEVICE_SEED") {
+        Ok(s) => vec![s.parse().expect("SITELINE_DEVICE_SEED is a number")],
+        Err(_) => vec![2026, 7, 42],
+    }
+}
+
+fn mark_for(rng: &mut Rng, session: &cohorts::Session) -> Mark {
+    match rng.below(4) {
+        0 => Mark::Present,
+        1 => Mark::Absent,
+        2 => Mark::Excused,
+        _ => Mark::Late {
+            at: session.starts_at + Duration::minutes(10 + rng.below(60) as i64),
+        },
+    }
+}
+
+/// Everything a device shows of the cohort that must be the same everywhere.
+#[derive(Debug, PartialEq)]
+struct View {
+    rolls: Vec<Vec<(LearnerId, SessionStatus, i64)>>,
+    progress: progress::CohortProgress,
+    review: review::SiteReview,
+    late: Vec<late_marks::LateMark>,
+    learners: i64,
+}
+
+async fn view(node: &SiteNode, cohort: CohortId, sessions: Vec<SessionId>) -> View {
+    node.db
+        .call(move |site| {
+            let rolls = sessions
+                .iter()
+                .map(|s| {
+                    Ok(attendance::roll(site.conn(), *s)?
+                        .into_iter()
+                        .map(|l| (l.learner_id, l.status, l.minutes))
+                        .collect())
+                })
+                .collect::<siteline_core::Result<_>>()?;
+            let filter = ReviewFilter {
+                cohort_id: Some(cohort),
+                ..ReviewFilter::default()
+            };
+            Ok(View {
+                rolls,
+                progress: progress::cohort_progress(site.conn(), cohort)?,
+                review: review::site_review(site.conn(), &filter)?,
+                late: late_marks::queue(site.conn())?,
+                learners: site
+                    .conn()
+                    .query_row("SELECT count(*) FROM learner", [], |r| r.get(0))?,
+            })
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_devices_working_offline_converge_through_hq_and_another_site_receives_none_of_it() {
+    for seed in seeds() {
+        println!("devices seed {seed} (replay with SITELINE_DEVICE_SEED={seed})");
+        run(seed).await;
+    }
+}
+
+async fn run(seed: u64) {
+    let mut rng = Rng::new(seed);
+    let hq = Hq::start().await.unwrap();
+    let code = hq.site("GD-SZ-001").unwrap();
+    let a = SiteNode::new(&hq.url).await.unwrap();
+    a.enrol(&hq, &code).await.unwrap();
+    // Device A registers the class and schedules it, and the other laptops join the site.
+    let people = a.learners(0, 6).await.unwrap();
+    let (m, t) = (a.manager, a.instructor);
+    let roster = people.clone();
+    let (cohort, sessions) =
+        a.db.call(move |site| {
+            let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+            let cohort = cohorts::create(
+                site,
+                &m,
+                &NewCohort {
+                    programme_version_id: "maternity-L5-v1".into(),
+                    name: "2026年秋季母婴护理班".into(),
+                    start_date: start,
+                    end_date: start + chrono::Days::new(60),
+                    capacity: 40,
+                    instructors: vec![t.id],
+                },
+            )?;
+            for l in &roster {
+                cohorts::enrol(site, &m, cohort, *l)?;
+            }
+            let first = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap();
+            let sessions = (0..3)
+                .map(|i| {
+                    let starts_at = first + Duration::days(i);
+                    cohorts::schedule_session(
+                        site,
+                        &t,
+                        cohort,
+                        &NewSession {
+                            unit_id: None,
+                            starts_at,
+                            ends_at: starts_at + Duration::hours(4),
+                            instructor_id: None,
+                        },
+                    )
+                })
+                .collect::<siteline_core::Result<Vec<_>>>()?;
+            Ok((cohort, sessions))
+        })
+        .await
+        .unwrap();
+    a.engine.sync_once().await.unwrap();
+    let recovery = a.recovery_code().await.unwrap();
+    let b = SiteNode::join(&hq, "GD-SZ-001", &recovery).await.unwrap();
+    let c = SiteNode::join(&hq, "GD-SZ-001", &recovery).await.unwrap();
+    // The joined laptops hold the class already, with the ID numbers they can open.
+    assert_eq!(b.count("learner").await.unwrap(), 6);
+    let first = people[0];
+    let cm = c.manager;
+    let opened =
+        c.db.call(move |s| siteline_core::store::learners::unmask(s, &cm, first))
+            .await
+            .unwrap();
+    assert_eq!(opened.0, demo::resident_id(0));
+    assert_eq!(opened.1, Some(demo::mobile(0)));
+
+    // Offline, all at once. B and C both take the roll of session 0 (C after B: C's marks are
+    // later and win); A closes session 1 and then C, not knowing, marks it (late marks).
+    let s0 = sessions[0];
+    let s1 = sessions[1];
+    let mut expected = std::collections::BTreeMap::new();
+    for node in [&b, &c] {
+        let session = node
+            .db
+            .call(move |s| cohorts::session(s.conn(), s0))
+            .await
+            .unwrap();
+        let marks: Vec<_> = people
+            .iter()
+            .map(|l| (*l, mark_for(&mut rng, &session)))
+            .collect();
+        for (l, m) in &marks {
+            expected.insert(*l, *m);
+        }
+        let t = node.instructor;
+        node.db
+            .call(move |s| attendance::roll_call(s, &t, s0, &marks).map(|_| ()))
+            .await
+            .unwrap();
+    }
+    let t = a.instructor;
+    let before_close: Vec<_> = people.iter().take(2).map(|l| (*l, Mark::Present)).collect();
+    a.db.call(move |s| {
+        attendance::roll_call(s, &t, s1, &before_close)?;
+        attendance::close_session(s, &t, s1)
+    })
+    .await
+    .unwrap();
+    let t = c.instructor;
+    let late: Vec<_> = people.iter().map(|l| (*l, Mark::Absent)).collect();
+    c.db.call(move |s| attendance::roll_call(s, &t, s1, &late).map(|_| ()))
+        .await
+        .unwrap();
+    // B's manager registers a seventh learner and enrols her; C's instructor records a theory
+    // score for a learner A registered.
+    let m = b.manager;
+    let seventh =
+        b.db.call(move |s| {
+            let l = demo::register(s, &m, 6)?;
+            cohorts::enrol(s, &m, cohort, l)?;
+            Ok(l)
+        })
+        .await
+        .unwrap();
+    let t = c.instructor;
+    let learner = people[1];
+    c.db.call(move |s| {
+        let e = cohorts::enrolment_of(s.conn(), cohort, learner)?;
+        assessments::record(
+            s,
+            &t,
+            &assessments::NewAttempt {
+                enrolment_id: e,
+                component: siteline_domain::scores::Component::Theory,
+                held_at: Utc.with_ymd_and_hms(2026, 9, 3, 2, 0, 0).unwrap(),
+                assessors: vec![t.id],
+                marks: siteline_proto::records::Marks::Score { score: 77 },
+            },
+        )
+        .map(|_| ())
+    })
+    .await
+    .unwrap();
+
+    // Sync in a seeded order until nothing is pending and a whole round brings nothing new.
+    let nodes = [&a, &b, &c];
+    let mut quiet_rounds = 0;
+    for _ in 0..10 {
+        let mut order = [0usize, 1, 2];
+        for i in (1..3).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let mut moved = 0;
+        for i in order {
+            let report = nodes[i].engine.sync_once().await.unwrap();
+            moved += report.pushed + report.pulled;
+        }
+        quiet_rounds = if moved == 0 { quiet_rounds + 1 } else { 0 };
+        if quiet_rounds == 1 {
+            break;
+        }
+    }
+    assert_eq!(quiet_rounds, 1, "seed {seed}: the site never went quiet");
+
+    // Every operation at HQ exactly once.
+    for node in nodes {
+        let ops = node.ops().await.unwrap() as i64;
+        assert_eq!(node.pending().await.unwrap(), 0);
+        assert_eq!(
+            hq.received(node.device).unwrap(),
+            (ops, ops, ops),
+            "seed {seed}"
+        );
+    }
+    // The same site everywhere.
+    let mut all = vec![s0, s1];
+    all.push(sessions[2]);
+    let va = view(&a, cohort, all.clone()).await;
+    let vb = view(&b, cohort, all.clone()).await;
+    let vc = view(&c, cohort, all.clone()).await;
+    assert_eq!(va, vb, "seed {seed}: devices A and B differ");
+    assert_eq!(va, vc, "seed {seed}: devices A and C differ");
+    assert_eq!(va.learners, 7);
+    assert!(va.progress.learners.iter().any(|l| l.learner_id == seventh));
+    // The later mark (C's) won in session 0, for every learner.
+    for (learner, status, _) in &va.rolls[0] {
+        let Some(mark) = expected.get(learner) else {
+            // The seventh learner joined after the roll call.
+            assert_eq!(*status, SessionStatus::Unmarked);
+            continue;
+        };
+        let want = match mark {
+            Mark::Present => SessionStatus::Present,
+            Mark::Absent => SessionStatus::Absent,
+            Mark::Excused => SessionStatus::Excused,
+            Mark::Late { .. } => SessionStatus::Late,
+            Mark::Left { .. } => unreachable!(),
+        };
+        assert_eq!(*status, want, "seed {seed}: learner {learner}");
+    }
+    // C's marks after A's close do not count; they wait for the manager on every device.
+    assert_eq!(va.late.len(), 6, "seed {seed}");
+    let present_before_close = va.rolls[1]
+        .iter()
+        .filter(|(_, s, _)| *s == SessionStatus::Present)
+        .count();
+    assert_eq!(present_before_close, 2);
+    assert!(
+        va.rolls[1]
+            .iter()
+            .all(|(_, s, _)| *s != SessionStatus::Absent)
+    );
+    // C's theory score shows on A.
+    let theory = va
+        .progress
+        .learners
+        .iter()
+        .find(|l| l.learner_id == people[1])
+        .unwrap();
+    assert_eq!(
+        theory.results.theory.map(|score| score.get()),
+        Some(77),
+        "{theory:?}"
+    );
+    for node in nodes {
+        assert!(
+            node.db
+                .call(|s| replica::held(s.conn()))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    // A manager accepts one late mark on B; after sync it counts everywhere.
+    let accepted = va.late[0].event_id;
+    let m = b.manager;
+    b.db.call(move |s| {
+        late_marks::accept(
+            s,
+            &m,
+            accepted,
+            &siteline_core::store::corrections::Reason {
+                code: siteline_core::store::corrections::ReasonCode::EntryError,
+                text: "学员当天确实缺勤,王老师在另一台电脑上点名".into(),
+            },
+        )
+    })
+    .await
+    .unwrap();
+    for node in [&b, &a, &c, &a] {
+        node.engine.sync_once().await.unwrap();
+    }
+    let va = view(&a, cohort, all.clone()).await;
+    assert_eq!(va, view(&c, cohort, all.clone()).await);
+    assert_eq!(va.late.len(), 5);
+    assert_eq!(
+        va.rolls[1]
+            .iter()
+            .filter(|(_, s, _)| *s == SessionStatus::Absent)
+            .count(),
+        1
+    );
+
+    // Another site's device receives nothing of this one.
+    let other = hq.site("GD-FS-003").unwrap();
+    let d = SiteNode::new(&hq.url).await.unwrap();
+    d.enrol(&hq, &other).await.unwrap();
+    d.learners(100, 1).await.unwrap();
+    d.engine.sync_once().await.unwrap();
+    d.engine.sync_once().await.unwrap();
+    assert_eq!(d.count("learner").await.unwrap(), 1);
+    assert_eq!(d.count("cohort").await.unwrap(), 0);
+    assert_eq!(d.count("attendance_event").await.unwrap(), 0);
+    let foreign: i64 =
+        d.db.call(|s| {
+            Ok(s.conn().query_row(
+                "SELECT count(*) FROM site_event WHERE received_at IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(foreign, 0);
+    // And this site heard nothing of the other.
+    a.engine.sync_once().await.unwrap();
+    assert_eq!(a.count("learner").await.unwrap(), 7);
+    assert_eq!(
+        hq.store.find_resident_ids().unwrap(),
+        Vec::<String>::new(),
+        "an ID number in clear at HQ"
+    );
+}
