@@ -77,6 +77,12 @@ impl Site {
         Self::init(Connection::open_in_memory()?, SiteKeys::generate())
     }
 
+    /// A private in-memory device of a site whose key the caller holds (tests of several
+    /// devices of one site).
+    pub fn open_in_memory_with_keys(keys: SiteKeys) -> Result<Site> {
+        Self::init(Connection::open_in_memory()?, keys)
+    }
+
     fn init(mut conn: Connection, keys: SiteKeys) -> Result<Site> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", SYNCHRONOUS)?;

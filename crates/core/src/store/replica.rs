@@ -72,6 +72,22 @@ pub fn receive(
     }
 }
 
+/// Receives a run of other devices' operations (a pull page's, a peer's) in one transaction,
+/// then retries what was held; each writer's rows must come in that writer's seq order.
+pub fn receive_all(site: &mut super::Site, rows: &[OutboxRow]) -> Result<Vec<Received>> {
+    let own = outbox::device(site.conn())?.device_id;
+    let (tx, keys) = site.write()?;
+    let received = rows
+        .iter()
+        .map(|row| receive(&tx, keys, own, row))
+        .collect::<Result<Vec<_>>>()?;
+    if received.contains(&Received::Applied) {
+        retry_held(&tx, keys)?;
+    }
+    tx.commit()?;
+    Ok(received)
+}
+
 /// Retries every held row, in clock-stamp order, until a pass applies none; returns how many
 /// applied.
 pub fn retry_held(tx: &Transaction<'_>, keys: &SiteKeys) -> Result<usize> {

@@ -1,0 +1,210 @@
+//! The merge rules converge (docs/SYNC.md, "Several devices, one site"): three devices of one
+//! site take marks and close sessions offline, then every device (and a new, fourth one)
+//! receives every other device's operations in a random interleaving, each writer's in its own
+//! order but with no order across writers (a child may arrive before its parent and wait).
+//! Whatever the interleaving, every device ends with the same rolls, the same late marks and
+//! nothing held.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Duration, TimeZone, Utc};
+use proptest::prelude::*;
+use siteline_core::store::attendance::{self, Mark};
+use siteline_core::store::cohorts::{self, NewCohort, NewSession};
+use siteline_core::store::learners::{self, IdType, NewLearner};
+use siteline_core::store::{late_marks, replica, staff};
+use siteline_core::sync::outgoing;
+use siteline_core::{Actor, Site, demo};
+use siteline_domain::attendance::SessionStatus;
+use siteline_domain::crypto::SiteKeys;
+use siteline_domain::ids::{LearnerId, SessionId};
+use siteline_proto::OutboxRow;
+
+const LEARNERS: usize = 4;
+
+struct World {
+    devices: Vec<Site>,
+    instructors: Vec<Actor>,
+    learners: Vec<LearnerId>,
+    sessions: Vec<SessionId>,
+    keys: SiteKeys,
+}
+
+fn rows(site: &Site) -> Vec<OutboxRow> {
+    outgoing::rows(site, 100_000).unwrap()
+}
+
+/// Device 0 sets the site up (staff, learners without credit-bank consent, a cohort, two
+/// sessions); devices 1 and 2 join by receiving its operations.
+fn world() -> World {
+    let keys = SiteKeys::generate();
+    let mut first = Site::open_in_memory_with_keys(keys.clone()).unwrap();
+    let (manager, instructor) = demo::staff(&mut first).unwrap();
+    let learners: Vec<LearnerId> = (0..LEARNERS as u64)
+        .map(|n| {
+            learners::register(
+                &mut first,
+                &manager,
+                &NewLearner {
+                    name: demo::name(n),
+                    id_type: IdType::ResidentId,
+                    id_number: demo::resident_id(n),
+                    phone: None,
+                    consents: vec![],
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    let cohort = cohorts::create(
+        &mut first,
+        &manager,
+        &NewCohort {
+            programme_version_id: "maternity-L5-v1".into(),
+            name: "秋季班".into(),
+            start_date: start,
+            end_date: start + chrono::Days::new(30),
+            capacity: 40,
+            instructors: vec![instructor.id],
+        },
+    )
+    .unwrap();
+    for l in &learners {
+        cohorts::enrol(&mut first, &manager, cohort, *l).unwrap();
+    }
+    let t0 = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap();
+    let sessions = (0..2)
+        .map(|i| {
+            let starts_at = t0 + Duration::days(i);
+            cohorts::schedule_session(
+                &mut first,
+                &instructor,
+                cohort,
+                &NewSession {
+                    unit_id: None,
+                    starts_at,
+                    ends_at: starts_at + Duration::hours(4),
+                    instructor_id: None,
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    let base = rows(&first);
+    let mut devices = vec![first];
+    let mut instructors = vec![instructor];
+    for _ in 1..3 {
+        let mut d = Site::open_in_memory_with_keys(keys.clone()).unwrap();
+        replica::receive_all(&mut d, &base).unwrap();
+        assert!(replica::held(d.conn()).unwrap().is_empty());
+        instructors.push(staff::sign_in(d.conn(), "teacher", "teacher-pass").unwrap());
+        devices.push(d);
+    }
+    World {
+        devices,
+        instructors,
+        learners,
+        sessions,
+        keys,
+    }
+}
+
+/// What must be the same everywhere.
+fn view(
+    site: &Site,
+    sessions: &[SessionId],
+) -> (Vec<Vec<(LearnerId, SessionStatus, i64)>>, Vec<String>) {
+    let rolls = sessions
+        .iter()
+        .map(|s| {
+            attendance::roll(site.conn(), *s)
+                .unwrap()
+                .into_iter()
+                .map(|l| (l.learner_id, l.status, l.minutes))
+                .collect()
+        })
+        .collect();
+    let late = late_marks::queue(site.conn())
+        .unwrap()
+        .into_iter()
+        .map(|m| m.event_id.to_string())
+        .collect();
+    (rolls, late)
+}
+
+/// Interleaves the writers' lists at random, keeping each list's own order.
+fn interleave(lists: &[Vec<OutboxRow>], mut seed: u64) -> Vec<OutboxRow> {
+    let mut next = vec![0usize; lists.len()];
+    let mut out = Vec::new();
+    loop {
+        let open: Vec<usize> = (0..lists.len())
+            .filter(|i| next[*i] < lists[*i].len())
+            .collect();
+        if open.is_empty() {
+            return out;
+        }
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let pick = open[(seed % open.len() as u64) as usize];
+        // Sometimes a run of several rows from one writer, as a pull page brings them.
+        let run = 1 + (seed >> 32) as usize % 3;
+        for _ in 0..run {
+            if next[pick] < lists[pick].len() {
+                out.push(lists[pick][next[pick]].clone());
+                next[pick] += 1;
+            }
+        }
+    }
+}
+
+fn mark(kind: u8, session: &cohorts::Session) -> Mark {
+    match kind % 4 {
+        0 => Mark::Present,
+        1 => Mark::Absent,
+        2 => Mark::Excused,
+        _ => Mark::Late {
+            at: session.starts_at + Duration::minutes(20),
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_order_of_delivery_gives_every_device_the_same_site(
+        ops in prop::collection::vec((0usize..3, 0usize..LEARNERS, 0usize..2, any::<u8>()), 1..24),
+        closes in prop::collection::vec((0usize..3, 0usize..2, 0usize..24), 0..3),
+        seed in 1u64..u64::MAX,
+    ) {
+        let mut w = world();
+        // Offline work: marks, and closes at given points, each on its own device.
+        for (i, (device, learner, session, kind)) in ops.iter().enumerate() {
+            for (d, s, at) in &closes {
+                if *at == i {
+                    let t = w.instructors[*d];
+                    // Already closed on that device: refused, nothing written.
+                    let _ = attendance::close_session(&mut w.devices[*d], &t, w.sessions[*s]);
+                }
+            }
+            let t = w.instructors[*device];
+            let session = cohorts::session(w.devices[*device].conn(), w.sessions[*session]).unwrap();
+            let m = mark(*kind, &session);
+            // A mark in a session this device knows is closed is refused, nothing written.
+            let _ = attendance::mark(&mut w.devices[*device], &t, session.id, w.learners[*learner], m);
+        }
+        let lists: Vec<Vec<OutboxRow>> = w.devices.iter().map(rows).collect();
+        // A fourth device that knew nothing receives everything too.
+        w.devices.push(Site::open_in_memory_with_keys(w.keys.clone()).unwrap());
+        for (i, device) in w.devices.iter_mut().enumerate() {
+            let delivery = interleave(&lists, seed.wrapping_add(i as u64 * 7919));
+            replica::receive_all(device, &delivery).unwrap();
+        }
+        let first = view(&w.devices[0], &w.sessions);
+        for (i, device) in w.devices.iter().enumerate() {
+            prop_assert!(replica::held(device.conn()).unwrap().is_empty(), "device {} holds rows", i);
+            prop_assert_eq!(&view(device, &w.sessions), &first, "device {} differs", i);
+        }
+    }
+}
