@@ -327,6 +327,13 @@ async fn run(seed: u64) {
     let va = view(&a, cohort, all.clone()).await;
     assert_eq!(va, view(&c, cohort, all.clone()).await);
     assert_eq!(va.late.len(), 5);
+    for line in &va.progress.learners {
+        let at_hq = hq
+            .store
+            .attended_minutes("GD-SZ-001", cohort.0, line.learner_id.0)
+            .unwrap();
+        assert_eq!(at_hq, line.attended_minutes, "seed {seed}: {}", line.name);
+    }
     assert_eq!(
         va.rolls[1]
             .iter()

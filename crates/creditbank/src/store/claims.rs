@@ -278,7 +278,12 @@ fn current_attempt(
 /// domain's rule (the same fold the site uses: the marks that count, in clock-stamp order, so
 /// the later mark wins whichever device took it; a mark stamped after the session's close
 /// counts only as a correction).
-fn attended_minutes(tx: &Transaction<'_>, site: Uuid, cohort: Uuid, learner: Uuid) -> Result<i64> {
+pub(crate) fn attended_minutes(
+    tx: &Transaction<'_>,
+    site: Uuid,
+    cohort: Uuid,
+    learner: Uuid,
+) -> Result<i64> {
     let mut stmt = tx.prepare_cached(
         "SELECT s.record_id, s.starts_at, s.ends_at, a.kind, a.at
          FROM session s JOIN attendance a ON a.session_id = s.record_id AND a.learner_id = ?3

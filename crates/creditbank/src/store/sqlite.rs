@@ -18,7 +18,9 @@ use siteline_proto::sync::{
 use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
 use uuid::Uuid;
 
-use super::{AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo, Store, apply};
+use super::{
+    AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo, Store, apply, claims,
+};
 use crate::{Error, Result};
 
 const MIGRATIONS: &[&str] = &[
@@ -110,6 +112,21 @@ impl SqliteStore {
         // A panic while holding the lock leaves SQLite consistent (the transaction rolls back
         // on drop), so a poisoned lock is safe to keep using.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The minutes HQ counts for a learner in a cohort of a site, recomputed from the sessions
+    /// and roll-call marks it holds (what it would judge a claim by): for reports and for
+    /// tests that compare HQ's view of a site with its devices'.
+    pub fn attended_minutes(&self, site_code: &str, cohort: Uuid, learner: Uuid) -> Result<i64> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let site: Uuid = tx
+            .query_row("SELECT id FROM site WHERE code = ?1", [site_code], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("site {site_code}")))?;
+        claims::attended_minutes(&tx, site, cohort, learner)
     }
 
     /// Runs a read query for tests and reports.
