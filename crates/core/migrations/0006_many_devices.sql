@@ -24,6 +24,9 @@ CREATE TABLE site_event (
     recorded_at TEXT    NOT NULL,
     -- NULL for this device's own operations; when it arrived for another device's.
     received_at TEXT,
+    -- The record as the site's devices exchange it on the LAN (another device's as received;
+    -- this device's own as written, sealed for the site as it is served).
+    payload     TEXT,
     PRIMARY KEY (device_id, epoch, seq)
 ) WITHOUT ROWID;
 CREATE INDEX site_event_record ON site_event (record_id, hlc);
@@ -110,3 +113,11 @@ CREATE INDEX learner_id_tail ON learner (id_tail_index);
 CREATE INDEX learner_phone_tail ON learner (phone_tail_index);
 CREATE TRIGGER learner_no_delete BEFORE DELETE ON learner
 BEGIN SELECT RAISE(ABORT, 'learners are never deleted; destroy their key instead'); END;
+
+-- HQ's certificate of this device (its word that the device belongs to the site), shown to the
+-- site's other devices on the LAN; and the site's devices HQ revoked, which peers refuse.
+ALTER TABLE sync_state ADD COLUMN device_certificate TEXT;
+CREATE TABLE revoked_device (
+    device_id  BLOB PRIMARY KEY,
+    revoked_at TEXT NOT NULL
+) WITHOUT ROWID;

@@ -331,11 +331,16 @@ pub fn enrol_with_stand_in_hq(site: &mut Site) -> Result<()> {
     let b64 = |k: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
     let signing = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
     let seal = siteline_domain::crypto::SealKey::generate();
+    let site_id = uuid::Uuid::now_v7();
+    let device = crate::store::outbox::device(site.conn())?.device_id;
+    let device_certificate =
+        crate::sync::peer::certify(&signing, device, site_id, "DEMO-000", &b64([0; 32]));
     crate::sync::engine::record_enrolment(
         site,
         "https://hq.invalid",
         &siteline_proto::sync::EnrolResponse {
-            site_id: uuid::Uuid::now_v7(),
+            device_certificate,
+            site_id,
             site_code: "DEMO-000".into(),
             site_name: "演示站点".into(),
             hq_public_key: b64(signing.verifying_key().to_bytes()),

@@ -86,6 +86,10 @@ pub enum Error {
         "the address answered but it is not the credit bank ({0}); check the HQ address or sign in to the network first"
     )]
     NotCreditBank(String),
+    /// Another device of the site could not be synced with on the LAN, or was refused (another
+    /// site, revoked, not enrolled, not a Siteline device), and why.
+    #[error("LAN sync: {0}")]
+    PeerRefused(String),
     /// The credit bank refused the request.
     #[error("the credit bank refused ({code}): {message}")]
     Refused {
@@ -122,6 +126,7 @@ impl Error {
             Error::NotCreditBank(_) => "not_credit_bank",
             Error::Refused { .. } => "refused",
             Error::NotEnrolled => "not_enrolled",
+            Error::PeerRefused(_) => "peer_refused",
             Error::Database(_) => "database",
             Error::Json(_) => "data_format",
         }

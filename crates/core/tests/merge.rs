@@ -109,11 +109,11 @@ fn world() -> World {
     }
 }
 
+/// Each session's roll, and the late marks' ids.
+type View = (Vec<Vec<(LearnerId, SessionStatus, i64)>>, Vec<String>);
+
 /// What must be the same everywhere.
-fn view(
-    site: &Site,
-    sessions: &[SessionId],
-) -> (Vec<Vec<(LearnerId, SessionStatus, i64)>>, Vec<String>) {
+fn view(site: &Site, sessions: &[SessionId]) -> View {
     let rolls = sessions
         .iter()
         .map(|s| {

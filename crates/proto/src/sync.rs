@@ -66,6 +66,48 @@ pub struct EnrolResponse {
     /// HQ's X25519 public sealing key, base64 (32 bytes): the device seals each resident ID
     /// number to it before the number leaves the device.
     pub hq_seal_key: String,
+    /// HQ's word that this device belongs to the site, shown to the site's other devices on
+    /// the LAN, which check it offline with HQ's pinned key.
+    pub device_certificate: SignedDeviceCertificate,
+}
+
+/// What HQ certifies about an enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeviceCertificate {
+    /// Always [`DEVICE_CERTIFICATE_FORMAT`].
+    pub format: String,
+    /// The device.
+    pub device_id: Uuid,
+    /// Its site at HQ.
+    pub site_id: Uuid,
+    /// The site's code.
+    pub site_code: String,
+    /// The device's Ed25519 public key, base64 (32 bytes).
+    pub public_key: String,
+    /// When HQ enrolled it.
+    pub issued_at: DateTime<Utc>,
+}
+
+/// Format tag of a device certificate.
+pub const DEVICE_CERTIFICATE_FORMAT: &str = "siteline-device-certificate-v1";
+
+/// A [`DeviceCertificate`] as HQ signed it: the exact JSON and HQ's signature over
+/// [`device_certificate_signing_string`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignedDeviceCertificate {
+    /// The exact JSON of the [`DeviceCertificate`].
+    pub body: String,
+    /// Base64 Ed25519 signature by HQ.
+    pub signature: String,
+}
+
+/// What HQ's signature on a device certificate covers.
+pub fn device_certificate_signing_string(body: &str) -> String {
+    format!("siteline-device-certificate-v1\n{body}")
 }
 
 /// A row HQ stored but did not apply, with the reason the site shows on the record.

@@ -93,8 +93,8 @@ pub fn append_stamped(tx: &Transaction<'_>, record_id: Uuid, record: &Record) ->
         hlc.to_string()
     ])?;
     tx.prepare_cached(
-        "INSERT INTO site_event (device_id, epoch, seq, entity, op, record_id, hlc, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO site_event (device_id, epoch, seq, entity, op, record_id, hlc, recorded_at, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         device_id,
@@ -104,7 +104,8 @@ pub fn append_stamped(tx: &Transaction<'_>, record_id: Uuid, record: &Record) ->
         op,
         record_id,
         hlc.to_string(),
-        now
+        now,
+        payload
     ])?;
     Ok(Stamped {
         seq,

@@ -158,8 +158,9 @@ fn known(tx: &Transaction<'_>, row: &OutboxRow) -> Result<bool> {
 
 fn log(tx: &Transaction<'_>, row: &OutboxRow) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO site_event (device_id, epoch, seq, entity, op, record_id, hlc, recorded_at, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO site_event (device_id, epoch, seq, entity, op, record_id, hlc, recorded_at,
+             received_at, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         row.device_id,
@@ -170,7 +171,8 @@ fn log(tx: &Transaction<'_>, row: &OutboxRow) -> Result<()> {
         row.record_id,
         row.hlc.to_string(),
         row.recorded_at,
-        super::now()
+        super::now(),
+        row.payload.to_string()
     ])?;
     Ok(())
 }

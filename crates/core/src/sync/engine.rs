@@ -291,6 +291,11 @@ pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> 
                 }
             }
             HqChange::DeviceRevoked(r) => {
+                // Peers refuse a revoked device of the site on the LAN too.
+                tx.execute(
+                    "INSERT OR IGNORE INTO revoked_device (device_id, revoked_at) VALUES (?1, ?2)",
+                    params![r.device_id, crate::store::now()],
+                )?;
                 if r.device_id == device {
                     tx.execute(
                         "UPDATE sync_state SET revoked_at = ?1",
@@ -333,6 +338,13 @@ pub fn record_enrolment(
             })
     };
     let (signing, seal) = (key(&e.hq_public_key)?, key(&e.hq_seal_key)?);
+    let own = outbox::device(site.conn())?.device_id;
+    let certificate = super::peer::verify_certificate(&signing, &e.device_certificate)?;
+    if certificate.device_id != own || certificate.site_id != e.site_id {
+        return Err(Error::NotCreditBank(
+            "HQ's certificate for this device names another device or site; enrol again".into(),
+        ));
+    }
     let (tx, _) = site.write()?;
     tx.execute(
         "UPDATE sync_state SET hq_url = ?1, site_id = ?2, site_code = ?3, site_name = ?4, enrolled_at = ?5,
@@ -348,6 +360,10 @@ pub fn record_enrolment(
         ],
     )?;
     tx.execute("UPDATE device SET site_code = ?1", [&e.site_code])?;
+    tx.execute(
+        "UPDATE sync_state SET device_certificate = ?1",
+        [serde_json::to_string(&e.device_certificate)?],
+    )?;
     tx.commit()?;
     Ok(())
 }

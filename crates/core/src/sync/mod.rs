@@ -9,11 +9,13 @@
 //! - [`worker`]: the background task with backoff, watchdog and "sync now".
 //! - [`status`]: what the UI shows.
 //! - [`bundle`]: sync by file.
+//! - [`peer`]: sync between the devices of one site on their LAN, with no internet.
 
 pub mod bundle;
 pub mod client;
 pub mod engine;
 pub mod identity;
 pub mod outgoing;
+pub mod peer;
 pub mod status;
 pub mod worker;

@@ -84,6 +84,26 @@ pub fn prepare_staff(site: &Site, row: &mut OutboxRow) -> Result<()> {
     Ok(())
 }
 
+/// This device's own operation as the site's other devices receive it on the LAN: learner and
+/// staff rows gain what is sealed for the site (the profile, the password hash) as it stands
+/// now; nothing is sealed to HQ.
+pub fn prepare_for_site(site: &Site, row: &mut OutboxRow) -> Result<()> {
+    prepare_staff(site, row)?;
+    if row.entity != Entity::Learner || row.op != Op::Insert {
+        return Ok(());
+    }
+    let Record::Learner(mut record) = Record::parse(row.entity, row.op, &row.payload)
+        .map_err(|e| Error::invalid("outbox.payload", e))?
+    else {
+        return Ok(());
+    };
+    record.id_number_sealed = None;
+    record.site_sealed =
+        learner_replica::seal_profile(site.conn(), &site.keys, LearnerId(row.record_id))?;
+    row.payload = Record::Learner(record).to_payload();
+    Ok(())
+}
+
 /// HQ's sealing key as pinned at enrolment, read once per batch.
 fn hq_seal_key(site: &Site) -> Result<Option<[u8; 32]>> {
     let key: Option<Vec<u8>> =

@@ -379,7 +379,27 @@ impl Store for SqliteStore {
         )?;
         tx.commit()?;
         tracing::info!(device = %req.device_id, site = %site_code, "device enrolled");
+        let certificate = siteline_proto::sync::DeviceCertificate {
+            format: siteline_proto::sync::DEVICE_CERTIFICATE_FORMAT.into(),
+            device_id: req.device_id,
+            site_id,
+            site_code: site_code.clone(),
+            public_key: req.public_key.clone(),
+            issued_at: now(),
+        };
+        let body = serde_json::to_string(&certificate)?;
+        let signature = ed25519_dalek::Signer::sign(
+            &self.signing,
+            siteline_proto::sync::device_certificate_signing_string(&body).as_bytes(),
+        );
         Ok(EnrolResponse {
+            device_certificate: siteline_proto::sync::SignedDeviceCertificate {
+                body,
+                signature: base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    signature.to_bytes(),
+                ),
+            },
             site_id,
             site_code,
             site_name,
