@@ -72,6 +72,8 @@ pub enum ErrorKind {
     },
     /// The device is not enrolled with the credit bank.
     NotEnrolled,
+    /// Another device of the site could not be synced with on the LAN, or refused.
+    PeerRefused,
     /// SQLite reported an error.
     Database,
     /// Stored data could not be read.
@@ -117,6 +119,7 @@ impl From<&siteline_core::Error> for ErrorKind {
             E::NotCreditBank(_) => ErrorKind::NotCreditBank,
             E::Refused { code, .. } => ErrorKind::Refused { code: code.clone() },
             E::NotEnrolled => ErrorKind::NotEnrolled,
+            E::PeerRefused(_) => ErrorKind::PeerRefused,
             E::Database(_) => ErrorKind::Database,
             E::Json(_) => ErrorKind::DataFormat,
         }

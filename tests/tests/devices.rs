@@ -11,7 +11,7 @@ use chrono::{Duration, TimeZone, Utc};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::review::{self, ReviewFilter};
-use siteline_core::store::{late_marks, progress, replica};
+use siteline_core::store::{duplicates, late_marks, learners, progress, replica};
 use siteline_core::{demo, store::assessments};
 use siteline_domain::attendance::SessionStatus;
 use siteline_domain::ids::{CohortId, LearnerId, SessionId};
@@ -43,6 +43,7 @@ struct View {
     review: review::SiteReview,
     late: Vec<late_marks::LateMark>,
     learners: i64,
+    duplicates: Vec<duplicates::DuplicatePair>,
 }
 
 async fn view(node: &SiteNode, cohort: CohortId, sessions: Vec<SessionId>) -> View {
@@ -66,6 +67,7 @@ async fn view(node: &SiteNode, cohort: CohortId, sessions: Vec<SessionId>) -> Vi
                 progress: progress::cohort_progress(site.conn(), cohort)?,
                 review: review::site_review(site.conn(), &filter)?,
                 late: late_marks::queue(site.conn())?,
+                duplicates: duplicates::pairs(site.conn())?,
                 learners: site
                     .conn()
                     .query_row("SELECT count(*) FROM learner", [], |r| r.get(0))?,
@@ -195,6 +197,9 @@ async fn run(seed: u64) {
         })
         .await
         .unwrap();
+    // A registers the same person as B, not knowing: a duplicate once both have synced.
+    let m = a.manager;
+    let twin = a.db.call(move |s| demo::register(s, &m, 6)).await.unwrap();
     let t = c.instructor;
     let learner = people[1];
     c.db.call(move |s| {
@@ -253,7 +258,15 @@ async fn run(seed: u64) {
     let vc = view(&c, cohort, all.clone()).await;
     assert_eq!(va, vb, "seed {seed}: devices A and B differ");
     assert_eq!(va, vc, "seed {seed}: devices A and C differ");
-    assert_eq!(va.learners, 7);
+    assert_eq!(va.learners, 8);
+    assert_eq!(va.duplicates.len(), 1, "seed {seed}");
+    let pair = &va.duplicates[0];
+    assert_eq!(
+        [pair.first, pair.second]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>(),
+        [seventh, twin].into_iter().collect()
+    );
     assert!(va.progress.learners.iter().any(|l| l.learner_id == seventh));
     // The later mark (C's) won in session 0, for every learner.
     for (learner, status, _) in &va.rolls[0] {
@@ -342,6 +355,36 @@ async fn run(seed: u64) {
         1
     );
 
+    // The manager merges the two registrations on C; after sync every device shows one
+    // learner, whose profile carries the enrolment made on B.
+    let m = c.manager;
+    c.db.call(move |s| duplicates::merge(s, &m, twin, seventh))
+        .await
+        .unwrap();
+    for node in [&c, &a, &b, &a] {
+        node.engine.sync_once().await.unwrap();
+    }
+    for node in nodes {
+        let (left, found, history) = node
+            .db
+            .call(move |s| {
+                let left = duplicates::pairs(s.conn())?;
+                let found = learners::search(s, &demo::name(6), 10)?;
+                let history = progress::learner_progress(s.conn(), twin)?;
+                Ok((left, found, history))
+            })
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "seed {seed}: {left:?}");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, twin);
+        assert_eq!(
+            history.len(),
+            1,
+            "seed {seed}: the enrolment made on B follows"
+        );
+    }
+
     // Another site's device receives nothing of this one.
     let other = hq.site("GD-FS-003").unwrap();
     let d = SiteNode::new(&hq.url).await.unwrap();
@@ -365,7 +408,7 @@ async fn run(seed: u64) {
     assert_eq!(foreign, 0);
     // And this site heard nothing of the other.
     a.engine.sync_once().await.unwrap();
-    assert_eq!(a.count("learner").await.unwrap(), 7);
+    assert_eq!(a.count("learner").await.unwrap(), 8);
     assert_eq!(
         hq.store.find_resident_ids().unwrap(),
         Vec::<String>::new(),

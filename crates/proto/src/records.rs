@@ -93,6 +93,13 @@ pub enum LearnerUpdate {
         /// When.
         erased_at: DateTime<Utc>,
     },
+    /// The same person was registered twice (on two devices of the site): the site manager
+    /// merged this learner into `into`, which is the one shown from now on; this one's
+    /// enrolments and history stay as recorded and are shown under `into`.
+    MergedInto {
+        /// The learner kept.
+        into: Uuid,
+    },
 }
 
 /// A consent granted or refused (`consent`, insert; append-only).

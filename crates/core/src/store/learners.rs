@@ -122,7 +122,9 @@ pub fn find_by_id_number(
     let index = id_index(&site.keys, &checked.number);
     let found = site
         .conn
-        .prepare_cached(&format!("{SUMMARY_SELECT} WHERE id_index = ?1"))?
+        .prepare_cached(&format!(
+            "{SUMMARY_SELECT} WHERE id_index = ?1 AND merged_into IS NULL"
+        ))?
         .query_row([index], summary_from_row)
         .optional()?;
     Ok(found)
@@ -393,7 +395,7 @@ pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSumma
     let rows = if idlike && q.chars().count() == TAIL_LEN {
         let t = q.to_uppercase();
         let mut stmt = conn.prepare_cached(&format!(
-            "{SUMMARY_SELECT} WHERE id_tail_index = ?1 OR phone_tail_index = ?2
+            "{SUMMARY_SELECT} WHERE (id_tail_index = ?1 OR phone_tail_index = ?2) AND merged_into IS NULL
              ORDER BY name LIMIT ?3"
         ))?;
         let rows = stmt.query_map(
@@ -407,7 +409,9 @@ pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSumma
         rows.collect::<rusqlite::Result<Vec<_>>>()?
     } else if idlike && q.chars().count() == 18 {
         let checked = check_id(IdType::ResidentId, q)?;
-        let mut stmt = conn.prepare_cached(&format!("{SUMMARY_SELECT} WHERE id_index = ?1"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SUMMARY_SELECT} WHERE id_index = ?1 AND merged_into IS NULL"
+        ))?;
         let rows = stmt.query_map([id_index(&site.keys, &checked.number)], summary_from_row)?;
         rows.collect::<rusqlite::Result<Vec<_>>>()?
     } else if idlike {
@@ -423,7 +427,7 @@ pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSumma
                 .replace('_', "\\_")
         );
         let mut stmt = conn.prepare_cached(&format!(
-            "{SUMMARY_SELECT} WHERE name LIKE ?1 ESCAPE '\\' ORDER BY name LIMIT ?2"
+            "{SUMMARY_SELECT} WHERE name LIKE ?1 ESCAPE '\\' AND merged_into IS NULL ORDER BY name LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![pattern, limit], summary_from_row)?;
         rows.collect::<rusqlite::Result<Vec<_>>>()?

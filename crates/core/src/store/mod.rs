@@ -13,6 +13,7 @@ pub mod claims;
 pub mod cohorts;
 pub mod corrections;
 pub mod db;
+pub mod duplicates;
 pub mod hq;
 pub mod late_marks;
 pub(crate) mod learner_replica;

@@ -352,16 +352,24 @@ pub struct EnrolmentProgress {
 
 /// Progress across all of a learner's enrolments.
 pub fn learner_progress(conn: &Connection, learner: LearnerId) -> Result<Vec<EnrolmentProgress>> {
+    // A learner's history includes that of registrations merged into them (the same person
+    // registered on two devices).
     let mut stmt = conn.prepare_cached(
-        "SELECT cohort_id FROM enrolment WHERE learner_id = ?1 ORDER BY enrolled_at",
+        "SELECT cohort_id, learner_id FROM enrolment
+         WHERE learner_id = ?1 OR learner_id IN (SELECT id FROM learner WHERE merged_into = ?1)
+         ORDER BY enrolled_at",
     )?;
-    let cohorts: Vec<CohortId> = stmt
-        .query_map([learner], |r| r.get(0))?
+    let cohorts: Vec<(CohortId, LearnerId)> = stmt
+        .query_map([learner], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::new();
-    for c in cohorts {
+    for (c, enrolled) in cohorts {
         let table = cohort_progress(conn, c)?;
-        if let Some(line) = table.learners.into_iter().find(|l| l.learner_id == learner) {
+        if let Some(line) = table
+            .learners
+            .into_iter()
+            .find(|l| l.learner_id == enrolled)
+        {
             out.push(EnrolmentProgress {
                 cohort_id: c,
                 cohort_name: table.cohort.name,

@@ -8,7 +8,7 @@
 //!   of two closes, the earlier stamp stands;
 //! - a field changed on two devices (a cohort's status) keeps the later stamp's value;
 //! - the same person registered on two devices stays two learners until the manager merges
-//!   them (`store::duplicates`).
+//!   them (`store::duplicates`); a merge made on any device holds on all.
 //!
 //! A row that cannot apply yet (its parent has not arrived, or its learner profile is sealed
 //! under a site key this device does not hold) is held whole in `replica_held`, retried after
@@ -23,7 +23,7 @@ use siteline_proto::OutboxRow;
 use siteline_proto::records::{AttemptUpdate, CohortUpdate, LearnerUpdate, Record, SessionUpdate};
 use uuid::Uuid;
 
-use super::{attendance, cohorts, learner_replica, outbox, staff};
+use super::{attendance, cohorts, duplicates, learner_replica, outbox, staff};
 use crate::{Error, Result};
 
 /// What became of one received row.
@@ -220,6 +220,9 @@ fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
         Record::Learner(l) => learner_replica::apply(tx, keys, id, l),
         Record::LearnerUpdate(LearnerUpdate::Erased { erased_at }) => {
             learner_replica::apply_erased(tx, id, *erased_at)
+        }
+        Record::LearnerUpdate(LearnerUpdate::MergedInto { into }) => {
+            duplicates::apply_merge(tx, LearnerId(id), LearnerId(*into))
         }
         Record::Consent(c) => learner_replica::apply_consent(tx, id, c, at),
         Record::StaffUser(_, s) => {

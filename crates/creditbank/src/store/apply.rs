@@ -404,8 +404,11 @@ fn apply_row(
             .execute(params![row.record_id, device.site_id])?;
             Ok(())
         }
-        // Staff and cohort status changes are kept as received.
-        Record::StaffUser(..) | Record::CohortUpdate(_) => Ok(()),
+        // Staff and cohort status changes, and a site's merge of two registrations of one
+        // person (HQ already holds both under one credit account), are kept as received.
+        Record::StaffUser(..)
+        | Record::CohortUpdate(_)
+        | Record::LearnerUpdate(LearnerUpdate::MergedInto { .. }) => Ok(()),
     }
 }
 
