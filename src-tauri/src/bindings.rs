@@ -53,6 +53,11 @@ fn export(dir: &Path) {
         crate::updates::UpdateInfo,
         crate::error::CommandError,
         siteline_proto::sync::DecisionStatus,
+        site_devices::SiteDevice,
+        late_marks::LateMark,
+        duplicates::DuplicatePair,
+        crate::commands::devices::LanReport,
+        crate::commands::devices::LanInfo,
     );
 }
 

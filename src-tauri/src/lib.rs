@@ -6,6 +6,7 @@ mod bindings;
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod lan;
 pub mod state;
 pub mod updates;
 
@@ -109,6 +110,15 @@ macro_rules! handlers {
             $crate::commands::staff::reset_staff_password,
             $crate::commands::settings::check_update,
             $crate::commands::settings::install_update,
+            $crate::commands::devices::site_devices,
+            $crate::commands::devices::lan_info,
+            $crate::commands::devices::lan_sync,
+            $crate::commands::devices::recovery_code,
+            $crate::commands::devices::join_site,
+            $crate::commands::devices::late_marks,
+            $crate::commands::devices::answer_late_mark,
+            $crate::commands::devices::duplicate_learners,
+            $crate::commands::devices::merge_learners,
         ]
     };
 }
@@ -131,6 +141,7 @@ pub fn run() {
                     start_sync(&shell, engine);
                 }
             });
+            tauri::async_runtime::block_on(lan::start(&shell));
             let idle = tauri::async_runtime::block_on(
                 db.call(|s| siteline_core::store::settings::get(s.conn())),
             )?

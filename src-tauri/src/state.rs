@@ -40,6 +40,7 @@ pub struct Shell {
     pub(crate) sync: Mutex<Option<Sync>>,
     pub(crate) changes: Changes,
     pub(crate) update: Mutex<Option<tauri_plugin_updater::Update>>,
+    pub(crate) lan: Mutex<crate::commands::devices::LanInfo>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -63,6 +64,10 @@ impl Shell {
             sync: Mutex::new(None),
             changes,
             update: Mutex::new(None),
+            lan: Mutex::new(crate::commands::devices::LanInfo {
+                address: None,
+                problem: None,
+            }),
         }
     }
 
@@ -127,6 +132,15 @@ impl Shell {
         Ok(Identity::load_or_create(
             &self.data_dir().join("device.key"),
         )?)
+    }
+
+    pub(crate) fn lan(&self) -> MutexGuard<'_, crate::commands::devices::LanInfo> {
+        lock(&self.lan)
+    }
+
+    /// Where this device listens for LAN sync, as the devices screen shows it.
+    pub(crate) fn lan_info(&self) -> crate::commands::devices::LanInfo {
+        self.lan().clone()
     }
 
     pub(crate) fn sync(&self) -> MutexGuard<'_, Option<Sync>> {

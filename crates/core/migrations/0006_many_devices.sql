@@ -27,6 +27,8 @@ CREATE TABLE site_event (
     -- The record as the site's devices exchange it on the LAN (another device's as received;
     -- this device's own as written, sealed for the site as it is served).
     payload     TEXT,
+    -- How another device's operation arrived: 'hq' (relayed in a pull) or 'lan' (from a peer).
+    via         TEXT CHECK (via IN ('hq', 'lan')),
     PRIMARY KEY (device_id, epoch, seq)
 ) WITHOUT ROWID;
 CREATE INDEX site_event_record ON site_event (record_id, hlc);
@@ -42,6 +44,7 @@ CREATE TABLE replica_held (
     row_json  TEXT    NOT NULL,
     reason    TEXT    NOT NULL,
     held_at   TEXT    NOT NULL,
+    via       TEXT    NOT NULL CHECK (via IN ('hq', 'lan')),
     PRIMARY KEY (device_id, epoch, seq)
 ) WITHOUT ROWID;
 

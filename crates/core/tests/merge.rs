@@ -95,7 +95,7 @@ fn world() -> World {
     let mut instructors = vec![instructor];
     for _ in 1..3 {
         let mut d = Site::open_in_memory_with_keys(keys.clone()).unwrap();
-        replica::receive_all(&mut d, &base).unwrap();
+        replica::receive_all(&mut d, &base, replica::Via::Lan).unwrap();
         assert!(replica::held(d.conn()).unwrap().is_empty());
         instructors.push(staff::sign_in(d.conn(), "teacher", "teacher-pass").unwrap());
         devices.push(d);
@@ -199,7 +199,7 @@ proptest! {
         w.devices.push(Site::open_in_memory_with_keys(w.keys.clone()).unwrap());
         for (i, device) in w.devices.iter_mut().enumerate() {
             let delivery = interleave(&lists, seed.wrapping_add(i as u64 * 7919));
-            replica::receive_all(device, &delivery).unwrap();
+            replica::receive_all(device, &delivery, replica::Via::Lan).unwrap();
         }
         let first = view(&w.devices[0], &w.sessions);
         for (i, device) in w.devices.iter().enumerate() {

@@ -7,6 +7,7 @@ pub mod attendance;
 pub mod backups;
 pub mod claims;
 pub mod cohorts;
+pub mod devices;
 pub mod learners;
 pub mod progress;
 pub mod settings;

@@ -31,6 +31,7 @@ pub async fn enrol_device(shell: State<'_, Shell>, hq_url: String, code: String)
     )
     .await?;
     crate::start_sync(&shell, engine);
+    crate::lan::start(&shell).await;
     shell.changes.touched("sync");
     Ok(answer.site_name)
 }

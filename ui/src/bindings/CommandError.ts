@@ -58,4 +58,4 @@ path: string, } } | { "kind": "offline" } | { "kind": "not_credit_bank" } | { "k
 /**
  * HQ's error code, e.g. `bad_enrolment_code`.
  */
-code: string, } } | { "kind": "not_enrolled" } | { "kind": "database" } | { "kind": "data_format" } | { "kind": "signed_out" } | { "kind": "screen_locked" } | { "kind": "update" } | { "kind": "internal" });
+code: string, } } | { "kind": "not_enrolled" } | { "kind": "peer_refused" } | { "kind": "database" } | { "kind": "data_format" } | { "kind": "signed_out" } | { "kind": "screen_locked" } | { "kind": "update" } | { "kind": "internal" });

@@ -25,6 +25,7 @@ pub mod reports;
 pub mod review;
 mod schema;
 pub mod settings;
+pub mod site_devices;
 pub mod site_key;
 pub mod staff;
 

@@ -26,6 +26,24 @@ use uuid::Uuid;
 use super::{attendance, cohorts, duplicates, learner_replica, outbox, staff};
 use crate::{Error, Result};
 
+/// How another device's operations reached this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Relayed by HQ in a pull.
+    Hq,
+    /// From a peer on the site's LAN.
+    Lan,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Hq => "hq",
+            Via::Lan => "lan",
+        }
+    }
+}
+
 /// What became of one received row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
@@ -43,6 +61,7 @@ pub fn receive(
     keys: &SiteKeys,
     own: Uuid,
     row: &OutboxRow,
+    via: Via,
 ) -> Result<Received> {
     if row.device_id == own || known(tx, row)? {
         return Ok(Received::AlreadyHad);
@@ -50,13 +69,13 @@ pub fn receive(
     outbox::observe(tx, row.hlc)?;
     match apply_isolated(tx, keys, row)? {
         None => {
-            log(tx, row)?;
+            log(tx, row, via)?;
             Ok(Received::Applied)
         }
         Some(reason) => {
             tx.prepare_cached(
-                "INSERT INTO replica_held (device_id, epoch, seq, hlc, row_json, reason, held_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO replica_held (device_id, epoch, seq, hlc, row_json, reason, held_at, via)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 row.device_id,
@@ -65,7 +84,8 @@ pub fn receive(
                 row.hlc.to_string(),
                 serde_json::to_string(row)?,
                 reason,
-                super::now()
+                super::now(),
+                via.as_str()
             ])?;
             Ok(Received::Held(reason))
         }
@@ -74,12 +94,12 @@ pub fn receive(
 
 /// Receives a run of other devices' operations (a pull page's, a peer's) in one transaction,
 /// then retries what was held; each writer's rows must come in that writer's seq order.
-pub fn receive_all(site: &mut super::Site, rows: &[OutboxRow]) -> Result<Vec<Received>> {
+pub fn receive_all(site: &mut super::Site, rows: &[OutboxRow], via: Via) -> Result<Vec<Received>> {
     let own = outbox::device(site.conn())?.device_id;
     let (tx, keys) = site.write()?;
     let received = rows
         .iter()
-        .map(|row| receive(&tx, keys, own, row))
+        .map(|row| receive(&tx, keys, own, row, via))
         .collect::<Result<Vec<_>>>()?;
     if received.contains(&Received::Applied) {
         retry_held(&tx, keys)?;
@@ -93,20 +113,21 @@ pub fn receive_all(site: &mut super::Site, rows: &[OutboxRow]) -> Result<Vec<Rec
 pub fn retry_held(tx: &Transaction<'_>, keys: &SiteKeys) -> Result<usize> {
     let mut total = 0;
     loop {
-        let held: Vec<String> = tx
-            .prepare_cached("SELECT row_json FROM replica_held ORDER BY hlc")?
-            .query_map([], |r| r.get(0))?
+        let held: Vec<(String, String)> = tx
+            .prepare_cached("SELECT row_json, via FROM replica_held ORDER BY hlc")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut applied = 0;
-        for json in held {
+        for (json, via) in held {
             let row: OutboxRow = serde_json::from_str(&json)?;
+            let via = if via == "lan" { Via::Lan } else { Via::Hq };
             match apply_isolated(tx, keys, &row)? {
                 None => {
                     tx.prepare_cached(
                         "DELETE FROM replica_held WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
                     )?
                     .execute(params![row.device_id, row.epoch, row.seq])?;
-                    log(tx, &row)?;
+                    log(tx, &row, via)?;
                     applied += 1;
                 }
                 Some(reason) => {
@@ -156,11 +177,11 @@ fn known(tx: &Transaction<'_>, row: &OutboxRow) -> Result<bool> {
             .exists(key)?)
 }
 
-fn log(tx: &Transaction<'_>, row: &OutboxRow) -> Result<()> {
+fn log(tx: &Transaction<'_>, row: &OutboxRow, via: Via) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO site_event (device_id, epoch, seq, entity, op, record_id, hlc, recorded_at,
-             received_at, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             received_at, payload, via)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         row.device_id,
@@ -172,7 +193,8 @@ fn log(tx: &Transaction<'_>, row: &OutboxRow) -> Result<()> {
         row.hlc.to_string(),
         row.recorded_at,
         super::now(),
-        row.payload.to_string()
+        row.payload.to_string(),
+        via.as_str()
     ])?;
     Ok(())
 }

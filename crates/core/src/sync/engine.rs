@@ -17,7 +17,7 @@ use super::client::HqClient;
 use super::outgoing::{mark_sent, next_batch};
 use super::status::{self, note_quarantine};
 use crate::store::db::Db;
-use crate::store::replica::{self, Received};
+use crate::store::replica::{self, Received, Via};
 use crate::store::{Site, catalogue, hq, outbox};
 use crate::{Error, Result};
 
@@ -304,7 +304,7 @@ pub fn apply_page(site: &mut Site, device: Uuid, page: &PullPage) -> Result<()> 
                 }
             }
             HqChange::SiteRecord(row) => {
-                received |= replica::receive(&tx, keys, device, row)? == Received::Applied;
+                received |= replica::receive(&tx, keys, device, row, Via::Hq)? == Received::Applied;
             }
         }
     }

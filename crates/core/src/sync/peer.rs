@@ -28,7 +28,7 @@ use uuid::Uuid;
 use super::identity::Identity;
 use super::outgoing;
 use crate::store::db::Db;
-use crate::store::replica::{self, Received};
+use crate::store::replica::{self, Received, Via};
 use crate::store::{Site, outbox};
 use crate::{Error, Result};
 
@@ -500,7 +500,7 @@ async fn pull(
         after = Some(last.hlc.to_string());
         let n = rows.len() as u64;
         let outcome = db
-            .call(move |site| replica::receive_all(site, &rows))
+            .call(move |site| replica::receive_all(site, &rows, Via::Lan))
             .await?;
         received += outcome
             .iter()
