@@ -40,6 +40,11 @@ import type { ReviewFilter } from "./bindings/ReviewFilter";
 import type { SiteReview } from "./bindings/SiteReview";
 import type { SiteSettings } from "./bindings/SiteSettings";
 import type { UpdateInfo } from "./bindings/UpdateInfo";
+import type { SiteDevice } from "./bindings/SiteDevice";
+import type { LanInfo } from "./bindings/LanInfo";
+import type { LanReport } from "./bindings/LanReport";
+import type { LateMark } from "./bindings/LateMark";
+import type { DuplicatePair } from "./bindings/DuplicatePair";
 
 /** An error from the backend: `kind` and `params` to branch on and word, `message` as fallback. */
 export type BackendError = CommandError;
@@ -99,7 +104,21 @@ export const api = {
   resetStaffPassword: (id: string, password: string) => invoke<void>("reset_staff_password", { id, password }),
   checkUpdate: () => invoke<UpdateInfo | null>("check_update"),
   installUpdate: () => invoke<void>("install_update"),
+  siteDevices: () => invoke<SiteDevice[]>("site_devices"),
+  lanInfo: () => invoke<LanInfo>("lan_info"),
+  lanSync: (address: string) => invoke<LanReport>("lan_sync", { address }),
+  recoveryCode: () => invoke<string>("recovery_code"),
+  joinSite: (hqUrl: string, code: string, recoveryCode: string) => invoke<string>("join_site", { hqUrl, code, recoveryCode }),
+  lateMarks: () => invoke<LateMark[]>("late_marks"),
+  answerLateMark: (id: string, accept: boolean, reason: Reason) => invoke<void>("answer_late_mark", { id, accept, reason }),
+  duplicateLearners: () => invoke<DuplicatePair[]>("duplicate_learners"),
+  mergeLearners: (keep: string, duplicate: string) => invoke<void>("merge_learners", { keep, duplicate }),
 };
+
+/** Calls `callback` with `[received, remaining]` while a LAN sync runs. */
+export function onLanProgress(callback: (progress: [number, number]) => void): Promise<UnlistenFn> {
+  return listen<[number, number]>("lan-progress", (event) => callback(event.payload));
+}
 
 /** Calls `callback` with the kinds of data that changed (batched by the backend). */
 export function onDataChanged(callback: (kinds: string[]) => void): Promise<UnlistenFn> {

@@ -17,6 +17,7 @@ export const router = createRouter({
     { path: "/review", component: () => import("./views/Review.vue") },
     { path: "/review/:id", component: () => import("./views/CohortReport.vue"), props: true },
     { path: "/sync", component: () => import("./views/SyncCentre.vue") },
+    { path: "/devices", component: () => import("./views/SiteDevices.vue") },
     { path: "/settings", component: () => import("./views/Settings.vue") },
   ],
 });
