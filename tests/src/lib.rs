@@ -3,6 +3,7 @@
 //! a seeded fault-injecting TCP proxy between them.
 
 pub mod proxy;
+pub mod webdriver;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -155,13 +156,23 @@ impl SiteNode {
     /// its recovery code, enrols with a new one-time code, syncs, and signs in with the
     /// accounts the site's first device made ("manager", "teacher"), which arrived by HQ.
     pub async fn join(hq: &Hq, site_code: &str, recovery: &str) -> anyhow::Result<SiteNode> {
+        Self::join_via(hq, &hq.url, site_code, recovery).await
+    }
+
+    /// [`SiteNode::join`], with the device's sync going to `url` (a proxy in front of HQ).
+    pub async fn join_via(
+        hq: &Hq,
+        url: &str,
+        site_code: &str,
+        recovery: &str,
+    ) -> anyhow::Result<SiteNode> {
         let dir = tempfile::tempdir()?;
         {
             let mut site = Site::open(&dir.path().join("site.db"))?;
             siteline_core::store::site_key::join(&mut site, recovery)?;
         }
         let (db, engine, device) =
-            open_site(dir.path(), &hq.url, Duration::from_secs(30), true).await?;
+            open_site(dir.path(), url, Duration::from_secs(30), true).await?;
         let code = hq
             .store
             .issue_enrolment_code(site_code, chrono::Duration::days(7))?

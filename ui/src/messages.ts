@@ -53,7 +53,7 @@ export const messages = {
     devices: {
       title: "本站设备", hint: "同一站点的每台电脑都能看到全站的记录：有网络时经学分银行同步，没有网络时在本地局域网内互相同步。",
       device: "设备", thisDevice: "本机", operations: "记录数", lastRecorded: "最近记录", viaHq: "最近经总部收到", viaLan: "最近经局域网收到", pending: "待上传",
-      lanTitle: "局域网同步", myAddress: "本机地址（在另一台电脑上输入）", notListening: "本机尚未登记到学分银行，登记后才能与本站其他电脑同步。",
+      lanTitle: "局域网同步", cannotListen: "本机暂时无法接收其他电脑的同步（{problem}），但仍可主动与其他电脑同步。", myAddress: "本机地址（在另一台电脑上输入）", notListening: "本机尚未登记到学分银行，登记后才能与本站其他电脑同步。",
       peerAddress: "另一台电脑的地址", syncNow: "立即同步", synced: "已与 {site} 的设备同步：收到 {received} 条，发出 {sent} 条", progress: "已收到 {got} 条，还剩 {left} 条",
       recoveryTitle: "站点密钥恢复码", recoveryHint: "新电脑加入本站时需要输入此恢复码。请打印后与站点纸质档案一起保管，不要拍照或发送给他人。", showRecovery: "显示恢复码",
       lateTitle: "迟到的点名记录", lateHint: "这些点名是在另一台电脑结束课次后才记录的，暂不计入出勤。请确认后计入，或舍弃。", lateNone: "没有待处理的点名记录",
@@ -191,7 +191,7 @@ export const messages = {
     devices: {
       title: "Devices of this site", hint: "Every laptop of the site sees the whole site: through the credit bank when there is a link, and directly over the site's own network when there is none.",
       device: "Device", thisDevice: "This device", operations: "Records", lastRecorded: "Last recorded", viaHq: "Last received via HQ", viaLan: "Last received on the LAN", pending: "Waiting for HQ",
-      lanTitle: "LAN sync", myAddress: "This device's address (type it on the other laptop)", notListening: "This device is not enrolled with the credit bank yet; enrol it first to sync with the site's other laptops.",
+      lanTitle: "LAN sync", cannotListen: "Other laptops cannot reach this one right now ({problem}); it can still sync with them.", myAddress: "This device's address (type it on the other laptop)", notListening: "This device is not enrolled with the credit bank yet; enrol it first to sync with the site's other laptops.",
       peerAddress: "The other laptop's address", syncNow: "Sync now", synced: "Synced with a device of {site}: {received} received, {sent} sent", progress: "{got} received, {left} to go",
       recoveryTitle: "Site key recovery code", recoveryHint: "A new laptop joining the site needs this code. Print it and keep it with the site's paper records; never photograph or send it.", showRecovery: "Show the recovery code",
       lateTitle: "Late roll-call marks", lateHint: "These marks were taken after another laptop had closed the session, so they do not count yet. Accept them to count, or drop them.", lateNone: "No late marks waiting",
