@@ -2,6 +2,9 @@
 //! instance with its own home folder and database, and the few steps every UI test takes
 //! (wait for an element by `data-testid`, click, type, wait for text, screenshots).
 
+// Test-harness code: a port or a WebDriver call that fails ends the test run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
