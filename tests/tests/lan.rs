@@ -1,8 +1,8 @@
 //! LAN sync between the devices of one site with no credit bank involved (docs/SYNC.md,
 //! "Several devices, one site"): two laptops exchange their offline work over an encrypted,
 //! mutually authenticated channel; a third gets both laptops' work from one of them (store and
-//! forward); a device of another site and a device HQ revoked are refused, and nothing is
-//! written on either side.
+//! forward); one laptop carries another's signed work to HQ and HQ's answer back; a device of
+//! another site and a device HQ revoked are refused, and nothing is written on either side.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
@@ -136,6 +136,21 @@ async fn laptops_of_one_site_sync_over_the_lan_and_strangers_are_refused() {
         roll
     );
     assert_eq!(seen.lock().unwrap().last().map(|p| p.1), Some(0));
+
+    // Store and forward to HQ: A never reaches HQ, but B carried A's signed bundle and
+    // delivers it on its own sync; HQ holds A's work exactly once, and HQ's answer comes back
+    // to A with B on the next LAN sync, pruning A's outbox.
+    let ops_a = a.ops().await.unwrap() as i64;
+    assert!(a.pending().await.unwrap() > 0);
+    b.engine.sync_once().await.unwrap();
+    assert_eq!(hq.received(a.device).unwrap(), (ops_a, ops_a, ops_a));
+    peer::sync_with(&a.db, &identity(&a), b_addr, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(a.pending().await.unwrap(), 0, "HQ's answer came back to A");
+    // A's own sync later changes nothing at HQ: each operation once, whichever way it came.
+    a.engine.sync_once().await.unwrap();
+    assert_eq!(hq.received(a.device).unwrap(), (ops_a, ops_a, ops_a));
 
     // A device of another site is refused by a peer, and nothing is written on either side.
     let other = hq.site("GD-FS-003").unwrap();

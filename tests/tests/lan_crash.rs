@@ -33,6 +33,8 @@ async fn killing_a_laptop_mid_lan_sync_never_corrupts_loses_or_duplicates() {
     let b = SiteNode::join(&hq, "GD-SZ-010", &recovery).await.unwrap();
     // Enough for several pages, so kills land in the middle of the sync.
     a.learners(0, 2_500).await.unwrap();
+    // A has synced with HQ: it has nothing to hand over for HQ, only its records to share.
+    a.engine.sync_once().await.unwrap();
     let ops_a = a.ops().await.unwrap() as i64;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -95,7 +97,7 @@ async fn killing_a_laptop_mid_lan_sync_never_corrupts_loses_or_duplicates() {
     let (db, _, _) = siteline_e2e::open_site(&dir, &hq.url, Duration::from_secs(30), true)
         .await
         .unwrap();
-    let identity = Identity::load_or_create(&dir.join("device.key")).unwrap();
+    let identity = Arc::new(Identity::load_or_create(&dir.join("device.key")).unwrap());
     peer::sync_with(&db, &identity, addr, |_, _| {})
         .await
         .unwrap();

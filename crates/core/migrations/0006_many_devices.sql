@@ -124,3 +124,19 @@ CREATE TABLE revoked_device (
     device_id  BLOB PRIMARY KEY,
     revoked_at TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- Store and forward to HQ: a signed bundle another device of the site handed over on the LAN,
+-- until this device has delivered it to HQ; and HQ's answer to it, until this device hands it
+-- back to its writer on the LAN.
+CREATE TABLE forward_bundle (
+    signature   TEXT PRIMARY KEY,
+    device_id   BLOB NOT NULL,
+    bundle_json TEXT NOT NULL,
+    received_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE forward_answer (
+    bundle      TEXT PRIMARY KEY,
+    device_id   BLOB NOT NULL,
+    answer_json TEXT NOT NULL,
+    received_at TEXT NOT NULL
+) WITHOUT ROWID;

@@ -66,7 +66,7 @@ pub async fn lan_sync<R: tauri::Runtime>(
 ) -> Res<LanReport> {
     shell.actor().await?;
     let addr = crate::lan::resolve(&address)?;
-    let identity = shell.identity()?;
+    let identity = std::sync::Arc::new(shell.identity()?);
     let report = peer::sync_with(&shell.db, &identity, addr, move |got, left| {
         let _ = app.emit("lan-progress", [got, left]);
     })

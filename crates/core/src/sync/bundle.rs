@@ -24,8 +24,14 @@ use crate::{Error, Result};
 /// Builds a bundle of everything pending with the device's cursor, signed by the device (even
 /// when nothing is pending), and remembers what it covered so HQ's answer can be checked.
 pub fn export(site: &Site, identity: &Identity) -> Result<SyncBundle> {
+    export_within(site, identity, usize::MAX)
+}
+
+/// A bundle of the oldest pending operations that fit in `budget` bytes of JSON (at least
+/// one), signed like [`export`]: what a laptop hands another to carry to HQ.
+pub fn export_within(site: &Site, identity: &Identity, budget: usize) -> Result<SyncBundle> {
     let device = outbox::device(site.conn())?;
-    let batch = next_batch(site, usize::MAX)?;
+    let batch = next_batch(site, budget)?;
     if let Some(b) = &batch {
         mark_sent(site, b)?;
     }

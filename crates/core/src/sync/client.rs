@@ -281,6 +281,26 @@ impl HqClient {
         self.signed(resp, &signature).await
     }
 
+    /// Delivers a signed bundle (this device's, or another device's it carries) and returns
+    /// HQ's answer, signed by HQ for the bundle's device; only that device can apply it.
+    pub async fn post_bundle(
+        &self,
+        bundle: &siteline_proto::sync::SyncBundle,
+    ) -> Result<siteline_proto::sync::BundleAnswer> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/bundle", self.base))
+            .header(headers::PROTOCOL, PROTOCOL_VERSION.to_string())
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(bundle)?)
+            .send()
+            .await
+            .map_err(network)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(network)?;
+        parse_answer(status, &bytes)
+    }
+
     /// Reads an answer that HQ must have signed for this request.
     async fn signed<T: DeserializeOwned>(
         &self,

@@ -140,6 +140,8 @@ impl Engine {
             self.verified.store(true, Ordering::Relaxed);
         }
         self.push_all(&mut report).await?;
+        // What other devices of the site handed over on the LAN goes to HQ too.
+        report.round_trips += super::forward::deliver(&self.db, &self.client).await?;
         self.pull_all(&mut report).await?;
         Ok(report)
     }

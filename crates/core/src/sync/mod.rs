@@ -9,11 +9,13 @@
 //! - [`worker`]: the background task with backoff, watchdog and "sync now".
 //! - [`status`]: what the UI shows.
 //! - [`bundle`]: sync by file.
+//! - [`forward`]: carrying another device's signed bundle to HQ and HQ's answer back.
 //! - [`peer`]: sync between the devices of one site on their LAN, with no internet.
 
 pub mod bundle;
 pub mod client;
 pub mod engine;
+pub mod forward;
 pub mod identity;
 pub mod outgoing;
 pub mod peer;

@@ -26,11 +26,12 @@ use tokio::net::TcpStream;
 use uuid::Uuid;
 
 use super::identity::Identity;
-use super::outgoing;
+use super::{bundle, forward, outgoing};
 use crate::store::db::Db;
 use crate::store::replica::{self, Received, Via};
 use crate::store::{Site, outbox};
 use crate::{Error, Result};
+use std::sync::Arc;
 
 const NOISE: &str = "Noise_XX_25519_ChaChaPoly_SHA256";
 /// Noise's largest message, and the plaintext that fits in one with its tag.
@@ -134,7 +135,16 @@ enum Message {
     },
     /// I have pulled all I lack: your turn to pull from me.
     Done,
+    /// For HQ: my pending operations as a bundle I signed (to deliver when you reach HQ), and
+    /// HQ's answers you carry for me I asked for (store and forward, `sync::forward`).
+    Carry {
+        bundle: Option<siteline_proto::sync::SyncBundle>,
+        answers: Vec<siteline_proto::sync::BundleAnswer>,
+    },
 }
+
+/// The most a laptop hands another to carry to HQ in one LAN sync (JSON of the operations).
+const CARRY_BYTES: usize = 4 << 20;
 
 /// This device's standing for the LAN: who it is and what it checks others against.
 struct Local {
@@ -410,11 +420,53 @@ async fn check_peer(
     Ok(theirs)
 }
 
+/// Hands the peer this device's pending operations as a signed bundle for HQ and HQ's answers
+/// this device carries for the peer, and takes the same from it.
+async fn carry(
+    channel: &mut Channel,
+    db: &Db,
+    identity: &Arc<Identity>,
+    me: Uuid,
+    peer: Uuid,
+) -> Result<()> {
+    let signer = identity.clone();
+    let (bundle, answers) = db
+        .call(move |site| {
+            let pending = outbox::pending_summary(site.conn())?.0;
+            let bundle = (pending > 0)
+                .then(|| bundle::export_within(site, &signer, CARRY_BYTES))
+                .transpose()?;
+            Ok((bundle, forward::answers_for(site, peer)?))
+        })
+        .await?;
+    channel.send(&Message::Carry { bundle, answers }).await?;
+    let (theirs, for_me) = match channel.recv().await? {
+        Message::Carry { bundle, answers } => (bundle, answers),
+        Message::Refused { message } => return Err(Error::PeerRefused(message)),
+        _ => return Err(peer_gone("answered out of turn")),
+    };
+    db.call(move |site| {
+        if let Some(b) = theirs.filter(|b| b.device_id == peer) {
+            forward::keep_bundle(site, &b)?;
+        }
+        forward::delivered_answers(site, peer)?;
+        for answer in for_me.iter().filter(|a| a.device_id == me) {
+            // An answer already applied, or to a bundle this device never made, changes
+            // nothing; the device's own sync with HQ settles the rest.
+            if let Err(e) = bundle::import_answer(site, answer) {
+                tracing::info!(error = %e, "a carried answer was not applied");
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
 /// Syncs with the site device at `addr` (both ways) and returns what moved. `progress` is
 /// told (received so far, still to come) after each page.
 pub async fn sync_with(
     db: &Db,
-    identity: &Identity,
+    identity: &Arc<Identity>,
     addr: SocketAddr,
     progress: impl Fn(u64, u64) + Send,
 ) -> Result<PeerReport> {
@@ -426,6 +478,7 @@ pub async fn sync_with(
     stream.set_nodelay(true).map_err(lost)?;
     let mut channel = Channel::open(stream, true).await?;
     let peer = channel.introduce(db, &me, identity, true).await?;
+    carry(&mut channel, db, identity, me.device, peer.device_id).await?;
     let received = pull(&mut channel, db, &progress).await?;
     channel.send(&Message::Done).await?;
     let sent = serve(&mut channel, db).await?;
@@ -438,11 +491,12 @@ pub async fn sync_with(
 }
 
 /// Answers one device that connected to this one.
-pub async fn answer(db: &Db, identity: &Identity, stream: TcpStream) -> Result<PeerReport> {
+pub async fn answer(db: &Db, identity: &Arc<Identity>, stream: TcpStream) -> Result<PeerReport> {
     let me = db.call(|site| local(site)).await?;
     stream.set_nodelay(true).map_err(lost)?;
     let mut channel = Channel::open(stream, false).await?;
     let peer = channel.introduce(db, &me, identity, false).await?;
+    carry(&mut channel, db, identity, me.device, peer.device_id).await?;
     let sent = serve(&mut channel, db).await?;
     let received = pull(&mut channel, db, &|_, _| {}).await?;
     channel.send(&Message::Done).await?;
@@ -456,7 +510,7 @@ pub async fn answer(db: &Db, identity: &Identity, stream: TcpStream) -> Result<P
 
 /// Accepts LAN syncs on `listener` until the task is dropped, one connection at a time per
 /// peer; a refused or failed peer is logged and the next one served.
-pub async fn listen(db: Db, identity: std::sync::Arc<Identity>, listener: tokio::net::TcpListener) {
+pub async fn listen(db: Db, identity: Arc<Identity>, listener: tokio::net::TcpListener) {
     loop {
         let Ok((stream, from)) = listener.accept().await else {
             continue;
