@@ -284,6 +284,16 @@ async fn run(seed: u64) {
         };
         assert_eq!(*status, want, "seed {seed}: learner {learner}");
     }
+    // Where it matters, A's roll call says who took each standing mark and on which laptop.
+    let c_tail = c.device.simple().to_string()[24..].to_string();
+    let on_a =
+        a.db.call(move |x| attendance::roll(x.conn(), s0))
+            .await
+            .unwrap();
+    for line in on_a.iter().filter(|l| l.learner_id != seventh) {
+        assert_eq!(line.taken_by.as_deref(), Some("王老师"), "{line:?}");
+        assert_eq!(line.taken_on.as_deref(), Some(c_tail.as_str()), "{line:?}");
+    }
     // C's marks after A's close do not count; they wait for the manager on every device.
     assert_eq!(va.late.len(), 6, "seed {seed}");
     let present_before_close = va.rolls[1]

@@ -37,7 +37,7 @@ export const messages = {
     roll: {
       title: "点名", keys: "键盘:↑↓ 选择学员,P 出勤,L 迟到,A 缺勤,E 请假;每次标记立即保存。", status: "状态", minutes: "分钟",
       mark: "标记", allPresent: "其余全部出勤", close: "结束课次", closeConfirm: "结束后本课次不能再点名,只能由站点负责人更正。确定结束?",
-      closed: "已结束", open: "未结束",
+      closed: "已结束", open: "未结束", takenOn: "{who}在设备 {device} 上点名",
     },
     attendance: { present: "出勤", late: "迟到", absent: "缺勤", excused: "请假", unmarked: "未点名" },
     assessment: {
@@ -175,7 +175,7 @@ export const messages = {
     roll: {
       title: "Roll call", keys: "Keyboard: ↑↓ choose, P present, L late, A absent, E excused; each mark is saved at once.", status: "Status", minutes: "Minutes",
       mark: "Mark", allPresent: "Everyone else present", close: "Close session", closeConfirm: "After closing, only a site manager can correct this session. Close it?",
-      closed: "Closed", open: "Open",
+      closed: "Closed", open: "Open", takenOn: "taken by {who} on device {device}",
     },
     attendance: { present: "Present", late: "Late", absent: "Absent", excused: "Excused", unmarked: "Unmarked" },
     assessment: {

@@ -21,4 +21,13 @@ status: SessionStatus,
 /**
  * Attended minutes.
  */
-minutes: number, };
+minutes: number, 
+/**
+ * Who took the mark that stands (the latest that counts), if any.
+ */
+taken_by: string | null, 
+/**
+ * The device it was taken on, when that is another laptop of the site (the last 8 hex
+ * digits of its id, as the devices screen shows them).
+ */
+taken_on: string | null, };

@@ -52,6 +52,36 @@ pub struct RollLine {
     /// Attended minutes.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub minutes: i64,
+    /// Who took the mark that stands (the latest that counts), if any.
+    pub taken_by: Option<String>,
+    /// The device it was taken on, when that is another laptop of the site (the last 8 hex
+    /// digits of its id, as the devices screen shows them).
+    pub taken_on: Option<String>,
+}
+
+/// Who took the standing mark of a learner (`l.id`) in session `?2`, and on which other
+/// device (the marks that count, by the one rule in [`COUNTS`]): `name \x1f device-or-empty`.
+fn taken_sql() -> String {
+    format!(
+        "(SELECT coalesce(u.display_name, '') || char(31) ||
+            CASE WHEN a.device_id = (SELECT device_id FROM device) THEN ''
+                 ELSE lower(hex(substr(a.device_id, 13, 4))) END
+         FROM attendance_event a JOIN session s ON s.id = a.session_id
+         LEFT JOIN staff_user u ON u.id = a.attested_by
+         WHERE a.session_id = ?2 AND a.learner_id = l.id AND {COUNTS}
+         ORDER BY a.hlc DESC LIMIT 1)"
+    )
+}
+
+fn taken(text: Option<String>) -> (Option<String>, Option<String>) {
+    let Some(text) = text else {
+        return (None, None);
+    };
+    let (by, on) = text.split_once('\u{1f}').unwrap_or((text.as_str(), ""));
+    (
+        Some(by.to_string()).filter(|b| !b.is_empty()),
+        Some(on.to_string()).filter(|o| !o.is_empty()),
+    )
 }
 
 fn to_event(mark: Mark, session: &cohorts::Session) -> (AttendanceKind, DateTime<Utc>) {
@@ -291,22 +321,27 @@ pub fn correct(
 
 /// One learner's line on the roll-call screen (what a mark returns).
 pub fn roll_line(conn: &Connection, session: SessionId, learner: LearnerId) -> Result<RollLine> {
-    let row: Option<(String, Option<String>, Option<i64>)> = conn
-        .prepare_cached(
-            "SELECT l.name, sa.status, sa.minutes FROM learner l
-             LEFT JOIN session_attendance sa ON sa.session_id = ?1 AND sa.learner_id = l.id
-             WHERE l.id = ?2",
-        )?
-        .query_row(params![session, learner], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    type Row = (String, Option<String>, Option<i64>, Option<String>);
+    let row: Option<Row> = conn
+        .prepare_cached(&format!(
+            "SELECT l.name, sa.status, sa.minutes, {} FROM learner l
+             LEFT JOIN session_attendance sa ON sa.session_id = ?2 AND sa.learner_id = l.id
+             WHERE l.id = ?1",
+            taken_sql()
+        ))?
+        .query_row(params![learner, session], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    let (name, status, minutes) = row.ok_or_else(|| Error::not_found("learner", learner))?;
+    let (name, status, minutes, by) = row.ok_or_else(|| Error::not_found("learner", learner))?;
+    let (taken_by, taken_on) = taken(by);
     Ok(RollLine {
         learner_id: learner,
         name,
         status: parse_status(status.as_deref()),
         minutes: minutes.unwrap_or(0),
+        taken_by,
+        taken_on,
     })
 }
 
@@ -323,19 +358,23 @@ fn parse_status(s: Option<&str>) -> SessionStatus {
 /// The roll-call screen: every enrolled learner with their standing in the session.
 pub fn roll(conn: &Connection, session: SessionId) -> Result<Vec<RollLine>> {
     let s = cohorts::session(conn, session)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT l.id, l.name, sa.status, sa.minutes
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT l.id, l.name, sa.status, sa.minutes, {}
          FROM enrolment e JOIN learner l ON l.id = e.learner_id
          LEFT JOIN session_attendance sa ON sa.session_id = ?2 AND sa.learner_id = l.id
          WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
-    )?;
+        taken_sql()
+    ))?;
     let rows = stmt.query_map(params![s.cohort_id, session], |r| {
         let status: Option<String> = r.get(2)?;
+        let (taken_by, taken_on) = taken(r.get(4)?);
         Ok(RollLine {
             learner_id: r.get(0)?,
             name: r.get(1)?,
             status: parse_status(status.as_deref()),
             minutes: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+            taken_by,
+            taken_on,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
