@@ -1,6 +1,7 @@
 //! A device restored from backup against a real credit bank: it takes a new epoch, pushes the
 //! backup's old rows (which HQ already has) and its new work, and HQ holds every operation
-//! exactly once, including new operations whose seq numbers HQ saw before in the old epoch.
+//! exactly once, including new operations whose seq numbers HQ saw before in the old epoch;
+//! what it wrote after the backup comes back from another laptop of the site on the LAN.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use siteline_core::store::backup::{self, BackupKind};
@@ -23,10 +24,32 @@ async fn after_a_restore_sync_stays_exactly_once_under_the_new_epoch() {
         .call(move |s| backup::back_up(s.conn(), &d, BackupKind::Manual))
         .await
         .unwrap();
-    // They reach HQ; then one more learner reaches HQ and the disk is lost.
+    // They reach HQ; then one more learner reaches HQ and another laptop of the site over
+    // the LAN, and the disk is lost.
     site.engine.sync_once().await.unwrap();
     let lost = site.learners(5, 1).await.unwrap()[0];
     site.engine.sync_once().await.unwrap();
+    let recovery = site.recovery_code().await.unwrap();
+    let peer_laptop = SiteNode::join(&hq, "GD-SZ-009", &recovery).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let peer_addr = listener.local_addr().unwrap();
+    let identity = |node: &SiteNode| {
+        std::sync::Arc::new(
+            siteline_core::sync::identity::Identity::load_or_create(
+                &node.dir.path().join("device.key"),
+            )
+            .unwrap(),
+        )
+    };
+    tokio::spawn(siteline_core::sync::peer::listen(
+        peer_laptop.db.clone(),
+        identity(&peer_laptop),
+        listener,
+    ));
+    siteline_core::sync::peer::sync_with(&site.db, &identity(&site), peer_addr, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(peer_laptop.count("learner").await.unwrap(), 6);
     let (before_rows, _, before_max) = hq.received(site.device).unwrap();
     assert_eq!(site.pending().await.unwrap(), 0);
 
@@ -94,4 +117,27 @@ async fn after_a_restore_sync_stays_exactly_once_under_the_new_epoch() {
     // A second pass sends nothing.
     let again = site.engine.sync_once().await.unwrap();
     assert_eq!(again.pushed, 0);
+    // The learner lost in the restore comes back from the other laptop on the LAN (the site's
+    // other laptops keep everything), and nothing new goes to HQ for it.
+    siteline_core::sync::peer::sync_with(&site.db, &identity(&site), peer_addr, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(site.count("learner").await.unwrap(), 7);
+    let found = site
+        .db
+        .call(move |s| siteline_core::store::learners::get(s.conn(), lost))
+        .await
+        .unwrap();
+    assert_eq!(found.name, siteline_core::demo::name(5));
+    let again = site.engine.sync_once().await.unwrap();
+    assert_eq!(again.pushed, 0);
+    assert_eq!(
+        hq.store
+            .query_i64(&format!(
+                "SELECT count(*) FROM record WHERE record_id = x'{}'",
+                lost.0.simple()
+            ))
+            .unwrap(),
+        1
+    );
 }

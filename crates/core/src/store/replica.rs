@@ -55,7 +55,8 @@ pub enum Received {
     Held(String),
 }
 
-/// Applies another device's operation once, or holds it; this device's own rows are ignored.
+/// Applies another device's operation once, or holds it. This device's own rows are ignored,
+/// except those of an older epoch it lost in a restore.
 pub fn receive(
     tx: &Transaction<'_>,
     keys: &SiteKeys,
@@ -63,8 +64,30 @@ pub fn receive(
     row: &OutboxRow,
     via: Via,
 ) -> Result<Received> {
-    if row.device_id == own || known(tx, row)? {
+    if known(tx, row)? {
         return Ok(Received::AlreadyHad);
+    }
+    if row.device_id == own {
+        // This device's own operation that it does not hold: from an older epoch, written
+        // after the backup it was restored from. A peer that kept it gives it back; it is at
+        // HQ already (or travels there from that peer), so it is applied like another
+        // device's. Anything of the current epoch this device wrote itself.
+        let epoch = outbox::device(tx)?.epoch;
+        if row.epoch >= epoch {
+            return Ok(Received::AlreadyHad);
+        }
+        outbox::observe(tx, row.hlc)?;
+        // One that does not apply is already here in another form (written before this
+        // device kept its log): noted as held, never waited for.
+        if apply_isolated(tx, keys, row)?.is_some() {
+            tracing::info!(
+                seq = row.seq,
+                epoch = row.epoch,
+                "an own operation of an older epoch is already here"
+            );
+        }
+        log(tx, row, via)?;
+        return Ok(Received::Applied);
     }
     outbox::observe(tx, row.hlc)?;
     match apply_isolated(tx, keys, row)? {
