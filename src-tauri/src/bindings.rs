@@ -58,6 +58,7 @@ fn export(dir: &Path) {
         duplicates::DuplicatePair,
         crate::commands::devices::LanReport,
         crate::commands::devices::LanInfo,
+        siteline_core::sync::discovery::Found,
     );
 }
 

@@ -5,7 +5,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
-use siteline_core::sync::{engine, peer};
+use siteline_core::sync::{discovery, engine, peer};
 
 use crate::error::CommandError;
 use crate::state::Shell;
@@ -19,17 +19,10 @@ pub async fn start(shell: &Shell) {
     if shell.lan().address.is_some() {
         return;
     }
-    let enrolled = shell
-        .db
-        .call(|s| engine::enrolment(s))
-        .await
-        .ok()
-        .flatten()
-        .is_some();
-    if !enrolled {
+    let Some((_, site_code)) = shell.db.call(|s| engine::enrolment(s)).await.ok().flatten() else {
         shell.lan().problem = Some("not_enrolled".into());
         return;
-    }
+    };
     let bind =
         std::env::var("SITELINE_LAN_ADDR").unwrap_or_else(|_| format!("0.0.0.0:{DEFAULT_PORT}"));
     let identity = match shell.identity() {
@@ -61,6 +54,20 @@ pub async fn start(shell: &Shell) {
         let mut lan = shell.lan();
         lan.address = Some(format!("{host}:{port}"));
         lan.problem = None;
+    }
+    // Announced by mDNS so the site's other laptops find it; typing the address still works
+    // where multicast is blocked.
+    if let (Ok(addr), Ok(device)) = (
+        listener.local_addr(),
+        shell
+            .db
+            .call(|s| Ok(siteline_core::store::outbox::device(s.conn())?.device_id))
+            .await,
+    ) {
+        match discovery::announce(device, &site_code, addr) {
+            Ok(a) => *shell.announcement() = Some(a),
+            Err(e) => eprintln!("not announced on the LAN: {e}"),
+        }
     }
     tauri::async_runtime::spawn(peer::listen(shell.db.clone(), identity, listener));
 }

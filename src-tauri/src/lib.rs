@@ -113,6 +113,7 @@ macro_rules! handlers {
             $crate::commands::devices::site_devices,
             $crate::commands::devices::lan_info,
             $crate::commands::devices::lan_sync,
+            $crate::commands::devices::discover_devices,
             $crate::commands::devices::recovery_code,
             $crate::commands::devices::join_site,
             $crate::commands::devices::late_marks,

@@ -41,6 +41,7 @@ pub struct Shell {
     pub(crate) changes: Changes,
     pub(crate) update: Mutex<Option<tauri_plugin_updater::Update>>,
     pub(crate) lan: Mutex<crate::commands::devices::LanInfo>,
+    pub(crate) announcement: Mutex<Option<siteline_core::sync::discovery::Announcement>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,6 +69,7 @@ impl Shell {
                 address: None,
                 problem: None,
             }),
+            announcement: Mutex::new(None),
         }
     }
 
@@ -132,6 +134,12 @@ impl Shell {
         Ok(Identity::load_or_create(
             &self.data_dir().join("device.key"),
         )?)
+    }
+
+    pub(crate) fn announcement(
+        &self,
+    ) -> MutexGuard<'_, Option<siteline_core::sync::discovery::Announcement>> {
+        lock(&self.announcement)
     }
 
     pub(crate) fn lan(&self) -> MutexGuard<'_, crate::commands::devices::LanInfo> {

@@ -1,8 +1,9 @@
 //! LAN sync between the devices of one site with no credit bank involved (docs/SYNC.md,
 //! "Several devices, one site"): two laptops exchange their offline work over an encrypted,
 //! mutually authenticated channel; a third gets both laptops' work from one of them (store and
-//! forward); one laptop carries another's signed work to HQ and HQ's answer back; a device of
-//! another site and a device HQ revoked are refused, and nothing is written on either side.
+//! forward); one laptop carries another's signed work to HQ and HQ's answer back; laptops find
+//! their site's others by mDNS; a device of another site and a device HQ revoked are refused,
+//! and nothing is written on either side.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::sync::identity::Identity;
-use siteline_core::sync::peer;
+use siteline_core::sync::{discovery, peer};
 use siteline_e2e::{Hq, SiteNode};
 
 fn identity(node: &SiteNode) -> Arc<Identity> {
@@ -177,6 +178,34 @@ async fn laptops_of_one_site_sync_over_the_lan_and_strangers_are_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("another site"), "{err}");
     assert_eq!(b.count("learner").await.unwrap(), 4);
+
+    // Found by mDNS: C looks for its site's laptops and finds B (not D, of another site), and
+    // syncs with the address it found.
+    let _b_announced = discovery::announce(b.device, "GD-SZ-001", b_addr).unwrap();
+    let _d_announced = discovery::announce(d.device, "GD-FS-003", d_addr).unwrap();
+    let c_device = c.device;
+    let found = tokio::task::spawn_blocking(move || {
+        discovery::discover(
+            c_device,
+            "GD-SZ-001",
+            std::time::Duration::from_secs(3),
+            true,
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].device_id, b.device);
+    assert_eq!(found[0].address, b_addr.to_string());
+    peer::sync_with(
+        &c.db,
+        &identity(&c),
+        found[0].address.parse().unwrap(),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
 
     // HQ revokes C; once A has heard it from HQ, A refuses C on the LAN.
     creditbank::store::Store::revoke_device(hq.store.as_ref(), c.device).unwrap();

@@ -45,6 +45,7 @@ import type { LanInfo } from "./bindings/LanInfo";
 import type { LanReport } from "./bindings/LanReport";
 import type { LateMark } from "./bindings/LateMark";
 import type { DuplicatePair } from "./bindings/DuplicatePair";
+import type { Found } from "./bindings/Found";
 
 /** An error from the backend: `kind` and `params` to branch on and word, `message` as fallback. */
 export type BackendError = CommandError;
@@ -107,6 +108,7 @@ export const api = {
   siteDevices: () => invoke<SiteDevice[]>("site_devices"),
   lanInfo: () => invoke<LanInfo>("lan_info"),
   lanSync: (address: string) => invoke<LanReport>("lan_sync", { address }),
+  discoverDevices: () => invoke<Found[]>("discover_devices"),
   recoveryCode: () => invoke<string>("recovery_code"),
   joinSite: (hqUrl: string, code: string, recoveryCode: string) => invoke<string>("join_site", { hqUrl, code, recoveryCode }),
   lateMarks: () => invoke<LateMark[]>("late_marks"),

@@ -9,7 +9,7 @@ use siteline_core::store::duplicates::{self, DuplicatePair};
 use siteline_core::store::late_marks::{self, LateMark};
 use siteline_core::store::site_devices::{self, SiteDevice};
 use siteline_core::store::{site_key, staff};
-use siteline_core::sync::{engine, peer};
+use siteline_core::sync::{discovery, engine, peer};
 use siteline_domain::ids::{AttendanceEventId, LearnerId};
 use tauri::{Emitter, State};
 
@@ -54,6 +54,32 @@ pub async fn site_devices(shell: State<'_, Shell>) -> Res<Vec<SiteDevice>> {
 pub async fn lan_info(shell: State<'_, Shell>) -> Res<LanInfo> {
     shell.actor().await?;
     Ok(shell.lan_info())
+}
+
+/// The site's other laptops that announce themselves on the LAN (mDNS), looked for 2 s.
+#[tauri::command]
+pub async fn discover_devices(shell: State<'_, Shell>) -> Res<Vec<discovery::Found>> {
+    shell.actor().await?;
+    let (own, site) = shell
+        .db
+        .call(|s| {
+            let own = siteline_core::store::outbox::device(s.conn())?.device_id;
+            Ok((own, engine::enrolment(s)?.map(|(_, code)| code)))
+        })
+        .await?;
+    let Some(site) = site else {
+        return Err(siteline_core::Error::NotEnrolled.into());
+    };
+    let loopback = shell
+        .lan_info()
+        .address
+        .is_some_and(|a| a.starts_with("127."));
+    let found = tauri::async_runtime::spawn_blocking(move || {
+        discovery::discover(own, &site, std::time::Duration::from_secs(2), loopback)
+    })
+    .await
+    .map_err(|e| siteline_core::Error::PeerRefused(e.to_string()))??;
+    Ok(found)
 }
 
 /// Syncs with the device at `address` (`host:port`) on the LAN, both ways; progress goes to

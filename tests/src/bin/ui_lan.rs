@@ -2,8 +2,8 @@
 //! laptops of one site. A credit bank enrols both (the first laptop sets up the site and a
 //! cohort with a session today; the second joins with the site key's recovery code) and is
 //! then stopped. With no credit bank running, the site manager registers a learner on the
-//! first laptop, enrols her and marks her present; on the second laptop the manager types the
-//! first laptop's address on the Site devices screen and syncs; the learner and the mark are
+//! first laptop, enrols her and marks her present; on the second laptop the manager finds the
+//! first on the Site devices screen (mDNS) and syncs with it; the learner and the mark are
 //! there.
 //!
 //! `ui_lan <app binary> [screenshot folder]`; prints `ui-lan: N passed, 0 failed` at the end.
@@ -125,6 +125,10 @@ async fn main() -> Result<()> {
         .with_context(|| format!("the app {} is not built", app.display()))?;
     let (home_a, home_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
     seed(home_a.path(), home_b.path())?;
+    let device_a = siteline_core::store::outbox::device(
+        siteline_core::Site::open(&home_a.path().join("site.db"))?.conn(),
+    )?
+    .device_id;
     let addr_a = format!("127.0.0.1:{}", free_port());
     let (driver_a, a) = launch(
         &app,
@@ -138,7 +142,7 @@ async fn main() -> Result<()> {
         &[("SITELINE_LAN_ADDR", format!("127.0.0.1:{}", free_port()))],
     )
     .await?;
-    let result = scenario(&a, &b, &addr_a, &shots).await;
+    let result = scenario(&a, &b, &addr_a, device_a, &shots).await;
     if result.is_err() {
         let dir = shots.clone().unwrap_or_else(std::env::temp_dir);
         for (name, c) in [("lan-failure-a", &a), ("lan-failure-b", &b)] {
@@ -161,7 +165,13 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn scenario(a: &Client, b: &Client, addr_a: &str, shots: &Option<PathBuf>) -> Result<u32> {
+async fn scenario(
+    a: &Client,
+    b: &Client,
+    addr_a: &str,
+    device_a: uuid::Uuid,
+    shots: &Option<PathBuf>,
+) -> Result<u32> {
     let mut steps = 0;
     let name = "赵雪梅";
     // Laptop A: the site manager signs in, registers a learner, enrols her and marks her
@@ -196,8 +206,14 @@ async fn scenario(a: &Client, b: &Client, addr_a: &str, shots: &Option<PathBuf>)
         anyhow::bail!("laptop B already shows a marked roll: {before:?}");
     }
     click(b, "nav-devices").await?;
-    type_in(b, "lan-peer", addr_a).await?;
-    click(b, "lan-sync").await?;
+    // B finds A on the network (mDNS) and syncs with it in one click; typing the address is
+    // the fallback.
+    click(b, "lan-discover").await?;
+    click(
+        b,
+        &format!("lan-found-{}", &device_a.simple().to_string()[24..]),
+    )
+    .await?;
     text_becomes(b, "lan-result", "GD-SZ-001").await?;
     // B answers LAN syncs too: its own address is on the screen.
     el(b, "lan-address").await?;

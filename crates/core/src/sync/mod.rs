@@ -10,10 +10,12 @@
 //! - [`status`]: what the UI shows.
 //! - [`bundle`]: sync by file.
 //! - [`forward`]: carrying another device's signed bundle to HQ and HQ's answer back.
+//! - [`discovery`]: finding the site's other laptops on the LAN (mDNS).
 //! - [`peer`]: sync between the devices of one site on their LAN, with no internet.
 
 pub mod bundle;
 pub mod client;
+pub mod discovery;
 pub mod engine;
 pub mod forward;
 pub mod identity;
