@@ -115,6 +115,17 @@ pub async fn open_site(
     Ok((db, engine, device))
 }
 
+/// Signs in the demo site's manager and instructor (`demo::staff`'s accounts).
+async fn sign_in_staff(db: &Db) -> anyhow::Result<(Actor, Actor)> {
+    Ok(db
+        .call(|site| {
+            let m = siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass")?;
+            let t = siteline_core::store::staff::sign_in(site.conn(), "teacher", "teacher-pass")?;
+            Ok((m, t))
+        })
+        .await?)
+}
+
 impl SiteNode {
     /// A new site whose sync goes to `url` (HQ itself, or a proxy in front of it).
     pub async fn new(url: &str) -> anyhow::Result<SiteNode> {
@@ -133,15 +144,7 @@ impl SiteNode {
             demo::staff(&mut site)?;
         }
         let (db, engine, device) = open_site(dir.path(), url, timeout, reuse).await?;
-        let (manager, instructor) = db
-            .call(|site| {
-                let m =
-                    siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass")?;
-                let t =
-                    siteline_core::store::staff::sign_in(site.conn(), "teacher", "teacher-pass")?;
-                Ok((m, t))
-            })
-            .await?;
+        let (manager, instructor) = sign_in_staff(&db).await?;
         Ok(SiteNode {
             dir,
             db,
@@ -181,15 +184,7 @@ impl SiteNode {
         let client = HqClient::new(&ClientConfig::new(&hq.url), device, identity)?;
         engine::enrol(&db, &client, &hq.url, &code, "e2e joined").await?;
         engine.sync_once().await?;
-        let (manager, instructor) = db
-            .call(|site| {
-                let m =
-                    siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass")?;
-                let t =
-                    siteline_core::store::staff::sign_in(site.conn(), "teacher", "teacher-pass")?;
-                Ok((m, t))
-            })
-            .await?;
+        let (manager, instructor) = sign_in_staff(&db).await?;
         Ok(SiteNode {
             dir,
             db,

@@ -172,8 +172,7 @@ fn insert_event(
         correction_id: correction.map(|c| c.0),
     };
     let op = outbox::append_stamped(tx, id.0, &Record::AttendanceEvent(record.clone()))?;
-    let device = outbox::device(tx)?.device_id;
-    store_event(tx, id, &record, device, op.seq, op.hlc, op.recorded_at)
+    store_event(tx, id, &record, op.device, op.seq, op.hlc, op.recorded_at)
         .map_err(|e| super::map_trigger(e, || format!("session {}", s.id)))?;
     refresh_standing(tx, s, learner)?;
     Ok(id)

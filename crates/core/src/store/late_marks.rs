@@ -143,8 +143,7 @@ fn answer(
             correction_id: Some(correction.0),
         };
         let op = outbox::append_stamped(&tx, id.0, &Record::AttendanceEvent(record.clone()))?;
-        let device = outbox::device(&tx)?.device_id;
-        attendance::store_event(&tx, id, &record, device, op.seq, op.hlc, op.recorded_at)?;
+        attendance::store_event(&tx, id, &record, op.device, op.seq, op.hlc, op.recorded_at)?;
         let session = cohorts::session(&tx, late.session_id)?;
         attendance::refresh_standing(&tx, &session, late.learner_id)?;
         accepted = Some(id);

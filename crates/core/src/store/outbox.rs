@@ -56,6 +56,8 @@ pub fn append(tx: &Transaction<'_>, record_id: Uuid, record: &Record) -> Result<
 /// An operation as appended: what the site's other devices will receive with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamped {
+    /// This device, its writer.
+    pub device: Uuid,
     /// Its seq on this device.
     pub seq: u64,
     /// Its clock stamp, which orders it among the operations of every device of the site.
@@ -108,6 +110,7 @@ pub fn append_stamped(tx: &Transaction<'_>, record_id: Uuid, record: &Record) ->
         payload
     ])?;
     Ok(Stamped {
+        device: device_id,
         seq,
         hlc,
         recorded_at: now,

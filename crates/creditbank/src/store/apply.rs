@@ -169,11 +169,23 @@ pub(crate) fn push(
     })
 }
 
+/// What a `site_record` change stores: the identity of an operation in `record`.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SiteRecordRef {
+    pub device_id: Uuid,
+    pub epoch: u32,
+    pub seq: u64,
+}
+
 /// Puts one stored operation in the change log for the site's other devices. The log holds a
 /// reference; the pull reads the row from `record`, so what HQ later blanks there (an erasure)
 /// is never sent from an older copy.
 fn relay(tx: &Transaction<'_>, device: &DeviceInfo, epoch: u32, seq: u64) -> Result<()> {
-    let reference = serde_json::json!({ "device_id": device.id, "epoch": epoch, "seq": seq });
+    let reference = serde_json::to_value(SiteRecordRef {
+        device_id: device.id,
+        epoch,
+        seq,
+    })?;
     tx.prepare_cached(
         "INSERT INTO change_log (site_id, kind, payload, created_at, origin_device)
          VALUES (?1, 'site_record', ?2, ?3, ?4)",

@@ -141,43 +141,43 @@ pub(crate) fn now() -> DateTime<Utc> {
 
 /// The operation a `site_record` change refers to, as the site's other devices receive it.
 fn relayed_row(conn: &Connection, reference: &str) -> Result<String> {
-    #[derive(serde::Deserialize)]
-    struct Reference {
-        device_id: Uuid,
-        epoch: u32,
-        seq: u64,
-    }
-    let r: Reference = serde_json::from_str(reference)?;
-    let row = conn
+    let r: apply::SiteRecordRef = serde_json::from_str(reference)?;
+    type Stored = (String, String, Uuid, String, DateTime<Utc>, Option<String>);
+    let (entity, op, record_id, payload, recorded_at, hlc): Stored = conn
         .prepare_cached(
             "SELECT entity, op, record_id, payload, recorded_at, hlc FROM record
              WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
         )?
         .query_row(params![r.device_id, r.epoch, r.seq], |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Uuid>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, DateTime<Utc>>(4)?,
-                row.get::<_, Option<String>>(5)?,
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
             ))
         })?;
-    let (entity, op, record_id, payload, recorded_at, hlc) = row;
-    let hlc = hlc.unwrap_or_else(|| Hlc::zero(r.device_id).to_string());
-    let payload: serde_json::Value = serde_json::from_str(&payload)?;
-    let relayed = serde_json::json!({
-        "device_id": r.device_id,
-        "epoch": r.epoch,
-        "seq": r.seq,
-        "entity": entity,
-        "op": op,
-        "record_id": record_id,
-        "payload": payload,
-        "recorded_at": recorded_at,
-        "hlc": hlc,
-    });
-    Ok(relayed.to_string())
+    let (Some(entity), Some(op)) = (Entity::parse(&entity), Op::parse(&op)) else {
+        return Err(Error::Internal(format!(
+            "a stored row has entity {entity}, op {op}"
+        )));
+    };
+    let row = OutboxRow {
+        device_id: r.device_id,
+        epoch: r.epoch,
+        seq: r.seq,
+        entity,
+        op,
+        record_id,
+        payload: serde_json::from_str(&payload)?,
+        recorded_at,
+        // Rows stored before stamps existed sort before every stamped one.
+        hlc: hlc
+            .and_then(|h| h.parse().ok())
+            .unwrap_or(Hlc::zero(r.device_id)),
+    };
+    Ok(serde_json::to_string(&row)?)
 }
 
 pub(crate) fn log_change(
