@@ -12,6 +12,8 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver fonts-noto-cjk
   # The API fuzz: schemathesis from PyPI in a virtual environment, a real server polled by curl.
   python3-venv curl
+  # The credit bank on PostgreSQL: a throwaway cluster per test run (scripts/with-postgres.sh).
+  postgresql
 )
 
 missing=()

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use creditbank::store::Bank;
 use creditbank::store::Store;
-use creditbank::store::sqlite::SqliteStore;
 use siteline_core::store::db::Db;
 use siteline_core::store::outbox;
 use siteline_core::sync::client::{ClientConfig, HqClient};
@@ -25,7 +25,7 @@ pub struct Hq {
     /// Its address.
     pub addr: std::net::SocketAddr,
     /// Its store, for checks.
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<Bank>,
     _dir: tempfile::TempDir,
 }
 
@@ -38,7 +38,7 @@ impl Hq {
     /// Starts a credit bank on a given address (a link that "comes back").
     pub async fn start_on(addr: &str) -> anyhow::Result<Hq> {
         let dir = tempfile::tempdir()?;
-        let store = Arc::new(SqliteStore::open(dir.path())?);
+        let store = Arc::new(Bank::open_for_tests(dir.path())?);
         store.publish_catalogue(&siteline_domain::seed::catalogue())?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -70,7 +70,7 @@ impl Hq {
     pub fn received(&self, device: uuid::Uuid) -> anyhow::Result<(i64, i64, i64)> {
         let q = |sql: &str| {
             self.store
-                .query_i64(&sql.replace("?D", &format!("x'{}'", device.simple())))
+                .query_i64(&sql.replace("?D", &device_literal(&self.store, device)))
         };
         Ok((
             q("SELECT count(*) FROM record WHERE device_id = ?D")?,
@@ -302,5 +302,13 @@ impl Rng {
     /// Uniform below `n`.
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
+    }
+}
+
+/// A device id as a SQL literal of the store's database.
+fn device_literal(store: &Bank, device: uuid::Uuid) -> String {
+    match store.dialect() {
+        creditbank::store::sql::Dialect::Sqlite => format!("x'{}'", device.simple()),
+        creditbank::store::sql::Dialect::Postgres => format!("'{device}'"),
     }
 }

@@ -1,8 +1,11 @@
 //! Push load: 50 simulated sites push 10,000 events each, concurrently, to a running credit
-//! bank on 127.0.0.1 (real HTTP, signed, gzip bodies, file-backed SQLite), measured beside
-//! inserting the same rows straight into SQLite in the same run.
+//! bank on 127.0.0.1 (real HTTP, signed, gzip bodies), on SQLite (a file) and, when a server
+//! is given, on PostgreSQL; each measured beside inserting the same rows straight into the
+//! same database (SQLite: prepared inserts; PostgreSQL: multi-row `INSERT`s) in the same run.
 //!
-//! `cargo bench -p creditbank --bench push_load`
+//! `scripts/with-postgres.sh cargo bench -p creditbank --bench push_load` (both databases;
+//! without the script, SQLite only). `CREDITBANK_PG_CONF` says how the throwaway cluster is
+//! tuned, for the report.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::Write;
@@ -12,8 +15,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
+use creditbank::store::Bank;
 use creditbank::store::Store;
-use creditbank::store::sqlite::SqliteStore;
 use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 use siteline_proto::records::{AttendanceEvent, Cohort, Enrolment, Learner, Record, Session};
@@ -122,13 +125,96 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(run());
+    let mut results = vec![rt.block_on(run(None))];
+    match std::env::var(creditbank::store::TEST_DATABASE_ENV) {
+        Ok(server) if !server.trim().is_empty() => results.push(rt.block_on(run(Some(server)))),
+        _ => eprintln!(
+            "PostgreSQL skipped: run under scripts/with-postgres.sh to measure both databases"
+        ),
+    }
+    println!();
+    println!(
+        "| What | {} |",
+        results
+            .iter()
+            .map(|r| r.name)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("|---|{}", "---|".repeat(results.len()));
+    type Line = fn(&Outcome) -> String;
+    let lines: [(&str, Line); 5] = [
+        ("Events accepted through the server", |r| {
+            format!("**{:.0} events/s** ({:.2} s)", r.server_rate, r.server_secs)
+        }),
+        ("Push latency (500-row batch, 50 sites at once)", |r| {
+            format!(
+                "p50 {:.1} ms, **p99 {:.1} ms**, max {:.1} ms",
+                r.p50, r.p99, r.max
+            )
+        }),
+        ("Raw insert of the same rows", |r| {
+            format!(
+                "{:.0} rows/s ({:.2} s, {})",
+                r.raw_rate, r.raw_secs, r.raw_how
+            )
+        }),
+        ("**Ratio server / raw**", |r| {
+            format!("**{:.2}**", r.server_rate / r.raw_rate)
+        }),
+        ("Bytes per event", |r| {
+            format!("{:.0} JSON, {:.0} gzip", r.json_per_event, r.gzip_per_event)
+        }),
+    ];
+    for (what, f) in lines {
+        println!(
+            "| {what} | {} |",
+            results.iter().map(f).collect::<Vec<_>>().join(" | ")
+        );
+    }
 }
 
-async fn run() {
+/// One database's figures.
+struct Outcome {
+    name: &'static str,
+    server_rate: f64,
+    server_secs: f64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    raw_rate: f64,
+    raw_secs: f64,
+    raw_how: &'static str,
+    json_per_event: f64,
+    gzip_per_event: f64,
+}
+
+/// Opens a credit bank in `dir`: SQLite, or a fresh database on the PostgreSQL `server`.
+fn open(
+    dir: &std::path::Path,
+    server: Option<&str>,
+) -> (Bank, Option<(creditbank::store::postgres::Scratch, String)>) {
+    match server {
+        None => (Bank::open(dir, None).unwrap(), None),
+        Some(server) => {
+            let (scratch, url) = creditbank::store::postgres::Scratch::create(server).unwrap();
+            let bank = Bank::open(dir, Some(&url)).unwrap();
+            (bank, Some((scratch, url)))
+        }
+    }
+}
+
+async fn run(server: Option<String>) -> Outcome {
+    let name = if server.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!("== {name}");
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let (bank, _scratch) = open(dir.path(), server.as_deref());
+    let store = Arc::new(bank);
     store
         .publish_catalogue(&siteline_domain::seed::catalogue())
         .unwrap();
@@ -267,13 +353,43 @@ async fn run() {
         wire as f64 / total as f64
     );
 
-    // The same rows straight into SQLite: same schema, same batch size, one transaction each.
+    let (raw_rate, raw_secs, raw_how) = match server {
+        None => {
+            let (rate, secs) = raw_sqlite(&all_rows);
+            (rate, secs, "prepared INSERTs, synchronous = FULL")
+        }
+        Some(server) => {
+            let (rate, secs) =
+                tokio::task::spawn_blocking(move || raw_postgres(&server, &all_rows))
+                    .await
+                    .unwrap();
+            (rate, secs, "500-row INSERTs")
+        }
+    };
+    println!("raw insert of the same rows: {raw_rate:.0} rows/s ({raw_secs:.2} s)");
+    println!("ratio server / raw: {:.2}", server_rate / raw_rate);
+    Outcome {
+        name,
+        server_rate,
+        server_secs: elapsed.as_secs_f64(),
+        p50: ms(pct(0.5)),
+        p99: ms(pct(0.99)),
+        max: ms(*latencies.last().unwrap()),
+        raw_rate,
+        raw_secs,
+        raw_how,
+        json_per_event: raw_json as f64 / total as f64,
+        gzip_per_event: wire as f64 / total as f64,
+    }
+}
+
+/// The same rows straight into SQLite: same schema, same batch size, one transaction each.
+fn raw_sqlite(all_rows: &[OutboxRow]) -> (f64, f64) {
     let raw_dir = tempfile::tempdir().unwrap();
-    let raw = SqliteStore::open(raw_dir.path()).unwrap();
-    drop(raw);
+    drop(Bank::open(raw_dir.path(), None).unwrap());
     let conn = rusqlite::Connection::open(raw_dir.path().join("creditbank.db")).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-    conn.pragma_update(None, "synchronous", creditbank::store::sqlite::SYNCHRONOUS)
+    conn.pragma_update(None, "synchronous", creditbank::store::SYNCHRONOUS)
         .unwrap();
     let site_id = Uuid::now_v7();
     conn.execute(
@@ -309,14 +425,67 @@ async fn run() {
         }
         tx.commit().unwrap();
     }
-    let raw_rate = total as f64 / t.elapsed().as_secs_f64();
-    println!(
-        "raw SQLite insert of the same rows: {raw_rate:.0} rows/s ({:.2} s)",
-        t.elapsed().as_secs_f64()
-    );
-    println!("ratio server / raw: {:.2}", server_rate / raw_rate);
-    println!(
-        "synchronous = {} on both",
-        creditbank::store::sqlite::SYNCHRONOUS
-    );
+    let secs = t.elapsed().as_secs_f64();
+    (all_rows.len() as f64 / secs, secs)
+}
+
+/// The same rows straight into PostgreSQL's `record` table (the credit bank's schema), one
+/// multi-row `INSERT` of 500 rows per transaction.
+fn raw_postgres(server: &str, all_rows: &[OutboxRow]) -> (f64, f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let (bank, scratch) = open(dir.path(), Some(server));
+    drop(bank);
+    let (_scratch, url) = scratch.unwrap();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let site_id = Uuid::now_v7();
+    client
+        .execute(
+            "INSERT INTO site (id, code, name, seq, created_at) VALUES ($1, 'RAW', 'raw', 1, now())",
+            &[&site_id],
+        )
+        .unwrap();
+    let t = Instant::now();
+    for chunk in all_rows.chunks(BATCH as usize) {
+        let mut sql = String::from(
+            "INSERT INTO record (device_id, epoch, seq, site_id, entity, op, record_id, payload,
+                 recorded_at, received_at, status) VALUES ",
+        );
+        let mut params: Vec<Box<dyn postgres::types::ToSql + Sync>> = Vec::new();
+        for (i, r) in chunk.iter().enumerate() {
+            let b = i * 10;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${},${},${},${},${},'applied')",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10
+            ));
+            params.push(Box::new(r.device_id));
+            params.push(Box::new(i64::from(r.epoch)));
+            params.push(Box::new(r.seq as i64));
+            params.push(Box::new(site_id));
+            params.push(Box::new(r.entity.as_str().to_string()));
+            params.push(Box::new(r.op.as_str().to_string()));
+            params.push(Box::new(r.record_id));
+            params.push(Box::new(r.payload.to_string()));
+            params.push(Box::new(r.recorded_at.to_rfc3339()));
+            params.push(Box::new(Utc::now()));
+        }
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p.as_ref()).collect();
+        let mut tx = client.transaction().unwrap();
+        tx.execute(sql.as_str(), &refs).unwrap();
+        tx.commit().unwrap();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    (all_rows.len() as f64 / secs, secs)
 }

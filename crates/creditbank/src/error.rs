@@ -94,6 +94,9 @@ pub enum Error {
     /// Storage failed.
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed.
+    #[error("database: {}", postgres_message(.0))]
+    Postgres(#[from] postgres::Error),
     /// Anything else internal.
     #[error("internal: {0}")]
     Internal(String),
@@ -119,7 +122,7 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::BadEnrolmentCode => "bad_enrolment_code",
             Error::RateLimited { .. } => "rate_limited",
-            Error::Storage(_) | Error::Internal(_) => "internal",
+            Error::Storage(_) | Error::Postgres(_) | Error::Internal(_) => "internal",
         }
     }
 
@@ -141,8 +144,18 @@ impl Error {
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Storage(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Storage(_) | Error::Postgres(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
+    }
+}
+
+/// PostgreSQL's own message (`db error` alone says nothing).
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
     }
 }
 

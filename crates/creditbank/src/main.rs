@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use creditbank::releases::Releases;
+use creditbank::store::Bank;
 use creditbank::store::Store;
-use creditbank::store::sqlite::SqliteStore;
 use creditbank::{AppState, router};
 
 #[derive(Parser)]
@@ -26,6 +26,16 @@ struct Cli {
         global = true
     )]
     data_dir: PathBuf,
+    /// A PostgreSQL database to keep the credit bank in, for a national HQ
+    /// (`postgres://user:password@host:5432/creditbank`); without it, SQLite in the data
+    /// directory. HQ's keys stay in the data directory either way.
+    #[arg(
+        long,
+        env = "CREDITBANK_DATABASE",
+        global = true,
+        hide_env_values = true
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -217,7 +227,7 @@ fn admin_token(dir: &Path, given: Option<String>) -> anyhow::Result<String> {
     Ok(token)
 }
 
-fn ensure_catalogue(store: &SqliteStore) -> anyhow::Result<()> {
+fn ensure_catalogue(store: &Bank) -> anyhow::Result<()> {
     if store.query_i64("SELECT count(*) FROM catalogue_version")? == 0 {
         let seed = siteline_domain::seed::catalogue();
         store.publish_catalogue(&seed)?;
@@ -235,8 +245,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let store = SqliteStore::open(&cli.data_dir)
-        .with_context(|| format!("opening the credit bank in {}", cli.data_dir.display()))?;
+    let store =
+        Bank::open(&cli.data_dir, cli.database.as_deref()).with_context(|| match cli.database {
+            Some(_) => format!(
+                "opening the credit bank on PostgreSQL (keys in {})",
+                cli.data_dir.display()
+            ),
+            None => format!("opening the credit bank in {}", cli.data_dir.display()),
+        })?;
     match cli.command {
         Command::Serve {
             listen,

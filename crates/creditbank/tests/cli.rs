@@ -1,16 +1,43 @@
 //! The `creditbank` binary: starts with no configuration, is administered from the command
-//! line, and stops gracefully on SIGTERM.
+//! line, serves a real site's sync, and stops gracefully on SIGTERM. When the suite runs on
+//! PostgreSQL, the binary runs with `--database` (through `CREDITBANK_DATABASE`) on a
+//! throwaway database of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-fn creditbank(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_creditbank"))
-        .args(["--data-dir", dir.to_str().unwrap()])
-        .args(args)
-        .output()
-        .unwrap();
+/// A data directory and, on PostgreSQL, the credit bank's database.
+struct Hq {
+    dir: std::path::PathBuf,
+    database: Option<(creditbank::store::postgres::Scratch, String)>,
+}
+
+impl Hq {
+    fn new(dir: &std::path::Path) -> Hq {
+        let database = std::env::var(creditbank::store::TEST_DATABASE_ENV)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .map(|server| creditbank::store::postgres::Scratch::create(&server).unwrap());
+        Hq {
+            dir: dir.to_path_buf(),
+            database,
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_creditbank"));
+        c.args(["--data-dir", self.dir.to_str().unwrap()])
+            .env_remove("CREDITBANK_DATABASE");
+        if let Some((_, url)) = &self.database {
+            c.env("CREDITBANK_DATABASE", url);
+        }
+        c
+    }
+}
+
+fn creditbank(hq: &Hq, args: &[&str]) -> String {
+    let out = hq.command().args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -20,15 +47,10 @@ fn creditbank(dir: &std::path::Path, args: &[&str]) -> String {
 }
 
 /// Starts `creditbank serve` on a free port and returns it with the address it logged.
-fn serve(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_creditbank"))
-        .args([
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
+fn serve(hq: &Hq, extra: &[&str]) -> (std::process::Child, String) {
+    let mut child = hq
+        .command()
+        .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
@@ -54,8 +76,9 @@ fn serve(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String)
 #[test]
 fn serve_starts_with_no_configuration_and_the_cli_creates_a_site_and_a_code() {
     let dir = tempfile::tempdir().unwrap();
+    let hq = Hq::new(dir.path());
     let site = creditbank(
-        dir.path(),
+        &hq,
         &[
             "site",
             "create",
@@ -68,11 +91,11 @@ fn serve_starts_with_no_configuration_and_the_cli_creates_a_site_and_a_code() {
         ],
     );
     assert!(site.contains("\"code\": \"GD-SZ-001\""), "{site}");
-    let code = creditbank(dir.path(), &["code", "--site", "GD-SZ-001"]);
+    let code = creditbank(&hq, &["code", "--site", "GD-SZ-001"]);
     let code: serde_json::Value = serde_json::from_str(&code).unwrap();
     assert_eq!(code["code"].as_str().unwrap().len(), 14);
 
-    let (mut child, addr) = serve(dir.path(), &[]);
+    let (mut child, addr) = serve(&hq, &[]);
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     use std::io::{Read, Write};
     write!(
@@ -91,7 +114,7 @@ fn serve_starts_with_no_configuration_and_the_cli_creates_a_site_and_a_code() {
         .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
-    let catalogue = creditbank(dir.path(), &["publish"]);
+    let catalogue = creditbank(&hq, &["publish"]);
     assert!(catalogue.contains("was already published"), "{catalogue}");
 }
 
@@ -111,7 +134,7 @@ fn serve_speaks_tls_with_a_certificate_and_key_file() {
         "--tls-key",
         key_path.to_str().unwrap(),
     ];
-    let (mut child, addr) = serve(&data, &tls);
+    let (mut child, addr) = serve(&Hq::new(&data), &tls);
     let port = addr.rsplit(':').next().unwrap().to_string();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -138,6 +161,90 @@ fn serve_speaks_tls_with_a_certificate_and_key_file() {
     let plain =
         rt.block_on(async { reqwest::get(format!("http://127.0.0.1:{port}/v1/hello")).await });
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn serve_takes_a_real_sites_sync_and_accredits_its_learners() {
+    use siteline_core::store::db::Db;
+    use siteline_core::sync::client::{ClientConfig, HqClient};
+    use siteline_core::sync::engine::{Engine, enrol};
+    use siteline_core::sync::identity::Identity;
+
+    let dir = tempfile::tempdir().unwrap();
+    let hq = Hq::new(&dir.path().join("hq"));
+    creditbank(
+        &hq,
+        &[
+            "site",
+            "create",
+            "--code",
+            "GD-SZ-009",
+            "--name",
+            "测试站",
+            "--province",
+            "44",
+        ],
+    );
+    let code: serde_json::Value =
+        serde_json::from_str(&creditbank(&hq, &["code", "--site", "GD-SZ-009"])).unwrap();
+    let code = code["code"].as_str().unwrap().to_string();
+    let (mut child, addr) = serve(&hq, &[]);
+    let url = format!("http://{addr}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = rt.block_on(async {
+        let mut site = siteline_core::Site::open(&dir.path().join("site.db")).unwrap();
+        let (manager, instructor) = siteline_core::demo::staff(&mut site).unwrap();
+        let device = siteline_core::store::outbox::device(site.conn())
+            .unwrap()
+            .device_id;
+        let identity =
+            std::sync::Arc::new(Identity::load_or_create(&dir.path().join("device.key")).unwrap());
+        let db = Db::from_site(site).await.unwrap();
+        let client = HqClient::new(&ClientConfig::new(&url), device, identity).unwrap();
+        enrol(&db, &client, &url, &code, "教室电脑").await.unwrap();
+        db.call(move |site| {
+            let learners = (1..=3)
+                .map(|n| siteline_core::demo::register(site, &manager, n))
+                .collect::<siteline_core::Result<Vec<_>>>()?;
+            siteline_core::demo::complete_cohort(
+                site,
+                &manager,
+                &instructor,
+                "housekeeping-L5-v1",
+                &learners,
+                90,
+            )
+        })
+        .await
+        .unwrap();
+        let engine = Engine::new(db.clone(), client);
+        let first = engine.sync_once().await.unwrap();
+        let second = engine.sync_once().await.unwrap();
+        (first, second)
+    });
+    assert!(
+        report.0.pushed > 0 && report.0.quarantined == 0,
+        "{report:?}"
+    );
+    assert_eq!(report.1.pushed, 0, "nothing pushed twice: {report:?}");
+    let audit: serde_json::Value = serde_json::from_str(&creditbank(&hq, &["audit"])).unwrap();
+    assert_eq!(audit["record"], report.0.pushed, "{audit}");
+    assert_eq!(audit["credit_account"], 3, "{audit}");
+    assert_eq!(audit["credit_posting"], 3, "{audit}");
+    assert_eq!(audit["certificate"], 3, "{audit}");
+    assert_eq!(
+        audit["resident_ids_in_clear"],
+        serde_json::json!([]),
+        "{audit}"
+    );
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

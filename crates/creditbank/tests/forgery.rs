@@ -135,10 +135,11 @@ async fn the_attack_of_the_report_another_learner_the_richest_programme_and_9999
         1,
         "only the genuine claim's posting"
     );
-    let balance =
-        f.hq.store
-            .query_i64("SELECT coalesce(sum(credits_tenths), 0) FROM credit_posting")
-            .unwrap();
+    let balance = f
+        .hq
+        .store
+        .query_i64("SELECT CAST(coalesce(sum(credits_tenths), 0) AS BIGINT) FROM credit_posting")
+        .unwrap();
     assert_eq!(balance, 60);
 }
 
@@ -354,10 +355,10 @@ async fn a_row_that_makes_the_database_fail_is_quarantined_and_the_rest_of_its_b
     );
     let landed =
         f.hq.store
-            .query_i64(&format!(
-                "SELECT count(*) FROM learner WHERE hex(record_id) = '{}'",
-                c.0.simple().to_string().to_uppercase()
-            ))
+            .query_i64_with(
+                "SELECT count(*) FROM learner WHERE record_id = ?1",
+                &[creditbank::store::sql::Value::Uuid(c.0)],
+            )
             .unwrap();
     assert_eq!(landed, 1, "the rest of the batch landed");
 }
@@ -483,10 +484,10 @@ async fn resolving_a_quarantined_row_re_applies_it_and_the_site_is_told() {
     assert!(applied);
     let held =
         f.hq.store
-            .query_i64(&format!(
-                "SELECT count(*) FROM enrolment WHERE hex(record_id) = '{}'",
-                enrolment.simple().to_string().to_uppercase()
-            ))
+            .query_i64_with(
+                "SELECT count(*) FROM enrolment WHERE record_id = ?1",
+                &[creditbank::store::sql::Value::Uuid(enrolment)],
+            )
             .unwrap();
     assert_eq!(held, 1, "the enrolment counts now");
     // The site hears of it and shows the record synced.

@@ -283,7 +283,7 @@ async fn enrolment_codes_work_once() {
 async fn admin_endpoints_need_the_token() {
     let hq = Hq::new();
     let app = creditbank::router(AppState::new(
-        Arc::new(creditbank::store::sqlite::SqliteStore::open_in_memory().unwrap()),
+        Arc::new(creditbank::store::Bank::for_tests().unwrap()),
         "t",
     ));
     let resp = app

@@ -330,7 +330,7 @@ async fn postings_are_append_only() {
     hq.send(device.push(&site.rows())).await;
     assert_eq!(
         hq.store
-            .query_i64("SELECT sum(credits_tenths) FROM credit_posting")
+            .query_i64("SELECT CAST(sum(credits_tenths) AS BIGINT) FROM credit_posting")
             .unwrap(),
         60
     );
@@ -370,7 +370,7 @@ async fn a_reversal_is_a_negative_posting_that_revokes_the_certificate_and_reach
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         hq.store
-            .query_i64("SELECT sum(credits_tenths) FROM credit_posting")
+            .query_i64("SELECT CAST(sum(credits_tenths) AS BIGINT) FROM credit_posting")
             .unwrap(),
         0
     );

@@ -4,7 +4,6 @@
 //! queue. Outcome claims are judged in the same transaction (`claims`).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
 use siteline_domain::attendance::{MAX_SESSION_HOURS, mark_time_ok, session_window_ok};
 use siteline_domain::crypto::SiteKeys;
 use siteline_domain::resident_id::ResidentId;
@@ -16,7 +15,8 @@ use siteline_proto::vocab::{ConsentPurpose, IdType};
 use siteline_proto::{OutboxRow, PushBatch};
 use uuid::Uuid;
 
-use super::sqlite::{log_change, now};
+use super::bank::{log_change, now};
+use super::sql::{Lock, Tx, args};
 use super::{DeviceInfo, claims};
 use crate::{Error, Result};
 
@@ -59,7 +59,7 @@ type Quarantine = String;
 /// Checks the batch's shape, its sequence against the high-water mark and ownership, then
 /// applies what is new.
 pub(crate) fn push(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     keys: &HqKeys,
     device: &DeviceInfo,
     batch: &PushBatch,
@@ -72,14 +72,18 @@ pub(crate) fn push(
     } else {
         0
     };
+    // The site's writers one at a time, from here to the commit: two connections racing
+    // with the same batch of one device apply it once (the second reads the first's mark),
+    // and the site's log grows in commit order.
+    tx.lock(Lock::SiteLog(device.site_id))?;
     tx.execute(
-        "INSERT OR IGNORE INTO device_epoch (device_id, epoch, high_water) VALUES (?1, ?2, ?3)",
-        params![device.id, batch.epoch, start],
+        "INSERT INTO device_epoch (device_id, epoch, high_water) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
+        args![device.id, batch.epoch, start],
     )?;
-    let high_water: u64 = tx.query_row(
+    let high_water: u64 = tx.value(
         "SELECT high_water FROM device_epoch WHERE device_id = ?1 AND epoch = ?2",
-        params![device.id, batch.epoch],
-        |r| r.get(0),
+        args![device.id, batch.epoch],
     )?;
     if batch.from_seq > high_water + 1 {
         return Err(Error::SequenceGap {
@@ -89,10 +93,10 @@ pub(crate) fn push(
     }
     let fresh: Vec<&OutboxRow> = batch.rows.iter().filter(|r| r.seq > high_water).collect();
     for row in &fresh {
-        let owner: Option<Uuid> = tx
-            .prepare_cached("SELECT site_id FROM record_owner WHERE record_id = ?1")?
-            .query_row([row.record_id], |r| r.get(0))
-            .optional()?;
+        let owner: Option<Uuid> = tx.value_opt(
+            "SELECT site_id FROM record_owner WHERE record_id = ?1",
+            args![row.record_id],
+        )?;
         if owner.is_some_and(|o| o != device.site_id) {
             return Err(Error::ForeignRecord {
                 record_id: row.record_id.to_string(),
@@ -107,36 +111,37 @@ pub(crate) fn push(
         } else {
             "applied"
         };
-        tx.prepare_cached(
+        tx.execute(
             "INSERT INTO record (device_id, epoch, seq, site_id, entity, op, record_id, payload,
                  recorded_at, received_at, status, reason, hlc)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        )?
-        .execute(params![
-            device.id,
-            batch.epoch,
-            row.seq,
-            device.site_id,
-            row.entity.as_str(),
-            row.op.as_str(),
-            row.record_id,
-            stored_payload(row).to_string(),
-            row.recorded_at,
-            now(),
-            status,
-            reason,
-            row.hlc.to_string()
-        ])?;
+            args![
+                device.id,
+                batch.epoch,
+                row.seq,
+                device.site_id,
+                row.entity.as_str(),
+                row.op.as_str(),
+                row.record_id,
+                stored_payload(row).to_string(),
+                row.recorded_at,
+                now(),
+                status,
+                reason,
+                row.hlc.to_string()
+            ],
+        )?;
         // Every operation of the site reaches the site's other devices, applied or not: HQ's
         // quarantine is about what HQ judges from, and each device applies the site's merge
         // rules itself. A row that is not a record of its kind cannot apply anywhere.
         if Record::parse(row.entity, row.op, &row.payload).is_ok() {
             relay(tx, device, batch.epoch, row.seq)?;
         }
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO record_owner (record_id, site_id, entity) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![row.record_id, device.site_id, row.entity.as_str()])?;
+        tx.execute(
+            "INSERT INTO record_owner (record_id, site_id, entity) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+            args![row.record_id, device.site_id, row.entity.as_str()],
+        )?;
         if let Some(reason) = reason {
             log_change(
                 tx,
@@ -158,7 +163,7 @@ pub(crate) fn push(
     let acked_through = high_water.max(batch.to_seq);
     tx.execute(
         "UPDATE device_epoch SET high_water = ?3 WHERE device_id = ?1 AND epoch = ?2",
-        params![device.id, batch.epoch, acked_through],
+        args![device.id, batch.epoch, acked_through],
     )?;
     Ok(PushAck {
         epoch: batch.epoch,
@@ -180,22 +185,17 @@ pub(crate) struct SiteRecordRef {
 /// Puts one stored operation in the change log for the site's other devices. The log holds a
 /// reference; the pull reads the row from `record`, so what HQ later blanks there (an erasure)
 /// is never sent from an older copy.
-fn relay(tx: &Transaction<'_>, device: &DeviceInfo, epoch: u32, seq: u64) -> Result<()> {
+fn relay(tx: &dyn Tx, device: &DeviceInfo, epoch: u32, seq: u64) -> Result<()> {
     let reference = serde_json::to_value(SiteRecordRef {
         device_id: device.id,
         epoch,
         seq,
     })?;
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO change_log (site_id, kind, payload, created_at, origin_device)
          VALUES (?1, 'site_record', ?2, ?3, ?4)",
-    )?
-    .execute(params![
-        device.site_id,
-        reference.to_string(),
-        now(),
-        device.id
-    ])?;
+        args![device.site_id, reference.to_string(), now(), device.id],
+    )?;
     Ok(())
 }
 
@@ -204,12 +204,12 @@ fn relay(tx: &Transaction<'_>, device: &DeviceInfo, epoch: u32, seq: u64) -> Res
 /// the database did (a duplicate id, a number out of range). A refused row is rolled back alone,
 /// leaving nothing behind, and the batch goes on; only a store-wide failure is an error.
 pub(crate) fn apply_isolated(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     keys: &HqKeys,
     device: &DeviceInfo,
     row: &OutboxRow,
 ) -> Result<Option<Quarantine>> {
-    tx.prepare_cached("SAVEPOINT row")?.execute([])?;
+    tx.execute("SAVEPOINT row", &[])?;
     let outcome = match apply_row(tx, keys, device, row) {
         Ok(()) => None,
         Err(Applied::Quarantine(reason)) => Some(reason),
@@ -223,9 +223,9 @@ pub(crate) fn apply_isolated(
         Err(Applied::Fail(e)) => return Err(e),
     };
     if outcome.is_some() {
-        tx.prepare_cached("ROLLBACK TO row")?.execute([])?;
+        tx.execute("ROLLBACK TO row", &[])?;
     }
-    tx.prepare_cached("RELEASE row")?.execute([])?;
+    tx.execute("RELEASE row", &[])?;
     Ok(outcome)
 }
 
@@ -244,23 +244,11 @@ pub(crate) fn stored_payload(row: &OutboxRow) -> serde_json::Value {
 /// A database failure that concerns the whole store (disk full, I/O error, corruption, a lock
 /// held too long) fails the batch so the device retries it; any other error is about the row.
 fn is_fatal(e: &Error) -> bool {
-    use rusqlite::ErrorCode::*;
-    matches!(
-        e,
-        Error::Storage(rusqlite::Error::SqliteFailure(f, _)) if matches!(
-            f.code,
-            DiskFull
-                | SystemIoFailure
-                | DatabaseCorrupt
-                | NotADatabase
-                | DatabaseBusy
-                | DatabaseLocked
-                | OutOfMemory
-                | CannotOpen
-                | ReadOnly
-                | PermissionDenied
-        )
-    )
+    match e {
+        Error::Storage(e) => super::sqlite::is_fatal(e),
+        Error::Postgres(e) => super::postgres::is_fatal(e),
+        _ => false,
+    }
 }
 
 fn check_shape(device: &DeviceInfo, batch: &PushBatch) -> Result<()> {
@@ -295,12 +283,6 @@ pub(crate) enum Applied {
     Fail(Error),
 }
 
-impl From<rusqlite::Error> for Applied {
-    fn from(e: rusqlite::Error) -> Self {
-        Applied::Fail(e.into())
-    }
-}
-
 impl From<Error> for Applied {
     fn from(e: Error) -> Self {
         Applied::Fail(e)
@@ -312,7 +294,7 @@ pub(crate) fn q<T>(reason: impl Into<String>) -> Result<T, Applied> {
 }
 
 fn apply_row(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     keys: &HqKeys,
     device: &DeviceInfo,
     row: &OutboxRow,
@@ -344,17 +326,16 @@ fn apply_row(
             }
             tx.execute(
                 "INSERT INTO cohort (record_id, site_id, programme_version_id) VALUES (?1, ?2, ?3)",
-                params![row.record_id, device.site_id, pv],
+                args![row.record_id, device.site_id, pv],
             )?;
             Ok(())
         }
         Record::Enrolment(e) => {
             let known = |table: &str, id: Uuid| -> Result<bool, Applied> {
-                Ok(tx
-                    .prepare_cached(&format!(
-                        "SELECT 1 FROM {table} WHERE record_id = ?1 AND site_id = ?2"
-                    ))?
-                    .exists(params![id, device.site_id])?)
+                Ok(tx.exists(
+                    &format!("SELECT 1 FROM {table} WHERE record_id = ?1 AND site_id = ?2"),
+                    args![id, device.site_id],
+                )?)
             };
             if !known("cohort", e.cohort_id)? || !known("learner", e.learner_id)? {
                 return q(
@@ -363,7 +344,7 @@ fn apply_row(
             }
             tx.execute(
                 "INSERT INTO enrolment (record_id, site_id, cohort_id, learner_id) VALUES (?1, ?2, ?3, ?4)",
-                params![row.record_id, device.site_id, e.cohort_id, e.learner_id],
+                args![row.record_id, device.site_id, e.cohort_id, e.learner_id],
             )?;
             Ok(())
         }
@@ -372,31 +353,29 @@ fn apply_row(
         Record::OutcomeClaim(c) => claims::claim(tx, device, row.record_id, c),
         Record::Session(s) => session(tx, device, row.record_id, s),
         Record::SessionUpdate(SessionUpdate::Closed { closed_at, .. }) => {
-            let known = tx
-                .prepare_cached("SELECT 1 FROM session WHERE record_id = ?1 AND site_id = ?2")?
-                .exists(params![row.record_id, device.site_id])?;
+            let known = tx.exists(
+                "SELECT 1 FROM session WHERE record_id = ?1 AND site_id = ?2",
+                args![row.record_id, device.site_id],
+            )?;
             if !known {
                 return q("关闭的课次总部尚未收到 / the closed session is one HQ has not received");
             }
             // Of two closes (two devices), the earlier stamp stands, as at every device.
-            tx.prepare_cached(
+            tx.execute(
                 "UPDATE session SET closed_at = ?3, closed_hlc = ?4
                  WHERE record_id = ?1 AND site_id = ?2 AND (closed_hlc IS NULL OR closed_hlc > ?4)",
-            )?
-            .execute(params![
-                row.record_id,
-                device.site_id,
-                closed_at,
-                row.hlc.to_string()
-            ])?;
+                args![
+                    row.record_id,
+                    device.site_id,
+                    closed_at,
+                    row.hlc.to_string()
+                ],
+            )?;
             Ok(())
         }
         Record::AttendanceEvent(e) => attendance(tx, device, row, e),
         Record::Correction(c) => {
-            tx.prepare_cached(
-                "INSERT INTO correction (record_id, site_id, entity, target_id) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![row.record_id, device.site_id, c.entity.as_str(), c.target_id])?;
+            tx.execute("INSERT INTO correction (record_id, site_id, entity, target_id) VALUES (?1, ?2, ?3, ?4)", args![row.record_id, device.site_id, c.entity.as_str(), c.target_id])?;
             Ok(())
         }
         Record::Consent(c) => {
@@ -409,11 +388,9 @@ fn apply_row(
             forget_learner(tx, device, row.record_id)?;
             // Erased at the site: the profile sealed for the site's devices (which holds the
             // learner's wrapped data key) is not relayed any more either.
-            tx.prepare_cached(
-                "UPDATE record SET payload = json_remove(payload, '$.site_sealed')
-                 WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = 'insert'",
-            )?
-            .execute(params![row.record_id, device.site_id])?;
+            rewrite_learner_rows(tx, device, row.record_id, |fields| {
+                fields.remove("site_sealed");
+            })?;
             Ok(())
         }
         // Staff and cohort status changes, and a site's merge of two registrations of one
@@ -425,7 +402,7 @@ fn apply_row(
 }
 
 fn session(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     device: &DeviceInfo,
     record_id: Uuid,
     s: &records::Session,
@@ -435,18 +412,16 @@ fn session(
             "课次时间不合理(须在开始之后结束,且不超过 {MAX_SESSION_HOURS} 小时)/ the session's times are impossible (it must end after it starts and last at most {MAX_SESSION_HOURS} h)"
         ));
     }
-    let known = tx
-        .prepare_cached("SELECT 1 FROM cohort WHERE record_id = ?1 AND site_id = ?2")?
-        .exists(params![s.cohort_id, device.site_id])?;
+    let known = tx.exists(
+        "SELECT 1 FROM cohort WHERE record_id = ?1 AND site_id = ?2",
+        args![s.cohort_id, device.site_id],
+    )?;
     if !known {
         return q(
             "课次引用的培训班总部尚未收到 / the session refers to a cohort HQ has not received",
         );
     }
-    tx.prepare_cached(
-        "INSERT INTO session (record_id, site_id, cohort_id, starts_at, ends_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![record_id, device.site_id, s.cohort_id, s.starts_at, s.ends_at])?;
+    tx.execute("INSERT INTO session (record_id, site_id, cohort_id, starts_at, ends_at) VALUES (?1, ?2, ?3, ?4, ?5)", args![record_id, device.site_id, s.cohort_id, s.starts_at, s.ends_at])?;
     Ok(())
 }
 
@@ -454,7 +429,7 @@ fn session(
 /// at a time within the session, and, once the session is closed, only as a manager's
 /// correction HQ also holds.
 fn attendance(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     device: &DeviceInfo,
     row: &OutboxRow,
     e: &records::AttendanceEvent,
@@ -462,21 +437,19 @@ fn attendance(
     let record_id = row.record_id;
     type Window = (DateTime<Utc>, DateTime<Utc>, Option<String>, Uuid);
     let session: Option<Window> = tx
-        .prepare_cached(
+        .opt(
             "SELECT starts_at, ends_at, closed_hlc, cohort_id FROM session WHERE record_id = ?1 AND site_id = ?2",
+            args![e.session_id, device.site_id],
         )?
-        .query_row(params![e.session_id, device.site_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
+        .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .transpose()?;
     let Some((starts, ends, closed, cohort)) = session else {
         return q("点名引用的课次总部尚未收到 / the mark refers to a session HQ has not received");
     };
-    let enrolled = tx
-        .prepare_cached(
-            "SELECT 1 FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2 AND site_id = ?3",
-        )?
-        .exists(params![cohort, e.learner_id, device.site_id])?;
+    let enrolled = tx.exists(
+        "SELECT 1 FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2 AND site_id = ?3",
+        args![cohort, e.learner_id, device.site_id],
+    )?;
     if !enrolled {
         return q(
             "点名的学员未报名该培训班 / the learner marked is not enrolled in the session's cohort",
@@ -492,11 +465,7 @@ fn attendance(
     // before it (taken on another device before it heard of the close) counts.
     if closed.is_some_and(|c| row.hlc.to_string() > c) {
         let corrected = match e.correction_id {
-            Some(c) => tx
-                .prepare_cached(
-                    "SELECT 1 FROM correction WHERE record_id = ?1 AND site_id = ?2 AND entity = 'attendance_event'",
-                )?
-                .exists(params![c, device.site_id])?,
+            Some(c) => tx.exists("SELECT 1 FROM correction WHERE record_id = ?1 AND site_id = ?2 AND entity = 'attendance_event'", args![c, device.site_id])?,
             None => false,
         };
         if !corrected {
@@ -505,11 +474,8 @@ fn attendance(
             );
         }
     }
-    tx.prepare_cached(
-        "INSERT INTO attendance (record_id, site_id, session_id, learner_id, kind, at, correction_id, hlc)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
+    tx.execute("INSERT INTO attendance (record_id, site_id, session_id, learner_id, kind, at, correction_id, hlc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", args![
         record_id,
         device.site_id,
         e.session_id,
@@ -523,23 +489,23 @@ fn attendance(
 }
 
 fn learner(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     keys: &HqKeys,
     device: &DeviceInfo,
     record_id: Uuid,
     l: &records::Learner,
 ) -> Result<(), Applied> {
-    let existing: Option<Option<i64>> = tx
-        .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1 AND site_id = ?2")?
-        .query_row(params![record_id, device.site_id], |r| r.get(0))
-        .optional()?;
+    let existing: Option<Option<i64>> = tx.value_opt(
+        "SELECT account_id FROM learner WHERE record_id = ?1 AND site_id = ?2",
+        args![record_id, device.site_id],
+    )?;
     if l.withheld {
         // No credit-bank consent: HQ keeps the id only, so the learner's enrolments and marks
         // still fit; their claims wait for the consent (no account).
         if existing.is_none() {
             tx.execute(
                 "INSERT INTO learner (record_id, site_id, account_id, name, id_masked) VALUES (?1, ?2, NULL, '', NULL)",
-                params![record_id, device.site_id],
+                args![record_id, device.site_id],
             )?;
         }
         return Ok(());
@@ -571,7 +537,7 @@ fn learner(
         None => {
             tx.execute(
                 "INSERT INTO learner (record_id, site_id, account_id, name, id_masked) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![record_id, device.site_id, account, name, l.id_masked],
+                args![record_id, device.site_id, account, name, l.id_masked],
             )?;
         }
         Some(Some(old)) if account.is_some_and(|new| new != old) => {
@@ -581,8 +547,8 @@ fn learner(
         }
         Some(old) => {
             tx.execute(
-                "UPDATE learner SET name = ?2, id_masked = ?3, account_id = coalesce(?4, ?5) WHERE record_id = ?1",
-                params![record_id, name, l.id_masked, account, old],
+                "UPDATE learner SET name = ?2, id_masked = ?3, account_id = ?4 WHERE record_id = ?1",
+                args![record_id, name, l.id_masked, account.or(old)],
             )?;
         }
     }
@@ -593,60 +559,99 @@ fn learner(
 /// blanks their name and masked ID, in its learner table and in every learner row it
 /// received. It keeps the record ids, the credit account link, decisions, credits and
 /// certificates (the person's accredited achievements; an account number alone names nobody).
-fn forget_learner(tx: &Transaction<'_>, device: &DeviceInfo, learner: Uuid) -> Result<(), Applied> {
-    tx.prepare_cached(
+fn forget_learner(tx: &dyn Tx, device: &DeviceInfo, learner: Uuid) -> Result<(), Applied> {
+    tx.execute(
         "UPDATE learner SET name = '', id_masked = NULL WHERE record_id = ?1 AND site_id = ?2",
-    )?
-    .execute(params![learner, device.site_id])?;
-    tx.prepare_cached(
-        "UPDATE record SET payload = json_set(payload, '$.name', '', '$.id_masked', '',
-                 '$.phone_masked', NULL, '$.sex', NULL, '$.birth_date', NULL)
+        args![learner, device.site_id],
+    )?;
+    rewrite_learner_rows(tx, device, learner, |fields| {
+        for (key, blank) in [
+            ("name", serde_json::json!("")),
+            ("id_masked", serde_json::json!("")),
+            ("phone_masked", serde_json::Value::Null),
+            ("sex", serde_json::Value::Null),
+            ("birth_date", serde_json::Value::Null),
+        ] {
+            fields.insert(key.into(), blank);
+        }
+    })?;
+    Ok(())
+}
+
+/// Changes the learner rows HQ received for `learner` (its inserts) with `edit`.
+fn rewrite_learner_rows(
+    tx: &dyn Tx,
+    device: &DeviceInfo,
+    learner: Uuid,
+    edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>),
+) -> Result<()> {
+    let rows = tx.query(
+        "SELECT device_id, epoch, seq, payload FROM record
          WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = 'insert'",
-    )?
-    .execute(params![learner, device.site_id])?;
+        args![learner, device.site_id],
+    )?;
+    for r in rows {
+        let mut payload: serde_json::Value = serde_json::from_str(&r.get::<String>(3)?)?;
+        if let Some(fields) = payload.as_object_mut() {
+            edit(fields);
+        }
+        tx.execute(
+            "UPDATE record SET payload = ?4 WHERE device_id = ?1 AND epoch = ?2 AND seq = ?3",
+            args![
+                r.get::<Uuid>(0)?,
+                r.get::<i64>(1)?,
+                r.get::<i64>(2)?,
+                payload.to_string()
+            ],
+        )?;
+    }
     Ok(())
 }
 
 /// One credit account per person across all sites, found by HQ's blind index of the ID number.
-fn account_for(tx: &Transaction<'_>, keys: &SiteKeys, id_number: &str) -> Result<i64> {
+fn account_for(tx: &dyn Tx, keys: &SiteKeys, id_number: &str) -> Result<i64> {
     let index = keys.blind_index("resident_id", id_number);
-    let found: Option<i64> = tx
-        .prepare_cached("SELECT id FROM credit_account WHERE id_index = ?1")?
-        .query_row([&index], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = found {
+    let find = || {
+        tx.value_opt::<i64>(
+            "SELECT id FROM credit_account WHERE id_index = ?1",
+            args![index],
+        )
+    };
+    if let Some(id) = find()? {
         return Ok(id);
     }
-    let next: i64 = tx.query_row(
-        "SELECT coalesce(max(id), 0) + 1 FROM credit_account",
-        [],
-        |r| r.get(0),
+    // Of two sites registering one person at once, one inserts; the other waits for it, then
+    // finds its account (a number from the sequence is then left unused).
+    let next = tx.next_value("credit_account_id")?;
+    let inserted = tx.execute(
+        "INSERT INTO credit_account (id, account_no, id_index, created_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id_index) DO NOTHING",
+        args![next, format!("CB{next:010}"), index, now()],
     )?;
-    tx.execute(
-        "INSERT INTO credit_account (id, account_no, id_index, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![next, format!("CB{next:010}"), index, now()],
-    )?;
-    Ok(next)
+    if inserted == 1 {
+        return Ok(next);
+    }
+    find()?.ok_or_else(|| Error::Internal("a credit account vanished while it was created".into()))
 }
 
-pub(crate) fn programme(tx: &Transaction<'_>, id: &str) -> Result<Option<ProgrammeVersion>> {
-    let doc: Option<String> = tx
-        .prepare_cached("SELECT document FROM programme_version WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
+pub(crate) fn programme(tx: &dyn Tx, id: &str) -> Result<Option<ProgrammeVersion>> {
+    let doc: Option<String> = tx.value_opt(
+        "SELECT document FROM programme_version WHERE id = ?1",
+        args![id],
+    )?;
     Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
 fn attempt_update(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     device: &DeviceInfo,
     record_id: Uuid,
     update: &AttemptUpdate,
 ) -> Result<(), Applied> {
-    let locked: Option<bool> = tx
-        .prepare_cached("SELECT locked FROM attempt WHERE record_id = ?1 AND site_id = ?2")?
-        .query_row(params![record_id, device.site_id], |r| r.get(0))
-        .optional()?;
+    let locked: Option<bool> = tx.value_opt(
+        "SELECT locked FROM attempt WHERE record_id = ?1 AND site_id = ?2",
+        args![record_id, device.site_id],
+    )?;
     let Some(locked) = locked else {
         return q("更新的考核记录总部尚未收到 / the update is for an attempt HQ has not received");
     };
@@ -660,13 +665,13 @@ fn attempt_update(
             let critical = critical_failed(tx, record_id, marks)?;
             tx.execute(
                 "UPDATE attempt SET score = ?2, critical_failed = ?3 WHERE record_id = ?1",
-                params![record_id, (*score).min(100), critical],
+                args![record_id, (*score).min(100), critical],
             )?;
         }
         AttemptUpdate::Locked { .. } => {
             tx.execute(
-                "UPDATE attempt SET locked = 1 WHERE record_id = ?1",
-                [record_id],
+                "UPDATE attempt SET locked = ?2 WHERE record_id = ?1",
+                args![record_id, true],
             )?;
         }
     }
@@ -674,7 +679,7 @@ fn attempt_update(
 }
 
 fn attempt(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     device: &DeviceInfo,
     record_id: Uuid,
     a: &records::AssessmentAttempt,
@@ -686,9 +691,10 @@ fn attempt(
             s = a.score
         ));
     }
-    let enrolled = tx
-        .prepare_cached("SELECT 1 FROM enrolment WHERE record_id = ?1 AND site_id = ?2")?
-        .exists(params![a.enrolment_id, device.site_id])?;
+    let enrolled = tx.exists(
+        "SELECT 1 FROM enrolment WHERE record_id = ?1 AND site_id = ?2",
+        args![a.enrolment_id, device.site_id],
+    )?;
     if !enrolled {
         return q(
             "考核记录引用的报名总部尚未收到 / the attempt refers to an enrolment HQ has not received",
@@ -698,7 +704,7 @@ fn attempt(
     tx.execute(
         "INSERT INTO attempt (record_id, site_id, enrolment_id, component, attempt_no, score, critical_failed, locked, corrects)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+        args![
             record_id,
             device.site_id,
             a.enrolment_id,
@@ -716,18 +722,16 @@ fn attempt(
 /// HQ does not take the site's word for a critical failure: it scores the rubric marks against
 /// its own catalogue with the domain's rule. `anchor` is an enrolment or attempt id to find the
 /// programme. Marks that do not fit HQ's rubric quarantine the row.
-fn critical_failed(tx: &Transaction<'_>, anchor: Uuid, marks: &Marks) -> Result<bool, Applied> {
+fn critical_failed(tx: &dyn Tx, anchor: Uuid, marks: &Marks) -> Result<bool, Applied> {
     let Marks::Rubric { items } = marks else {
         return Ok(false);
     };
-    let pv: Option<String> = tx
-        .prepare_cached(
-            "SELECT c.programme_version_id FROM cohort c JOIN enrolment e ON e.cohort_id = c.record_id
-             WHERE e.record_id = ?1
-                OR e.record_id = (SELECT enrolment_id FROM attempt WHERE record_id = ?1)",
-        )?
-        .query_row([anchor], |r| r.get(0))
-        .optional()?;
+    let pv: Option<String> = tx.value_opt(
+        "SELECT c.programme_version_id FROM cohort c JOIN enrolment e ON e.cohort_id = c.record_id
+         WHERE e.record_id = ?1
+            OR e.record_id = (SELECT enrolment_id FROM attempt WHERE record_id = ?1)",
+        args![anchor],
+    )?;
     let Some(pv) = pv.map(|id| programme(tx, &id)).transpose()?.flatten() else {
         return Ok(false);
     };

@@ -2,68 +2,87 @@
 //! text appears, and whether anything reads as a resident ID number (there must be none).
 //! Used by the tests, the end-to-end suites and `creditbank audit`.
 
-use rusqlite::Connection;
-
-use super::sqlite::SqliteStore;
+use super::bank::Bank;
+use super::sql::{Dialect, Tx, args};
 use crate::Result;
 
-impl SqliteStore {
+impl Bank {
     /// Every `table.column` of the database where `needle` appears in a value's text.
     pub fn find_text(&self, needle: &str) -> Result<Vec<String>> {
-        let conn = self.lock();
-        let mut found = Vec::new();
-        for (table, column) in columns(&conn)? {
-            let hit = conn
-                .prepare(&format!(
-                    "SELECT 1 FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?1) > 0 LIMIT 1"
-                ))?
-                .exists([needle])?;
-            if hit {
-                found.push(format!("{table}.{column}"));
+        self.tx(|tx| {
+            let mut found = Vec::new();
+            for (table, column) in columns(tx)? {
+                let sql = match tx.dialect() {
+                    Dialect::Sqlite => format!(
+                        "SELECT 1 FROM \"{table}\" WHERE instr(CAST(\"{column}\" AS TEXT), ?1) > 0 LIMIT 1"
+                    ),
+                    Dialect::Postgres => format!(
+                        "SELECT 1 FROM \"{table}\" WHERE strpos(CAST(\"{column}\" AS TEXT), ?1) > 0 LIMIT 1"
+                    ),
+                };
+                if tx.exists(&sql, args![needle])? {
+                    found.push(format!("{table}.{column}"));
+                }
             }
-        }
-        Ok(found)
+            Ok(found)
+        })
     }
 
     /// Every `table.column` holding something that reads as a resident ID number (17 digits and
     /// a check character that passes GB 11643, with a real birth date): the audit, run after
     /// the end-to-end suite, that HQ keeps none in clear.
     pub fn find_resident_ids(&self) -> Result<Vec<String>> {
-        let conn = self.lock();
-        let mut found = Vec::new();
-        for (table, column) in columns(&conn)? {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE typeof(\"{column}\") = 'text'"
-            ))?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                if holds_resident_id(&r.get::<_, String>(0)?) {
+        self.tx(|tx| {
+            let mut found = Vec::new();
+            for (table, column) in columns(tx)? {
+                let sql = match tx.dialect() {
+                    Dialect::Sqlite => format!(
+                        "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE typeof(\"{column}\") = 'text'"
+                    ),
+                    Dialect::Postgres => {
+                        format!("SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\"")
+                    }
+                };
+                let texts: Vec<Option<String>> = tx.column(&sql, &[])?;
+                if texts.iter().flatten().any(|t| holds_resident_id(t)) {
                     found.push(format!("{table}.{column}"));
-                    break;
                 }
             }
-        }
-        Ok(found)
+            Ok(found)
+        })
     }
 }
 
-/// Every `(table, column)` of the database, SQLite's own tables aside.
-fn columns(conn: &Connection) -> Result<Vec<(String, String)>> {
-    let tables: Vec<String> = conn
-        .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut out = Vec::new();
-    for table in tables {
-        let names: Vec<String> = conn
-            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        out.extend(names.into_iter().map(|c| (table.clone(), c)));
+/// Every `(table, column)` of the database, the database's own tables aside (on PostgreSQL,
+/// the text columns of the current schema: the others cannot hold a number in text).
+fn columns(tx: &dyn Tx) -> Result<Vec<(String, String)>> {
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            let tables: Vec<String> = tx.column(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                &[],
+            )?;
+            let mut out = Vec::new();
+            for table in tables {
+                let names: Vec<String> = tx.column(
+                    &format!("SELECT name FROM pragma_table_info('{table}')"),
+                    &[],
+                )?;
+                out.extend(names.into_iter().map(|c| (table.clone(), c)));
+            }
+            Ok(out)
+        }
+        Dialect::Postgres => Ok(tx
+            .query(
+                "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying', 'jsonb', 'json')
+                 ORDER BY table_name, ordinal_position",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect::<Result<_>>()?),
     }
-    Ok(out)
 }
 
 /// Some 18-character window of `text` parses as a resident ID number.

@@ -5,7 +5,6 @@
 
 use chrono::Datelike;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
 use siteline_domain::attendance::{AttendanceKind, fold_session, hours_text};
 use siteline_domain::certificate::CertificateNumber;
 use siteline_domain::scores::Score;
@@ -16,13 +15,14 @@ use uuid::Uuid;
 
 use super::DeviceInfo;
 use super::apply::{Applied, programme, q};
-use super::sqlite::{log_change, now};
+use super::bank::{log_change, now};
+use super::sql::{Lock, Tx, args};
 use crate::accreditation::{self, ClaimFacts, Component, Outcome};
 use crate::{Error, Result};
 
 /// Stores the claim, judges it from HQ's own records and records the outcome.
 pub(crate) fn claim(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     device: &DeviceInfo,
     record_id: Uuid,
     c: &records::OutcomeClaim,
@@ -33,27 +33,33 @@ pub(crate) fn claim(
             "培训项目版本 {pv_id} 不在已发布的目录中 / programme version {pv_id} is not in any published catalogue"
         ));
     };
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO claim (record_id, site_id, enrolment_id, learner_id, programme_version_id,
              attended_minutes, attempt_ids, received_at, replaces)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        record_id,
-        device.site_id,
-        c.enrolment_id,
-        c.learner_id,
-        pv_id,
-        c.attended_minutes,
-        serde_json::to_string(&c.attempt_ids).map_err(Error::from)?,
-        now(),
-        c.replaces,
-    ])?;
+        args![
+            record_id,
+            device.site_id,
+            c.enrolment_id,
+            c.learner_id,
+            pv_id,
+            c.attended_minutes,
+            serde_json::to_string(&c.attempt_ids).map_err(Error::from)?,
+            now(),
+            c.replaces,
+        ],
+    )?;
     let account: Option<i64> = tx
-        .prepare_cached("SELECT account_id FROM learner WHERE record_id = ?1 AND site_id = ?2")?
-        .query_row(params![c.learner_id, device.site_id], |r| r.get(0))
-        .optional()?
+        .value_opt(
+            "SELECT account_id FROM learner WHERE record_id = ?1 AND site_id = ?2",
+            args![c.learner_id, device.site_id],
+        )?
         .flatten();
+    // One person's claims are judged one at a time, from whichever sites they come: the
+    // second sees the first's decision (accredited once per person).
+    if let Some(account) = account {
+        tx.lock(Lock::Account(account))?;
+    }
     let verdict = match judge(tx, device, record_id, c, &programme, account)? {
         Verdict::Decide(outcome) => Judged {
             outcome,
@@ -98,7 +104,7 @@ fn needs(reason: String) -> Result<Verdict, Applied> {
 /// HQ's judgement: every fact of the claim checked against what HQ itself received, then the
 /// programme's rules applied to HQ's facts (never the site's totals).
 fn judge(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     device: &DeviceInfo,
     claim_id: Uuid,
     c: &records::OutcomeClaim,
@@ -107,15 +113,14 @@ fn judge(
 ) -> Result<Verdict, Applied> {
     let site = device.site_id;
     let enrolment: Option<(Uuid, Uuid, String)> = tx
-        .prepare_cached(
+        .opt(
             "SELECT e.learner_id, e.cohort_id, k.programme_version_id
              FROM enrolment e JOIN cohort k ON k.record_id = e.cohort_id
              WHERE e.record_id = ?1 AND e.site_id = ?2",
+            args![c.enrolment_id, site],
         )?
-        .query_row(params![c.enrolment_id, site], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
+        .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .transpose()?;
     let Some((learner, cohort, cohort_pv)) = enrolment else {
         return needs(
             "申请引用的报名记录总部没有收到,或不属于本站点;请先同步报名记录 / HQ holds no such enrolment for this site; sync the enrolment first".into(),
@@ -128,9 +133,10 @@ fn judge(
         ));
     }
     let consented: bool = tx
-        .prepare_cached("SELECT name <> '' FROM learner WHERE record_id = ?1 AND site_id = ?2")?
-        .query_row(params![learner, site], |r| r.get(0))
-        .optional()?
+        .value_opt(
+            "SELECT name <> '' FROM learner WHERE record_id = ?1 AND site_id = ?2",
+            args![learner, site],
+        )?
         .unwrap_or(false);
     if !consented {
         return needs(
@@ -147,13 +153,12 @@ fn judge(
         return Ok(v);
     }
     // One open claim per enrolment: a later one names the claim it replaces.
-    let earlier: Option<Uuid> = tx
-        .prepare_cached(
-            "SELECT record_id FROM claim WHERE enrolment_id = ?1 AND site_id = ?2 AND record_id <> ?3
-             ORDER BY rowid DESC LIMIT 1",
-        )?
-        .query_row(params![c.enrolment_id, site, claim_id], |r| r.get(0))
-        .optional()?;
+    // `rowid` is the order claims arrived in (on PostgreSQL, an identity column of that name).
+    let earlier: Option<Uuid> = tx.value_opt(
+        "SELECT record_id FROM claim WHERE enrolment_id = ?1 AND site_id = ?2 AND record_id <> ?3
+         ORDER BY rowid DESC LIMIT 1",
+        args![c.enrolment_id, site, claim_id],
+    )?;
     if let Some(earlier) = earlier
         && c.replaces != Some(earlier)
     {
@@ -171,11 +176,12 @@ fn judge(
     };
     for id in &c.attempt_ids {
         let a: Option<(Uuid, String)> = tx
-            .prepare_cached(
+            .opt(
                 "SELECT enrolment_id, component FROM attempt WHERE record_id = ?1 AND site_id = ?2",
+                args![id, site],
             )?
-            .query_row(params![id, site], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+            .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
+            .transpose()?;
         let Some((enrolment, component)) = a else {
             return needs(format!(
                 "申请引用的考核记录 {id} 总部没有收到;请先同步 / HQ has not received the attempt {id} the claim cites; sync it first"
@@ -227,51 +233,50 @@ fn judge(
 /// An accredited decision this person (by credit account, across every site) or this
 /// enrolment already has for the programme version.
 fn already_accredited(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     site: Uuid,
     enrolment: Uuid,
     account: Option<i64>,
     pv: &str,
 ) -> Result<Option<Verdict>> {
     let first: Option<(i64, Uuid)> = tx
-        .prepare_cached(
+        .opt(
             "SELECT d.id, d.claim_id FROM decision d JOIN claim c ON c.record_id = d.claim_id
              WHERE d.status = 'accredited' AND d.repeats IS NULL AND d.programme_version_id = ?4
-               AND ((?3 IS NOT NULL AND d.account_id = ?3) OR (c.enrolment_id = ?1 AND c.site_id = ?2))
+               AND (d.account_id = ?3 OR (c.enrolment_id = ?1 AND c.site_id = ?2))
              ORDER BY d.id LIMIT 1",
+            args![enrolment, site, account, pv],
         )?
-        .query_row(params![enrolment, site, account, pv], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
+        .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
     Ok(first.map(|(decision, claim)| Verdict::Repeat { decision, claim }))
 }
 
 /// The current attempt of a component as HQ holds it: the latest attempt not superseded by a
 /// correction.
 fn current_attempt(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     enrolment: Uuid,
     component: &str,
 ) -> Result<Option<(Uuid, Component)>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT a.record_id, a.score, a.critical_failed, a.locked FROM attempt a
-             WHERE a.enrolment_id = ?1 AND a.component = ?2
-               AND NOT EXISTS (SELECT 1 FROM attempt c WHERE c.corrects = a.record_id)
-             ORDER BY a.attempt_no DESC, a.rowid DESC LIMIT 1",
-        )?
-        .query_row(params![enrolment, component], |r| {
-            Ok((
-                r.get(0)?,
-                Component {
-                    score: Score::from_stored(r.get(1)?),
-                    critical_failed: r.get(2)?,
-                    locked: r.get(3)?,
-                },
-            ))
-        })
-        .optional()?)
+    tx.opt(
+        "SELECT a.record_id, a.score, a.critical_failed, a.locked FROM attempt a
+         WHERE a.enrolment_id = ?1 AND a.component = ?2
+           AND NOT EXISTS (SELECT 1 FROM attempt c WHERE c.corrects = a.record_id)
+         ORDER BY a.attempt_no DESC, a.rowid DESC LIMIT 1",
+        args![enrolment, component],
+    )?
+    .map(|r| {
+        Ok((
+            r.get(0)?,
+            Component {
+                score: Score::from_stored(r.get(1)?),
+                critical_failed: r.get(2)?,
+                locked: r.get(3)?,
+            },
+        ))
+    })
+    .transpose()
 }
 
 /// Minutes attended, recomputed by HQ from the sessions and roll-call marks it holds with the
@@ -279,24 +284,24 @@ fn current_attempt(
 /// the later mark wins whichever device took it; a mark stamped after the session's close
 /// counts only as a correction).
 pub(crate) fn attended_minutes(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     site: Uuid,
     cohort: Uuid,
     learner: Uuid,
 ) -> Result<i64> {
-    let mut stmt = tx.prepare_cached(
+    let rows = tx.query(
         "SELECT s.record_id, s.starts_at, s.ends_at, a.kind, a.at
          FROM session s JOIN attendance a ON a.session_id = s.record_id AND a.learner_id = ?3
          WHERE s.cohort_id = ?1 AND s.site_id = ?2
            AND (a.correction_id IS NOT NULL OR s.closed_hlc IS NULL OR a.hlc < s.closed_hlc)
          ORDER BY s.record_id, a.hlc",
+        args![cohort, site, learner],
     )?;
-    let mut rows = stmt.query(params![cohort, site, learner])?;
     // Rows come grouped by session: fold each session's marks when the next session begins.
     let mut total = 0i64;
     let mut open: Option<(Uuid, DateTime<Utc>, DateTime<Utc>)> = None;
     let mut events: Vec<(AttendanceKind, DateTime<Utc>)> = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in rows {
         let session: Uuid = r.get(0)?;
         if let Some((id, start, end)) = open
             && id != session
@@ -308,7 +313,7 @@ pub(crate) fn attended_minutes(
             open = Some((session, r.get(1)?, r.get(2)?));
         }
         // Stored by HQ from a parsed record, so the kind always parses.
-        if let Ok(kind) = AttendanceKind::parse(&r.get::<_, String>(3)?) {
+        if let Ok(kind) = AttendanceKind::parse(&r.get::<String>(3)?) {
             events.push((kind, r.get(4)?));
         }
     }
@@ -319,7 +324,7 @@ pub(crate) fn attended_minutes(
 }
 
 fn record_decision(
-    tx: &Transaction<'_>,
+    tx: &dyn Tx,
     device: &DeviceInfo,
     claim: Uuid,
     learner: Uuid,
@@ -341,17 +346,13 @@ fn record_decision(
         ),
         (Outcome::NeedsInfo(r) | Outcome::Rejected(r), None) => (r.clone(), 0),
     };
-    let catalogue: String = tx.query_row(
+    let catalogue: String = tx.value(
         "SELECT catalogue_version FROM programme_version WHERE id = ?1",
-        [&programme.id],
-        |r| r.get(0),
+        args![programme.id],
     )?;
-    tx.prepare_cached(
-        "INSERT INTO decision (claim_id, status, reason, credits_tenths, catalogue_version, decided_at,
+    let decision: i64 = tx.value("INSERT INTO decision (claim_id, status, reason, credits_tenths, catalogue_version, decided_at,
              account_id, programme_version_id, repeats)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id", args![
         claim,
         outcome.status().as_str(),
         reason,
@@ -362,13 +363,11 @@ fn record_decision(
         programme.id,
         judged.repeats.map(|(d, _)| d)
     ])?;
-    let decision = tx.last_insert_rowid();
     let account_no: Option<String> = account
         .map(|a| {
-            tx.query_row(
+            tx.value(
                 "SELECT account_no FROM credit_account WHERE id = ?1",
-                [a],
-                |r| r.get(0),
+                args![a],
             )
         })
         .transpose()?;
@@ -390,15 +389,16 @@ fn record_decision(
     else {
         return Ok(());
     };
-    tx.execute(
-        "INSERT INTO credit_posting (account_id, decision_id, site_id, credits_tenths, posted_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![account, decision, device.site_id, credits_tenths, now()],
+    let posting_id: i64 = tx.value(
+        "INSERT INTO credit_posting (account_id, decision_id, site_id, credits_tenths, posted_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        args![account, decision, device.site_id, credits_tenths, now()],
     )?;
     log_change(
         tx,
         Some(device.site_id),
         &HqChange::Credit(CreditPosting {
-            posting_id: tx.last_insert_rowid(),
+            posting_id,
             claim_id: claim,
             learner_id: learner,
             account_no: account_no.clone(),
@@ -411,7 +411,7 @@ fn record_decision(
     tx.execute(
         "INSERT INTO certificate (number, account_id, decision_id, learner_id, programme_version_id, status, issued_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'valid', ?6)",
-        params![number, account, decision, learner, programme.id, now()],
+        args![number, account, decision, learner, programme.id, now()],
     )?;
     log_change(
         tx,
@@ -430,18 +430,18 @@ fn record_decision(
 /// The next certificate number of the site's series: Y, organisation 0001 (the credit bank),
 /// province, 6-digit site sequence, 2-digit year, level and a 6-digit serial per series (the
 /// 职业技能等级证书 layout), issued by the domain's `CertificateNumber`, which sites parse with.
-fn certificate_number(tx: &Transaction<'_>, site: Uuid, level: u8) -> Result<String> {
-    let (province, seq): (String, u32) = tx.query_row(
-        "SELECT province, seq FROM site WHERE id = ?1",
-        [site],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+fn certificate_number(tx: &dyn Tx, site: Uuid, level: u8) -> Result<String> {
+    let r = tx.one("SELECT province, seq FROM site WHERE id = ?1", args![site])?;
+    let (province, seq): (String, u32) = (r.get(0)?, r.get(1)?);
     let year = (now().year() % 100) as u8;
     let series = CertificateNumber::issue(ISSUER, &province, seq, year, level, 0)?.series();
-    let serial: u32 = tx.query_row(
-        "SELECT count(*) + 1 FROM certificate WHERE substr(number, 1, 15) = ?1",
-        [&series],
-        |r| r.get(0),
+    // The series' counter row: its writers take turns (the row's lock), so no two
+    // certificates share a serial and none is skipped.
+    let serial: u32 = tx.value(
+        "INSERT INTO certificate_series (series, last_serial) VALUES (?1, 1)
+         ON CONFLICT (series) DO UPDATE SET last_serial = certificate_series.last_serial + 1
+         RETURNING last_serial",
+        args![series],
     )?;
     Ok(CertificateNumber::issue(ISSUER, &province, seq, year, level, serial)?.format())
 }

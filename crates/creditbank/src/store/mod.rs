@@ -1,11 +1,18 @@
-//! Storage behind one narrow interface ([`Store`]) so a PostgreSQL backend can follow for
-//! national scale. [`sqlite::SqliteStore`] is the embedded default. Methods are blocking; the
-//! HTTP layer calls them on tokio's blocking pool.
+//! Storage behind one narrow interface ([`Store`]), implemented once by [`Bank`] over the
+//! [`sql::Tx`] both databases offer: SQLite in the data directory (the zero-configuration
+//! default) or PostgreSQL for a national HQ. Methods are blocking; the HTTP layer calls them
+//! on tokio's blocking pool.
 
 pub mod apply;
 mod audit;
+mod bank;
 mod claims;
-pub mod sqlite;
+pub mod postgres;
+pub mod sql;
+mod sqlite;
+
+pub use bank::{Bank, TEST_DATABASE_ENV};
+pub use sqlite::SYNCHRONOUS;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

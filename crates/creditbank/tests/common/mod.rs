@@ -9,8 +9,8 @@ use axum::http::{Request, Response, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{Duration, Utc};
+use creditbank::store::Bank;
 use creditbank::store::Store;
-use creditbank::store::sqlite::SqliteStore;
 use creditbank::{AppState, router};
 use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt;
@@ -29,13 +29,13 @@ use uuid::Uuid;
 pub const TOKEN: &str = "test-admin-token";
 
 pub struct Hq {
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<Bank>,
     pub state: AppState,
 }
 
 impl Hq {
     pub fn new() -> Hq {
-        let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let store = Arc::new(Bank::for_tests().unwrap());
         store
             .publish_catalogue(&siteline_domain::seed::catalogue())
             .unwrap();
@@ -64,7 +64,7 @@ impl Hq {
         (
             q("SELECT count(*) FROM record"),
             q("SELECT count(*) FROM change_log"),
-            q("SELECT coalesce(sum(high_water), 0) FROM device_epoch"),
+            q("SELECT CAST(coalesce(sum(high_water), 0) AS BIGINT) FROM device_epoch"),
             q("SELECT count(*) FROM credit_posting"),
         )
     }
