@@ -99,10 +99,10 @@ async fn after_a_restore_sync_stays_exactly_once_under_the_new_epoch() {
     for id in [lost.0, fresh.0] {
         let n = hq
             .store
-            .query_i64(&format!(
-                "SELECT count(*) FROM record WHERE record_id = x'{}'",
-                id.simple()
-            ))
+            .query_i64_with(
+                "SELECT count(*) FROM record WHERE record_id = ?1",
+                &[creditbank::store::sql::Value::Uuid(id)],
+            )
             .unwrap();
         assert_eq!(n, 1);
     }
@@ -110,7 +110,7 @@ async fn after_a_restore_sync_stays_exactly_once_under_the_new_epoch() {
         .store
         .query_i64(
             "SELECT count(*) FROM (SELECT record_id, entity, op, payload FROM record
-              GROUP BY record_id, entity, op, payload HAVING count(*) > 1)",
+              GROUP BY record_id, entity, op, payload HAVING count(*) > 1) AS twice",
         )
         .unwrap();
     assert_eq!(dupes, 0);
@@ -133,10 +133,10 @@ async fn after_a_restore_sync_stays_exactly_once_under_the_new_epoch() {
     assert_eq!(again.pushed, 0);
     assert_eq!(
         hq.store
-            .query_i64(&format!(
-                "SELECT count(*) FROM record WHERE record_id = x'{}'",
-                lost.0.simple()
-            ))
+            .query_i64_with(
+                "SELECT count(*) FROM record WHERE record_id = ?1",
+                &[creditbank::store::sql::Value::Uuid(lost.0)],
+            )
             .unwrap(),
         1
     );
