@@ -100,6 +100,10 @@ pub enum Error {
     /// Anything else internal.
     #[error("internal: {0}")]
     Internal(String),
+    /// A batch applied without savepoints met a refused row: the store applies it again row
+    /// by row (never leaves the store).
+    #[error("internal: the batch is applied again row by row")]
+    Reapply,
 }
 
 impl Error {
@@ -122,7 +126,9 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::BadEnrolmentCode => "bad_enrolment_code",
             Error::RateLimited { .. } => "rate_limited",
-            Error::Storage(_) | Error::Postgres(_) | Error::Internal(_) => "internal",
+            Error::Storage(_) | Error::Postgres(_) | Error::Internal(_) | Error::Reapply => {
+                "internal"
+            }
         }
     }
 
@@ -144,7 +150,7 @@ impl Error {
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Storage(_) | Error::Postgres(_) | Error::Internal(_) => {
+            Error::Storage(_) | Error::Postgres(_) | Error::Internal(_) | Error::Reapply => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }

@@ -58,11 +58,24 @@ type Quarantine = String;
 
 /// Checks the batch's shape, its sequence against the high-water mark and ownership, then
 /// applies what is new.
+/// How a batch's rows are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// Each row under its own savepoint, so a refused row leaves nothing behind.
+    Isolated,
+    /// With no savepoints (two statements fewer per row, and no subtransactions on
+    /// PostgreSQL): the first row that is refused fails the batch with [`Error::Reapply`], and
+    /// the caller applies it again `Isolated` in a new transaction. Nearly every batch has no
+    /// refused row.
+    Optimistic,
+}
+
 pub(crate) fn push(
     tx: &dyn Tx,
     keys: &HqKeys,
     device: &DeviceInfo,
     batch: &PushBatch,
+    mode: Rows,
 ) -> Result<PushAck> {
     check_shape(device, batch)?;
     // Epoch 1 starts at seq 1. A later epoch (a device restored from backup) goes on from
@@ -105,7 +118,14 @@ pub(crate) fn push(
     }
     let mut quarantined = Vec::new();
     for row in &fresh {
-        let reason = apply_isolated(tx, keys, device, row)?;
+        let reason = match mode {
+            Rows::Isolated => apply_isolated(tx, keys, device, row)?,
+            Rows::Optimistic => match apply_row(tx, keys, device, row) {
+                Ok(()) => None,
+                Err(Applied::Fail(e)) if is_fatal(&e) => return Err(e),
+                Err(_) => return Err(Error::Reapply),
+            },
+        };
         let status = if reason.is_some() {
             "quarantined"
         } else {

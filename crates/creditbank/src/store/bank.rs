@@ -496,25 +496,43 @@ impl Store for Bank {
     }
 
     fn push(&self, device: &DeviceInfo, batch: &PushBatch) -> Result<PushAck> {
-        self.tx(|tx| {
-            let ack = apply::push(tx, &self.keys, device, batch)?;
-            tx.execute(
-                "UPDATE device SET last_push_at = ?2 WHERE id = ?1",
-                args![device.id, now()],
-            )?;
-            Ok(ack)
-        })
+        let push = |mode| {
+            self.tx(|tx| {
+                let ack = apply::push(tx, &self.keys, device, batch, mode)?;
+                tx.execute(
+                    "UPDATE device SET last_push_at = ?2 WHERE id = ?1",
+                    args![device.id, now()],
+                )?;
+                Ok(ack)
+            })
+        };
+        match push(apply::Rows::Optimistic) {
+            // A row was refused: the batch again, each row on its own (the first attempt
+            // rolled back whole).
+            Err(Error::Reapply) => push(apply::Rows::Isolated),
+            other => other,
+        }
     }
 
     fn pull(&self, device: &DeviceInfo, since: u64, max_bytes: u64) -> Result<PullPage> {
         self.tx(|tx| {
             // The site's own records come from its other devices only; a device's own
             // operations are not sent back to it.
+            // Two index range scans (the site's entries, the all-site ones) merged, rather than
+            // one scan of the whole log past the cursor filtered down to the site.
             let rows = tx.query(
-                "SELECT seq, kind, payload FROM change_log
-                 WHERE seq > ?1 AND (site_id IS NULL OR site_id = ?2)
-                   AND (origin_device IS NULL OR origin_device <> ?3)
-                 ORDER BY seq LIMIT 501",
+                "SELECT seq, kind, payload FROM (
+                     SELECT seq, kind, payload FROM (
+                         SELECT seq, kind, payload FROM change_log
+                         WHERE site_id = ?2 AND seq > ?1
+                           AND (origin_device IS NULL OR origin_device <> ?3)
+                         ORDER BY seq LIMIT 501) AS own
+                     UNION ALL
+                     SELECT seq, kind, payload FROM (
+                         SELECT seq, kind, payload FROM change_log
+                         WHERE site_id IS NULL AND seq > ?1
+                         ORDER BY seq LIMIT 501) AS every
+                 ) AS page ORDER BY seq LIMIT 501",
                 args![since, device.site_id, device.id],
             )?;
             let mut changes = Vec::new();
