@@ -9,7 +9,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use creditbank::releases::{NewRelease, Releases};
-use creditbank::store::sqlite::SqliteStore;
+use creditbank::store::Bank;
 use siteline_desktop_lib::updates;
 use tauri::test::{mock_builder, mock_context, noop_assets};
 
@@ -41,7 +41,7 @@ impl Key {
 
 async fn hq(releases: Arc<Releases>) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let store = Arc::new(Bank::open(dir.path(), None).unwrap());
     std::mem::forget(dir);
     let app = creditbank::router(creditbank::AppState::new(store, "admin").with_releases(releases));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
