@@ -1,8 +1,9 @@
 //! Concurrent writers (ADR 0006). Real threads call the store at once, each on its own
 //! connection on PostgreSQL (the README test command runs this file on both databases): the
-//! same batch pushed twice at once applies once, one person registered at two sites at once
-//! has one account, ten people's claims from three sites at once post credits once each, certificate
-//! serials never repeat, and a device pulling while others commit out of order misses nothing.
+//! same batch pushed on eight connections at once applies once; one person registered at
+//! four sites at once has one account; ten people's claims from three sites at once post
+//! credits once each, and certificate serials never repeat; sites created at once get
+//! distinct numbers; a device pulling while others commit out of order misses nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -276,4 +277,48 @@ async fn a_device_pulling_while_others_commit_misses_nothing() {
         "every operation of the site's other devices, and nothing else"
     );
     assert_eq!(seen, site_rows);
+}
+
+#[test]
+fn sites_created_at_once_get_distinct_numbers_and_one_code_is_created_once() {
+    let hq = Hq::new();
+    warm(&hq, 8);
+    let gate = Barrier::new(16);
+    let outcomes: Vec<Result<String, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let (gate, hq) = (&gate, &hq);
+                s.spawn(move || {
+                    // Eight operators create eight sites; eight more all create GD-SZ-100.
+                    let code = if i < 8 {
+                        format!("GD-SZ-{i:03}")
+                    } else {
+                        "GD-SZ-100".to_string()
+                    };
+                    gate.wait();
+                    hq.store
+                        .create_site(&code, "站", "44")
+                        .map(|s| s.code)
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(created, 9, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().err())
+            .all(|e| e.contains("GD-SZ-100 already exists")),
+        "{outcomes:?}"
+    );
+    let q = |sql: &str| hq.store.query_i64(sql).unwrap();
+    assert_eq!(q("SELECT count(*) FROM site"), 9);
+    assert_eq!(
+        q("SELECT count(DISTINCT seq) FROM site"),
+        9,
+        "no two sites share a number"
+    );
 }

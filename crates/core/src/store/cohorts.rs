@@ -232,8 +232,20 @@ pub fn enrol(
     learner: LearnerId,
 ) -> Result<EnrolmentId> {
     let (tx, _) = site.write()?;
-    let c = get(&tx, cohort)?;
-    learners::ensure_exists(&tx, learner)?;
+    let id = enrol_in(&tx, actor, cohort, learner)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// [`enrol`] in the caller's transaction.
+pub(crate) fn enrol_in(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &Actor,
+    cohort: CohortId,
+    learner: LearnerId,
+) -> Result<EnrolmentId> {
+    let c = get(tx, cohort)?;
+    learners::ensure_exists(tx, learner)?;
     if c.status == CohortStatus::Closed {
         return Err(Error::Locked {
             what: format!("cohort {}", c.name),
@@ -266,14 +278,13 @@ pub fn enrol(
     )?
     .execute(params![id, cohort, learner, super::now(), actor.id])?;
     outbox::append(
-        &tx,
+        tx,
         id.0,
         &Record::Enrolment(records::Enrolment {
             cohort_id: cohort.0,
             learner_id: learner.0,
         }),
     )?;
-    tx.commit()?;
     Ok(id)
 }
 

@@ -182,17 +182,38 @@ pub fn check_id_number(site: &Site, id_type: IdType, input: &str) -> Result<IdCh
     }
 }
 
-/// Registers a learner with their consents, in one transaction with its outbox rows.
-pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<LearnerId> {
+/// A registration that passed every check of the form, ready to insert.
+pub(crate) struct Checked {
+    name: String,
+    id_type: IdType,
+    id: CheckedId,
+    phone: Option<String>,
+}
+
+impl Checked {
+    /// The document number, normalized (for duplicates within a file).
+    pub(crate) fn number(&self) -> &str {
+        &self.id.number
+    }
+
+    /// The masked document number.
+    pub(crate) fn masked(&self) -> String {
+        mask_id(&self.id.number)
+    }
+}
+
+/// The form's checks of a registration: name, document number, mobile, and no learner of the
+/// site already registered with the number.
+pub(crate) fn check(site: &Site, new: &NewLearner) -> Result<Checked> {
     let name = validate_name("learner.name", &new.name)?;
-    let checked = check_id(new.id_type, &new.id_number)?;
+    let id = check_id(new.id_type, &new.id_number)?;
     let phone = new
         .phone
         .as_deref()
         .filter(|p| !p.trim().is_empty())
         .map(validate_mobile)
         .transpose()?;
-    if let Some(existing) = find_by_id_number(site, new.id_type, &checked.number)? {
+    if let Some(existing) = find_by_id_number(site, new.id_type, &id.number)? {
         return Err(Error::Duplicate {
             what: "learner",
             detail: format!(
@@ -201,9 +222,34 @@ pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<Lear
             ),
         });
     }
+    Ok(Checked {
+        name,
+        id_type: new.id_type,
+        id,
+        phone,
+    })
+}
+
+/// Registers a learner with their consents, in one transaction with its outbox rows.
+pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<LearnerId> {
+    let checked = check(site, new)?;
+    let (tx, keys) = site.write()?;
+    let id = insert(&tx, keys, actor, &checked, &new.consents)?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Inserts a checked registration and its consents in the caller's transaction.
+pub(crate) fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    keys: &SiteKeys,
+    actor: &Actor,
+    new: &Checked,
+    consents: &[ConsentInput],
+) -> Result<LearnerId> {
+    let (name, checked, phone) = (&new.name, &new.id, &new.phone);
     let id = LearnerId::new();
     let owner = id.0.as_bytes().to_vec();
-    let (tx, keys) = site.write()?;
     let (data_key, wrapped) = keys.new_data_key(&owner)?;
     let id_masked = mask_id(&checked.number);
     let id_sealed = data_key.seal(&[&owner[..], b"/id"].concat(), &checked.number)?;
@@ -250,11 +296,10 @@ pub fn register(site: &mut Site, actor: &Actor, new: &NewLearner) -> Result<Lear
         withheld: false,
         site_sealed: None,
     };
-    outbox::append(&tx, id.0, &Record::Learner(record))?;
-    for consent in &new.consents {
-        insert_consent(&tx, actor, id, *consent)?;
+    outbox::append(tx, id.0, &Record::Learner(record))?;
+    for consent in consents {
+        insert_consent(tx, actor, id, *consent)?;
     }
-    tx.commit()?;
     Ok(id)
 }
 

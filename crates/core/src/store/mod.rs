@@ -15,6 +15,7 @@ pub mod corrections;
 pub mod db;
 pub mod duplicates;
 pub mod hq;
+pub mod import;
 pub mod late_marks;
 pub(crate) mod learner_replica;
 pub mod learners;
