@@ -238,13 +238,20 @@ fn ensure_catalogue(store: &Bank) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    // The server logs to stdout (its service manager collects it); an admin command prints its
+    // answer (often JSON for a script) on stdout, so its log goes to stderr.
+    let serving = matches!(cli.command, Command::Serve { .. });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=info".into());
+    if serving {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let store =
         Bank::open(&cli.data_dir, cli.database.as_deref()).with_context(|| match cli.database {
             Some(_) => format!(

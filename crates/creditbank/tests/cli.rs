@@ -36,8 +36,15 @@ impl Hq {
     }
 }
 
+/// Runs an admin command; its stdout, which must be its answer alone (the command logs at
+/// debug level here, to stderr).
 fn creditbank(hq: &Hq, args: &[&str]) -> String {
-    let out = hq.command().args(args).output().unwrap();
+    let out = hq
+        .command()
+        .env("RUST_LOG", "debug")
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{args:?}: {}",
