@@ -70,12 +70,12 @@ impl Hq {
     pub fn received(&self, device: uuid::Uuid) -> anyhow::Result<(i64, i64, i64)> {
         let q = |sql: &str| {
             self.store
-                .query_i64(&sql.replace("?D", &device_literal(&self.store, device)))
+                .query_i64_with(sql, &[creditbank::store::sql::Value::Uuid(device)])
         };
         Ok((
-            q("SELECT count(*) FROM record WHERE device_id = ?D")?,
-            q("SELECT count(DISTINCT seq) FROM record WHERE device_id = ?D")?,
-            q("SELECT coalesce(max(seq), 0) FROM record WHERE device_id = ?D")?,
+            q("SELECT count(*) FROM record WHERE device_id = ?1")?,
+            q("SELECT count(DISTINCT seq) FROM record WHERE device_id = ?1")?,
+            q("SELECT coalesce(max(seq), 0) FROM record WHERE device_id = ?1")?,
         ))
     }
 }
@@ -302,13 +302,5 @@ impl Rng {
     /// Uniform below `n`.
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
-    }
-}
-
-/// A device id as a SQL literal of the store's database.
-fn device_literal(store: &Bank, device: uuid::Uuid) -> String {
-    match store.dialect() {
-        creditbank::store::sql::Dialect::Sqlite => format!("x'{}'", device.simple()),
-        creditbank::store::sql::Dialect::Postgres => format!("'{device}'"),
     }
 }

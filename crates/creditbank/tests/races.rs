@@ -13,6 +13,7 @@ use std::sync::Barrier;
 
 use common::{Device, Hq, SiteApp, batch};
 use creditbank::store::{DeviceInfo, Store};
+use siteline_proto::PushBatch;
 use siteline_proto::sync::HqChange;
 
 /// A new site store enrolled at HQ with the site `site_code`, and HQ's view of its device.
@@ -44,6 +45,23 @@ fn warm(hq: &Hq, n: usize) {
                          SELECT count(*) FROM c",
                     )
                     .unwrap();
+            });
+        }
+    });
+}
+
+/// Pushes every site's batch at the same moment, each on its own thread (and connection);
+/// none of them has a refused row.
+fn push_all_at_once(hq: &Hq, sites: &[(PushBatch, DeviceInfo)]) {
+    warm(hq, sites.len());
+    let gate = Barrier::new(sites.len());
+    std::thread::scope(|s| {
+        for (batch, device) in sites {
+            let gate = &gate;
+            s.spawn(move || {
+                gate.wait();
+                let ack = hq.store.push(device, batch).unwrap();
+                assert!(ack.quarantined.is_empty(), "{ack:?}");
             });
         }
     });
@@ -120,19 +138,7 @@ async fn one_person_registered_at_four_sites_at_once_has_one_credit_account() {
         }
         sites.push((batch(&site.rows()), device));
     }
-    warm(&hq, sites.len());
-    let gate = Barrier::new(sites.len());
-    std::thread::scope(|s| {
-        for (batch, device) in &sites {
-            let gate = &gate;
-            let hq = &hq;
-            s.spawn(move || {
-                gate.wait();
-                let ack = hq.store.push(device, batch).unwrap();
-                assert!(ack.quarantined.is_empty(), "{ack:?}");
-            });
-        }
-    });
+    push_all_at_once(&hq, &sites);
     assert_eq!(
         hq.store
             .query_i64("SELECT count(*) FROM credit_account")
@@ -172,19 +178,7 @@ async fn ten_peoples_claims_from_three_sites_at_once_post_credits_once_and_seria
         site.completed("housekeeping-L5-v1", &people, 90);
         sites.push((batch(&site.rows().split_off(registered.len())), device));
     }
-    warm(&hq, sites.len());
-    let gate = Barrier::new(sites.len());
-    std::thread::scope(|s| {
-        for (batch, device) in &sites {
-            let gate = &gate;
-            let hq = &hq;
-            s.spawn(move || {
-                gate.wait();
-                let ack = hq.store.push(device, batch).unwrap();
-                assert!(ack.quarantined.is_empty(), "{ack:?}");
-            });
-        }
-    });
+    push_all_at_once(&hq, &sites);
     let q = |sql: &str| hq.store.query_i64(sql).unwrap();
     // Sixteen people: the ten shared once each, six of the sites' own.
     assert_eq!(q("SELECT count(*) FROM credit_account"), 16);

@@ -428,19 +428,20 @@ fn is_transient(e: &postgres::Error) -> bool {
     })
 }
 
+/// A host name, or a Unix socket's directory.
+fn host(h: &postgres::config::Host) -> String {
+    match h {
+        postgres::config::Host::Tcp(h) => h.clone(),
+        postgres::config::Host::Unix(p) => p.display().to_string(),
+    }
+}
+
 /// The connection string without its password, for messages.
 fn redact(database: &str) -> String {
     match config(database) {
         Ok(c) => format!(
             "{} (database {})",
-            c.get_hosts()
-                .iter()
-                .map(|h| match h {
-                    postgres::config::Host::Tcp(h) => h.clone(),
-                    postgres::config::Host::Unix(p) => p.display().to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(","),
+            c.get_hosts().iter().map(host).collect::<Vec<_>>().join(","),
             c.get_dbname().unwrap_or("(default)")
         ),
         Err(_) => "(unreadable address)".into(),
@@ -498,13 +499,7 @@ impl Postgres {
 fn to_conn_string(cfg: &postgres::Config) -> String {
     let mut parts = Vec::new();
     for h in cfg.get_hosts() {
-        parts.push(format!(
-            "host='{}'",
-            match h {
-                postgres::config::Host::Tcp(h) => h.clone(),
-                postgres::config::Host::Unix(p) => p.display().to_string(),
-            }
-        ));
+        parts.push(format!("host='{}'", host(h)));
     }
     if let Some(port) = cfg.get_ports().first() {
         parts.push(format!("port={port}"));
