@@ -202,3 +202,32 @@ fn the_template_reads_back_as_an_empty_class_and_types_and_consents_are_read() {
         .unwrap();
     assert_eq!(refused_consents, 1, "the passport holder said no");
 }
+
+#[test]
+fn a_file_over_the_row_limit_or_an_id_number_stored_as_a_number_is_refused_plainly() {
+    let (mut site, manager, _) = site();
+    let rows: Vec<[String; 5]> = (1..=import::MAX_ROWS as u64 + 1).map(row).collect();
+    let too_many = import::import(&mut site, &manager, &workbook(&rows), None).unwrap_err();
+    assert!(too_many.to_string().contains("split it"), "{too_many}");
+    assert_eq!(count(&site, "learner"), 0);
+    // Excel turned an 18-digit number into a float and lost its last digits.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, title) in import::COLUMNS.iter().enumerate() {
+        sheet.write_string(0, c as u16, *title).unwrap();
+    }
+    sheet.write_string(1, 0, demo::name(1)).unwrap();
+    sheet.write_number(1, 2, 440303199001011234.0).unwrap();
+    let report =
+        import::import(&mut site, &manager, &book.save_to_buffer().unwrap(), None).unwrap();
+    assert_eq!((report.imported, report.refused), (0, 1));
+    assert!(
+        report.rows[0]
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("format the column as Text"),
+        "{report:#?}"
+    );
+    assert_eq!(count(&site, "learner"), 0);
+}
