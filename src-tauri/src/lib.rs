@@ -66,8 +66,11 @@ macro_rules! handlers {
             $crate::commands::staff::list_staff,
             $crate::commands::progress::site_overview,
             $crate::commands::learners::search_learners,
+            $crate::commands::learners::list_learners,
             $crate::commands::learners::check_id_number,
             $crate::commands::learners::register_learner,
+            $crate::commands::learners::import_learners,
+            $crate::commands::learners::save_import_template,
             $crate::commands::learners::learner_profile,
             $crate::commands::learners::unmask_learner,
             $crate::commands::cohorts::programme_versions,
@@ -130,6 +133,7 @@ pub fn run() {
     siteline_core::sync::client::install_tls_provider();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let path = database_path(app)?;
             let db = tauri::async_runtime::block_on(Db::open(path.clone()))?;

@@ -10,6 +10,9 @@ import type { CohortStatus } from "./bindings/CohortStatus";
 import type { DaySession } from "./bindings/DaySession";
 import type { IdCheck } from "./bindings/IdCheck";
 import type { IdType } from "./bindings/IdType";
+import type { ImportReport } from "./bindings/ImportReport";
+import type { LearnerFilter } from "./bindings/LearnerFilter";
+import type { LearnerPage } from "./bindings/LearnerPage";
 import type { LearnerProfile } from "./bindings/LearnerProfile";
 import type { LearnerSummary } from "./bindings/LearnerSummary";
 import type { Mark } from "./bindings/Mark";
@@ -61,8 +64,11 @@ export const api = {
   listStaff: () => invoke<StaffSummary[]>("list_staff"),
   siteOverview: () => invoke<SiteOverview>("site_overview"),
   searchLearners: (query: string) => invoke<LearnerSummary[]>("search_learners", { query }),
+  listLearners: (filter: LearnerFilter) => invoke<LearnerPage>("list_learners", { filter }),
   checkIdNumber: (idType: IdType, number: string) => invoke<IdCheck>("check_id_number", { idType, number }),
   registerLearner: (learner: NewLearner) => invoke<LearnerSummary>("register_learner", { new: learner }),
+  importLearners: (path: string, cohort: string | null) => invoke<ImportReport>("import_learners", { path, cohort }),
+  saveImportTemplate: (dir: string) => invoke<string>("save_import_template", { dir }),
   learnerProfile: (id: string) => invoke<LearnerProfile>("learner_profile", { id }),
   unmaskLearner: (id: string) => invoke<[string, string | null]>("unmask_learner", { id }),
   programmeVersions: () => invoke<ProgrammeSummary[]>("programme_versions"),

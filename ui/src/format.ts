@@ -22,3 +22,15 @@ export function hqReason(text: string | null | undefined, lang: string): string 
   if (i < 0) return text;
   return lang === "en" ? text.slice(i + 3) : text.slice(0, i);
 }
+
+/** A programme in the user's language with its level: 母婴护理 · 五级/初级工, or
+ * Maternity and newborn care · Level 5. Never the other language's name. */
+export function programmeLabel(p: { name_zh: string; name_en: string; level: number }, locale: string): string {
+  const en = locale === "en";
+  return `${en ? p.name_en : p.name_zh} · ${levelName(p.level, en ? "en" : "zh")}`;
+}
+
+/** The last part of a path: a toast shows the file's name, not a temporary folder. */
+export function fileName(path: string): string {
+  return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
+}

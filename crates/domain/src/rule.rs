@@ -191,6 +191,31 @@ pub enum Rule {
         /// The digit found.
         level: u8,
     },
+    /// A file to import that is not an absolute path to an `.xlsx` file.
+    XlsxFile,
+    /// A file bigger than the import reads.
+    FileTooLarge {
+        /// Largest size read, in MiB.
+        max_mib: u32,
+    },
+    /// A file that is not an Excel workbook, or has no readable first sheet.
+    NotAWorkbook,
+    /// A workbook whose first row is not the import template's header.
+    ImportHeader,
+    /// A file with more learners than one import takes.
+    ImportTooManyRows {
+        /// Most rows one file may hold.
+        max: u32,
+    },
+    /// An ID type that is not 居民身份证, 护照 or 其他.
+    IdTypeUnknown,
+    /// A consent cell that is not 是 or 否.
+    ConsentYesNo,
+    /// A number that Excel stored as a number and so lost digits.
+    NumberLostDigits {
+        /// The column.
+        column: String,
+    },
 }
 
 impl std::fmt::Display for Rule {
@@ -236,6 +261,27 @@ impl std::fmt::Display for Rule {
             Rule::IdBirthDate { date } => {
                 write!(f, "characters 7–14 are not a real birth date ({date})")
             }
+            Rule::XlsxFile => f.write_str(
+                "choose an Excel file (.xlsx) by its full path, e.g. /home/site/Documents/class.xlsx",
+            ),
+            Rule::FileTooLarge { max_mib } => {
+                write!(f, "the file is larger than {max_mib} MiB; split it into smaller files")
+            }
+            Rule::NotAWorkbook => f.write_str(
+                "the file is not an Excel workbook (.xlsx) or its first sheet cannot be read; fill in the template and choose it again",
+            ),
+            Rule::ImportHeader => f.write_str(
+                "the first row is not the template's header (姓名 Name, 证件类型 ID type, …); download the template and fill it in",
+            ),
+            Rule::ImportTooManyRows { max } => {
+                write!(f, "the file has more than {max} learners; split it into smaller files")
+            }
+            Rule::IdTypeUnknown => f.write_str("the ID type is not 居民身份证, 护照 or 其他"),
+            Rule::ConsentYesNo => f.write_str("the credit bank consent is not 是 or 否"),
+            Rule::NumberLostDigits { column } => write!(
+                f,
+                "column {column}: the number was stored as a number and lost digits; format the column as Text and type it again"
+            ),
             Rule::FolderPath => f.write_str(
                 "give a full folder path, e.g. /home/site/Documents / 请填写完整的文件夹路径",
             ),

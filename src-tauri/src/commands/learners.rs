@@ -1,13 +1,17 @@
-//! Learners: search, the live ID check, registration, the profile and audited unmasking.
+//! Learners: search, the live ID check, registration, bulk import from Excel, the profile and
+//! audited unmasking.
 
 use serde::Serialize;
 use siteline_core::store::hq::{self, LearnerCredits};
+use siteline_core::store::import::{self, ImportReport};
+use siteline_core::store::learner_list::{self, LearnerFilter, LearnerPage};
 use siteline_core::store::learners::{self, IdCheck, IdType, LearnerSummary, NewLearner};
 use siteline_core::store::progress::{self, EnrolmentProgress};
-use siteline_domain::ids::LearnerId;
+use siteline_domain::Rule;
+use siteline_domain::ids::{CohortId, LearnerId};
 use tauri::State;
 
-use super::Res;
+use super::{Res, folder};
 use crate::state::Shell;
 
 /// Learner search by name, ID tail or phone tail.
@@ -17,6 +21,16 @@ pub async fn search_learners(shell: State<'_, Shell>, query: String) -> Res<Vec<
     Ok(shell
         .db
         .call(move |s| learners::search(s, &query, 100))
+        .await?)
+}
+
+/// A page of the site's learners, searched and filtered.
+#[tauri::command]
+pub async fn list_learners(shell: State<'_, Shell>, filter: LearnerFilter) -> Res<LearnerPage> {
+    shell.actor().await?;
+    Ok(shell
+        .db
+        .call(move |s| learner_list::list(s, &filter))
         .await?)
 }
 
@@ -89,3 +103,71 @@ pub async fn unmask_learner(
         .call(move |s| learners::unmask(s, &actor, id))
         .await?)
 }
+
+/// Largest spreadsheet the import reads: a 2,000-row class is well under 1 MiB.
+const MAX_IMPORT_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Imports a class from an `.xlsx` file filled in from the template, enrolling each learner in
+/// `cohort` when one is given. Rows that fail a check are refused with their reason; the rest
+/// are registered together, or none are.
+#[tauri::command]
+pub async fn import_learners(
+    shell: State<'_, Shell>,
+    path: String,
+    cohort: Option<CohortId>,
+) -> Res<ImportReport> {
+    let actor = shell.actor().await?;
+    let bytes = read_spreadsheet(&path)?;
+    let report = shell
+        .db
+        .call(move |s| import::import(s, &actor, &bytes, cohort))
+        .await?;
+    if report.imported > 0 {
+        shell.changes.touched("learners");
+    }
+    Ok(report)
+}
+
+/// The file named by `path`, refused unless it is an absolute path to a readable `.xlsx` file
+/// of a sane size.
+fn read_spreadsheet(path: &str) -> Res<Vec<u8>> {
+    let path = std::path::PathBuf::from(path.trim());
+    let is_xlsx = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    if !path.is_absolute() || !is_xlsx {
+        return Err(siteline_core::Error::rule("import.file", Rule::XlsxFile).into());
+    }
+    let unreadable = |e: std::io::Error| {
+        siteline_core::Error::invalid("import.file", format!("{}: {e}", path.display()))
+    };
+    let size = std::fs::metadata(&path).map_err(unreadable)?.len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(siteline_core::Error::rule(
+            "import.file",
+            Rule::FileTooLarge {
+                max_mib: (MAX_IMPORT_BYTES / 1024 / 1024) as u32,
+            },
+        )
+        .into());
+    }
+    Ok(std::fs::read(&path).map_err(unreadable)?)
+}
+
+/// Writes the import template into `dir` and returns the file's path.
+#[tauri::command]
+pub async fn save_import_template(shell: State<'_, Shell>, dir: String) -> Res<String> {
+    shell.actor().await?;
+    let dir = folder(&dir, "import.dir")?;
+    let bytes = import::template()?;
+    let path = dir.join(IMPORT_TEMPLATE);
+    let write = |e: std::io::Error| {
+        siteline_core::Error::invalid("import.dir", format!("{}: {e}", dir.display()))
+    };
+    std::fs::create_dir_all(&dir).map_err(write)?;
+    std::fs::write(&path, bytes).map_err(write)?;
+    Ok(path.display().to_string())
+}
+
+/// The template's file name: Chinese first, like the columns inside it.
+pub const IMPORT_TEMPLATE: &str = "学员批量导入模板.xlsx";

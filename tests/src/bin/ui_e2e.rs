@@ -41,6 +41,103 @@ fn pss_mib() -> f64 {
     kib as f64 / 1024.0
 }
 
+/// Bulk import (批量导入): save the template from the app, fill in a class of 40 with two bad
+/// rows (a check digit typed wrong, one person twice), import it into the new cohort: 38
+/// imported and enrolled, each bad row refused with its reason, nothing else written.
+async fn bulk_import(c: &Client, shots: &Option<PathBuf>, home: &Path, db: &Path) -> Result<u32> {
+    let dir = home.join("import");
+    click(c, "nav-learners").await?;
+    click(c, "learner-import").await?;
+    type_in(c, "import-template-dir", &dir.display().to_string()).await?;
+    click(c, "import-template-save").await?;
+    // The template lands in the folder, and its first row is the header to fill in under.
+    let template = dir.join("学员批量导入模板.xlsx");
+    let end = Instant::now() + Duration::from_secs(10);
+    while !template.exists() {
+        if Instant::now() > end {
+            bail!("the template was not saved to {}", template.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&template)?;
+    use calamine::Reader;
+    let header = book
+        .worksheet_range_at(0)
+        .context("the template has a sheet")??;
+    let first: Vec<String> = header
+        .rows()
+        .next()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    if first != siteline_core::store::import::COLUMNS {
+        bail!("the template's header reads {first:?}");
+    }
+    // The instructor's class: rows 2–41, row 6 with a wrong check digit, row 31 the same
+    // person as row 11 under another name.
+    let mut class = rust_xlsxwriter::Workbook::new();
+    let sheet = class.add_worksheet();
+    for (i, title) in siteline_core::store::import::COLUMNS.iter().enumerate() {
+        sheet.write_string(0, i as u16, *title)?;
+    }
+    for i in 0..40u32 {
+        let n = 820_000 + u64::from(i);
+        let (name, mut id) = (
+            siteline_core::demo::name(n),
+            siteline_core::demo::resident_id(n),
+        );
+        if i == 4 {
+            let last = if id.ends_with('1') { "2" } else { "1" };
+            id.replace_range(17..18, last);
+        }
+        if i == 29 {
+            id = siteline_core::demo::resident_id(820_009);
+        }
+        let row = i + 1;
+        sheet.write_string(row, 0, &name)?;
+        sheet.write_string(row, 1, "居民身份证")?;
+        sheet.write_string(row, 2, &id)?;
+        sheet.write_string(row, 3, siteline_core::demo::mobile(n))?;
+        sheet.write_string(row, 4, "是")?;
+    }
+    let file = dir.join("第5期学员.xlsx");
+    class.save(&file)?;
+    type_in(c, "import-file", &file.display().to_string()).await?;
+    click(c, "import-cohort").await?;
+    el(c, "import-cohort-2026年第5期母婴护理员班").await?;
+    c.execute(
+        "document.querySelector(`[data-testid='import-cohort-2026年第5期母婴护理员班']`).click();",
+        vec![],
+    )
+    .await?;
+    click(c, "import-run").await?;
+    text_becomes(c, "import-summary", "已导入 38 人，2 行未导入").await?;
+    text_becomes(c, "import-refused-6", "证件号码：校验位不符").await?;
+    text_becomes(c, "import-refused-31", "与第 11 行证件号码相同").await?;
+    shot(c, shots, "15-import").await?;
+    c.execute(
+        "document.querySelector('.el-dialog__headerbtn').click();",
+        vec![],
+    )
+    .await?;
+    no_overlay(c).await?;
+    // The list now holds the 38 and the learner enrolled by hand.
+    text_becomes(c, "learner-total", "共 39 人").await?;
+    shot(c, shots, "16-learners").await?;
+    let site = siteline_core::Site::open(db)?;
+    let enrolled: i64 = site.conn().query_row(
+        "SELECT count(*) FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
+          WHERE c.name = '2026年第5期母婴护理员班'",
+        [],
+        |r| r.get(0),
+    )?;
+    if enrolled != 39 {
+        bail!("expected 39 learners in the cohort after the import, found {enrolled}");
+    }
+    Ok(1)
+}
+
 /// The site manager's side: sign in, review the finished demo cohort with its passed
 /// learner, export it to Excel (and check the file), submit the claims, enrol with a real
 /// credit bank and sync, and see the learner's credits come back.
@@ -316,6 +413,7 @@ async fn scenario(
     text_becomes(c, "status-张秀英", "合格").await?;
     shot(c, shots, "06-progress").await?;
     steps += 1;
+    steps += bulk_import(c, shots, home, db).await?;
     // English is one click away.
     click(c, "nav-today").await?;
     c.execute(

@@ -131,4 +131,16 @@ to: string, } | { "rule": "certificate_empty" } | { "rule": "certificate_letter"
 /**
  * The digit found.
  */
-level: number, };
+level: number, } | { "rule": "xlsx_file" } | { "rule": "file_too_large", 
+/**
+ * Largest size read, in MiB.
+ */
+max_mib: number, } | { "rule": "not_a_workbook" } | { "rule": "import_header" } | { "rule": "import_too_many_rows", 
+/**
+ * Most rows one file may hold.
+ */
+max: number, } | { "rule": "id_type_unknown" } | { "rule": "consent_yes_no" } | { "rule": "number_lost_digits", 
+/**
+ * The column.
+ */
+column: string, };

@@ -49,6 +49,8 @@ pub struct ImportRow {
     pub problem: Option<String>,
     /// The kind of refusal: `invalid`, `duplicate`, `cohort_full`.
     pub code: Option<String>,
+    /// The field at fault (`learner.id_number`, …), for an invalid row.
+    pub field: Option<String>,
     /// The rule broken, with its parameters.
     pub rule: Option<Rule>,
     /// For a duplicate within the file: the row that has the same document.
@@ -109,16 +111,14 @@ pub fn template() -> Result<Vec<u8>> {
 }
 
 /// A cell as text: numbers that Excel stored as numbers are written back without decimals.
-fn cell_text(cell: Option<&Data>) -> std::result::Result<String, String> {
+/// `Err` for a number that lost digits.
+fn cell_text(cell: Option<&Data>) -> std::result::Result<String, ()> {
     match cell {
         None | Some(Data::Empty) => Ok(String::new()),
         Some(Data::String(s)) => Ok(s.trim().to_string()),
         Some(Data::Int(i)) => Ok(i.to_string()),
         Some(Data::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(format!("{f:.0}")),
-        Some(Data::Float(_)) => Err(
-            "the number was stored as a number and lost digits; format the column as Text and type it again"
-                .into(),
-        ),
+        Some(Data::Float(_)) => Err(()),
         Some(Data::Bool(b)) => Ok(if *b { "是" } else { "否" }.to_string()),
         Some(other) => Ok(other.to_string().trim().to_string()),
     }
@@ -150,66 +150,51 @@ type FileRow = (u32, String, Result<NewLearner>);
 
 /// Reads the file's rows.
 fn read(bytes: &[u8]) -> Result<Vec<FileRow>> {
-    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| {
-        Error::invalid(
-            "import.file",
-            format!("the file is not an Excel workbook (.xlsx) ({e}); fill in the template and choose it again"),
-        )
-    })?;
+    let not_a_workbook = || Error::rule("import.file", Rule::NotAWorkbook);
+    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|_| not_a_workbook())?;
     let range = book
         .worksheet_range_at(0)
-        .ok_or_else(|| {
-            Error::invalid(
-                "import.file",
-                "the workbook has no sheet; fill in the template",
-            )
-        })?
-        .map_err(|e| {
-            Error::invalid(
-                "import.file",
-                format!("the first sheet cannot be read ({e})"),
-            )
-        })?;
+        .ok_or_else(not_a_workbook)?
+        .map_err(|_| not_a_workbook())?;
     let mut rows = range.rows();
     let header = rows.next().unwrap_or_default();
     let first = cell_text(header.first()).unwrap_or_default();
     if !first.contains("姓名") && !first.to_lowercase().contains("name") {
-        return Err(Error::invalid(
-            "import.file",
-            "the first row is not the template's header (姓名 Name, 证件类型 ID type, …); download the template and fill it in",
-        ));
+        return Err(Error::rule("import.file", Rule::ImportHeader));
     }
     let mut out = Vec::new();
     for (i, cells) in rows.enumerate() {
         let row = i as u32 + 2;
-        let texts: Vec<std::result::Result<String, String>> = (0..COLUMNS.len())
+        let texts: Vec<std::result::Result<String, ()>> = (0..COLUMNS.len())
             .map(|c| cell_text(cells.get(c)))
             .collect();
         if texts.iter().all(|t| t.as_ref().is_ok_and(String::is_empty)) {
             continue;
         }
         if out.len() == MAX_ROWS {
-            return Err(Error::invalid(
+            return Err(Error::rule(
                 "import.file",
-                format!("the file has more than {MAX_ROWS} learners; split it into smaller files"),
+                Rule::ImportTooManyRows {
+                    max: MAX_ROWS as u32,
+                },
             ));
         }
         let name = texts[0].clone().unwrap_or_default();
         let parsed = (|| {
             let text = |c: usize| {
-                texts[c].clone().map_err(|e| {
-                    Error::invalid("learner.id_number", format!("column {}: {e}", COLUMNS[c]))
+                texts[c].clone().map_err(|()| {
+                    Error::rule(
+                        "learner.id_number",
+                        Rule::NumberLostDigits {
+                            column: COLUMNS[c].to_string(),
+                        },
+                    )
                 })
             };
-            let id_type = id_type(&text(1)?).ok_or_else(|| {
-                Error::invalid(
-                    "learner.id_type",
-                    "the ID type is not 居民身份证, 护照 or 其他",
-                )
-            })?;
-            let granted = consent(&text(4)?).map_err(|()| {
-                Error::invalid("learner.consent", "the credit bank consent is not 是 or 否")
-            })?;
+            let id_type = id_type(&text(1)?)
+                .ok_or_else(|| Error::rule("learner.id_type", Rule::IdTypeUnknown))?;
+            let granted = consent(&text(4)?)
+                .map_err(|()| Error::rule("learner.consent", Rule::ConsentYesNo))?;
             let phone = text(3)?;
             Ok(NewLearner {
                 name: name.clone(),
@@ -231,10 +216,10 @@ fn read(bytes: &[u8]) -> Result<Vec<FileRow>> {
 }
 
 fn refused(row: u32, name: String, id_masked: Option<String>, e: &Error) -> ImportRow {
-    let (rule, code) = match e {
-        Error::Invalid { rule, .. } => (rule.clone(), "invalid"),
-        Error::Duplicate { .. } => (None, "duplicate"),
-        _ => (None, e.kind()),
+    let (field, rule, code) = match e {
+        Error::Invalid { field, rule, .. } => (Some(field.to_string()), rule.clone(), "invalid"),
+        Error::Duplicate { .. } => (None, None, "duplicate"),
+        _ => (None, None, e.kind()),
     };
     ImportRow {
         row,
@@ -243,6 +228,7 @@ fn refused(row: u32, name: String, id_masked: Option<String>, e: &Error) -> Impo
         learner: None,
         problem: Some(e.to_string()),
         code: Some(code.to_string()),
+        field,
         rule,
         same_as_row: None,
     }
@@ -317,6 +303,7 @@ pub fn import(
             learner: None,
             problem: None,
             code: None,
+            field: None,
             rule: None,
             same_as_row: None,
         });

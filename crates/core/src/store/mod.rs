@@ -17,6 +17,7 @@ pub mod duplicates;
 pub mod hq;
 pub mod import;
 pub mod late_marks;
+pub mod learner_list;
 pub(crate) mod learner_replica;
 pub mod learners;
 pub mod outbox;

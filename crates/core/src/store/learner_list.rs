@@ -1,0 +1,175 @@
+//! The list of all the site's learners (学员名册): a page at a time, searched and filtered
+//! by cohort, programme, under 18 and a missing credit bank consent, each learner with the
+//! cohorts they are enrolled in.
+
+use chrono::{Months, Utc};
+use rusqlite::types::Value;
+use serde::{Deserialize, Serialize};
+use siteline_domain::ids::CohortId;
+
+use super::Site;
+use super::learners::{self, LearnerSummary, TAIL_LEN};
+use crate::{Error, Result};
+
+/// Most learners one page holds.
+pub const MAX_PAGE: u32 = 200;
+
+/// Which learners, and which page of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LearnerFilter {
+    /// Part of a name, or the last 4 characters of an ID or mobile number, or a full ID number.
+    pub query: Option<String>,
+    /// Enrolled in this cohort.
+    pub cohort: Option<CohortId>,
+    /// Enrolled in a cohort of this programme version.
+    pub programme: Option<String>,
+    /// Under 18 today.
+    pub minor: bool,
+    /// No credit bank consent on record (never asked, refused or withdrawn).
+    pub consent_missing: bool,
+    /// Learners to skip (the page's start).
+    pub offset: u32,
+    /// Learners on the page, 1 to [`MAX_PAGE`].
+    pub limit: u32,
+}
+
+/// One learner in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LearnerLine {
+    /// The masked summary.
+    pub learner: LearnerSummary,
+    /// The cohorts they are enrolled in, by start date.
+    pub cohorts: Vec<String>,
+    /// Their current credit bank consent.
+    pub credit_bank_consent: bool,
+}
+
+/// A page of the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LearnerPage {
+    /// Learners matching the filter, on every page.
+    pub total: u32,
+    /// This page, by name.
+    pub lines: Vec<LearnerLine>,
+}
+
+/// The current answer for the credit bank, latest record first (as [`learners::has_consent`]).
+const CONSENT: &str = "coalesce((SELECT c.granted FROM consent c
+    WHERE c.learner_id = l.id AND c.purpose = 'credit_bank'
+    ORDER BY coalesce((SELECT max(e.hlc) FROM site_event e WHERE e.record_id = c.id), '') DESC,
+             c.recorded_at DESC, c.rowid DESC LIMIT 1), 0)";
+
+/// A page of the site's learners matching `filter`.
+pub fn list(site: &Site, filter: &LearnerFilter) -> Result<LearnerPage> {
+    if filter.limit == 0 || filter.limit > MAX_PAGE {
+        return Err(Error::invalid(
+            "learners.limit",
+            format!("a page holds 1 to {MAX_PAGE} learners"),
+        ));
+    }
+    let mut clauses = vec!["l.merged_into IS NULL".to_string()];
+    let mut args: Vec<Value> = Vec::new();
+    let arg = |v: Value, args: &mut Vec<Value>| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    if let Some(q) = filter
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        let idlike = q
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+        if idlike && q.chars().count() == TAIL_LEN {
+            let t = q.to_uppercase();
+            let a = arg(site.keys.blind_index("id_tail", &t).into(), &mut args);
+            let b = arg(site.keys.blind_index("phone_tail", &t).into(), &mut args);
+            clauses.push(format!(
+                "(l.id_tail_index = {a} OR l.phone_tail_index = {b})"
+            ));
+        } else if idlike && q.chars().count() == 18 {
+            let index = learners::search(site, q, 1)?
+                .first()
+                .map(|l| l.id.0.as_bytes().to_vec());
+            let a = arg(index.map_or(Value::Null, Value::Blob), &mut args);
+            clauses.push(format!("l.id = {a}"));
+        } else if idlike {
+            return Err(Error::invalid(
+                "search",
+                "type the last 4 characters of an ID or phone number, or the full 18-character ID",
+            ));
+        } else {
+            let pattern = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let a = arg(pattern.into(), &mut args);
+            clauses.push(format!("l.name LIKE {a} ESCAPE '\\'"));
+        }
+    }
+    if let Some(cohort) = filter.cohort {
+        let a = arg(cohort.0.as_bytes().to_vec().into(), &mut args);
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM enrolment e WHERE e.learner_id = l.id AND e.cohort_id = {a})"
+        ));
+    }
+    if let Some(programme) = &filter.programme {
+        let a = arg(programme.clone().into(), &mut args);
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
+                      WHERE e.learner_id = l.id AND c.programme_version_id = {a})"
+        ));
+    }
+    if filter.minor {
+        // Born after this day 18 years ago: under 18 today.
+        let today = Utc::now().date_naive();
+        let adult = today
+            .checked_sub_months(Months::new(18 * 12))
+            .unwrap_or(today);
+        let a = arg(adult.to_string().into(), &mut args);
+        clauses.push(format!("l.birth_date > {a}"));
+    }
+    if filter.consent_missing {
+        clauses.push(format!("{CONSENT} = 0"));
+    }
+    let filter_sql = clauses.join(" AND ");
+    let conn = site.conn();
+    let total: u32 = conn.query_row(
+        &format!("SELECT count(*) FROM learner l WHERE {filter_sql}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let limit = arg(i64::from(filter.limit).into(), &mut args);
+    let offset = arg(i64::from(filter.offset).into(), &mut args);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT l.id, {CONSENT} FROM learner l WHERE {filter_sql}
+         ORDER BY l.name, l.id LIMIT {limit} OFFSET {offset}"
+    ))?;
+    let ids = stmt
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok((r.get(0)?, r.get::<_, bool>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut cohorts = conn.prepare_cached(
+        "SELECT c.name FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
+          WHERE e.learner_id = ?1 ORDER BY c.start_date, c.name",
+    )?;
+    let mut lines = Vec::with_capacity(ids.len());
+    for (id, credit_bank_consent) in ids {
+        lines.push(LearnerLine {
+            learner: learners::get(conn, id)?,
+            cohorts: cohorts
+                .query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+            credit_bank_consent,
+        });
+    }
+    Ok(LearnerPage { total, lines })
+}
