@@ -9,6 +9,7 @@ pub mod events;
 pub mod lan;
 pub mod state;
 pub mod updates;
+pub mod webview;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -135,6 +136,7 @@ pub fn run() {
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
+            webview::tune(app);
             let path = database_path(app)?;
             let db = tauri::async_runtime::block_on(Db::open(path.clone()))?;
             let changes = events::start(app.handle().clone());
