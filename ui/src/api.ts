@@ -7,6 +7,7 @@ import type { Attempt } from "./bindings/Attempt";
 import type { Cohort } from "./bindings/Cohort";
 import type { CohortProgress } from "./bindings/CohortProgress";
 import type { CohortStatus } from "./bindings/CohortStatus";
+import type { CorrectionLine } from "./bindings/CorrectionLine";
 import type { DaySession } from "./bindings/DaySession";
 import type { IdCheck } from "./bindings/IdCheck";
 import type { IdType } from "./bindings/IdType";
@@ -26,6 +27,7 @@ import type { NewStaff } from "./bindings/NewStaff";
 import type { ProgrammeSummary } from "./bindings/ProgrammeSummary";
 import type { Reason } from "./bindings/Reason";
 import type { RollLine } from "./bindings/RollLine";
+import type { RollHeader } from "./bindings/RollHeader";
 import type { RubricForm } from "./bindings/RubricForm";
 import type { Session } from "./bindings/Session";
 import type { SiteOverview } from "./bindings/SiteOverview";
@@ -76,11 +78,14 @@ export const api = {
   listCohorts: () => invoke<Cohort[]>("list_cohorts"),
   createCohort: (cohort: NewCohort) => invoke<Cohort>("create_cohort", { new: cohort }),
   setCohortStatus: (cohort: string, status: CohortStatus) => invoke<void>("set_cohort_status", { cohort, status }),
+  reopenCohort: (cohort: string, reason: Reason) => invoke<void>("reopen_cohort", { cohort, reason }),
+  cohortHistory: (cohort: string) => invoke<CorrectionLine[]>("cohort_history", { cohort }),
   enrolLearner: (cohort: string, learner: string) => invoke<string>("enrol_learner", { cohort, learner }),
   scheduleSession: (cohort: string, session: NewSession) => invoke<Session>("schedule_session", { cohort, new: session }),
   cohortSessions: (cohort: string) => invoke<Session[]>("cohort_sessions", { cohort }),
   sessionsBetween: (from: string, to: string) => invoke<DaySession[]>("sessions_between", { from, to }),
   roll: (session: string) => invoke<RollLine[]>("roll", { session }),
+  rollHeader: (session: string) => invoke<RollHeader>("roll_header", { session }),
   mark: (session: string, learner: string, mark: Mark) => invoke<RollLine>("mark", { session, learner, mark }),
   closeSession: (session: string) => invoke<void>("close_session", { session }),
   cohortProgress: (cohort: string) => invoke<CohortProgress>("cohort_progress", { cohort }),

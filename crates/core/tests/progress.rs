@@ -185,7 +185,7 @@ fn cohort_progress_shows_hours_eligibility_results_and_pass_status() {
 }
 
 #[test]
-fn an_unknown_programme_version_and_a_duplicate_enrolment_are_refused() {
+fn cohort_rules_hold_from_creation_to_reopening() {
     let mut f = site();
     let manager = f.manager;
     let err = cohorts::create(
@@ -232,4 +232,53 @@ fn an_unknown_programme_version_and_a_duplicate_enrolment_are_refused() {
     assert!(
         cohorts::set_status(&mut f.site, &manager, cohort, cohorts::CohortStatus::Draft).is_err()
     );
+    // Reopening: only a closed cohort, only a manager, only with a reason; then it runs
+    // again and its history says who reopened it and why.
+    use siteline_core::store::corrections::{self, Reason, ReasonCode};
+    let reason = |text: &str| Reason {
+        code: ReasonCode::LateEvidence,
+        text: text.into(),
+    };
+    let running = cohorts::reopen(&mut f.site, &manager, cohort, &reason("补交材料")).unwrap_err();
+    assert_eq!(running.kind(), "invalid", "{running}");
+    cohorts::set_status(&mut f.site, &manager, cohort, cohorts::CohortStatus::Closed).unwrap();
+    let before = (f.count("correction"), f.next_seq());
+    let by_instructor =
+        cohorts::reopen(&mut f.site, &instructor, cohort, &reason("补交材料")).unwrap_err();
+    assert_eq!(by_instructor.kind(), "forbidden");
+    let no_reason = cohorts::reopen(&mut f.site, &manager, cohort, &reason("  ")).unwrap_err();
+    assert!(
+        no_reason.to_string().contains("correction.reason"),
+        "{no_reason}"
+    );
+    assert_eq!(
+        (f.count("correction"), f.next_seq()),
+        before,
+        "a refusal writes nothing"
+    );
+    assert_eq!(
+        cohorts::get(f.site.conn(), cohort).unwrap().status,
+        cohorts::CohortStatus::Closed
+    );
+    cohorts::reopen(
+        &mut f.site,
+        &manager,
+        cohort,
+        &reason("两名学员补交了出勤证明"),
+    )
+    .unwrap();
+    assert_eq!(
+        cohorts::get(f.site.conn(), cohort).unwrap().status,
+        cohorts::CohortStatus::Running
+    );
+    // One correction and one status change went to the outbox, together.
+    assert_eq!(
+        (f.count("correction"), f.next_seq()),
+        (before.0 + 1, before.1 + 2)
+    );
+    let history = corrections::of(f.site.conn(), cohort.0).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].reason, "两名学员补交了出勤证明");
+    assert_eq!(history[0].code, ReasonCode::LateEvidence);
+    assert!(history[0].approved_by.is_some());
 }

@@ -1,6 +1,8 @@
 //! Roll call: a session's roll, marks, closing a session.
 
+use serde::Serialize;
 use siteline_core::store::attendance::{self, Mark, RollLine};
+use siteline_core::store::cohorts::{self, Cohort, Session};
 use siteline_domain::ids::{LearnerId, SessionId};
 use tauri::State;
 
@@ -14,6 +16,30 @@ pub async fn roll(shell: State<'_, Shell>, session: SessionId) -> Res<Vec<RollLi
     Ok(shell
         .db
         .call(move |s| attendance::roll(s.conn(), session))
+        .await?)
+}
+
+/// What heads a roll call: the session (its times, and whether it is closed) and its cohort.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RollHeader {
+    /// The session.
+    pub session: Session,
+    /// Its cohort.
+    pub cohort: Cohort,
+}
+
+/// The session and cohort a roll call is for.
+#[tauri::command]
+pub async fn roll_header(shell: State<'_, Shell>, session: SessionId) -> Res<RollHeader> {
+    shell.actor().await?;
+    Ok(shell
+        .db
+        .call(move |s| {
+            let session = cohorts::session(s.conn(), session)?;
+            let cohort = cohorts::get(s.conn(), session.cohort_id)?;
+            Ok(RollHeader { session, cohort })
+        })
         .await?)
 }
 

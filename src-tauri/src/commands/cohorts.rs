@@ -6,6 +6,7 @@ use siteline_core::store::catalogue::{self, ProgrammeSummary};
 use siteline_core::store::cohorts::{
     self, Cohort, CohortStatus, DaySession, NewCohort, NewSession, Session,
 };
+use siteline_core::store::corrections::{self, CorrectionLine, Reason};
 use siteline_core::store::staff;
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
 use tauri::State;
@@ -59,6 +60,28 @@ pub async fn set_cohort_status(
         .await?;
     shell.changes.touched("cohorts");
     Ok(())
+}
+
+/// Reopens a closed cohort (site manager), with the reason every device will see.
+#[tauri::command]
+pub async fn reopen_cohort(shell: State<'_, Shell>, cohort: CohortId, reason: Reason) -> Res<()> {
+    let actor = shell.actor().await?;
+    shell
+        .db
+        .call(move |s| cohorts::reopen(s, &actor, cohort, &reason))
+        .await?;
+    shell.changes.touched("cohorts");
+    Ok(())
+}
+
+/// The corrections naming a cohort (reopenings), oldest first.
+#[tauri::command]
+pub async fn cohort_history(shell: State<'_, Shell>, cohort: CohortId) -> Res<Vec<CorrectionLine>> {
+    shell.actor().await?;
+    Ok(shell
+        .db
+        .call(move |s| corrections::of(s.conn(), cohort.0))
+        .await?)
 }
 
 /// Enrols a learner in a cohort.

@@ -95,6 +95,29 @@ async fn memory(c: &Client) -> Result<u32> {
     Ok(1)
 }
 
+/// The cohort's life from the screen: started, closed after a confirmation, reopened by the
+/// site manager with a reason that its history then shows.
+async fn cohort_lifecycle(c: &Client, shots: &Option<PathBuf>) -> Result<u32> {
+    click(c, "nav-cohorts").await?;
+    click(c, "cohort-link").await?;
+    text_becomes(c, "cohort-status", "筹备中").await?;
+    click(c, "cohort-start").await?;
+    text_becomes(c, "cohort-status", "进行中").await?;
+    click(c, "cohort-close").await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    text_becomes(c, "cohort-status", "已结业").await?;
+    click(c, "cohort-reopen").await?;
+    type_in(c, "reopen-reason", "两名学员补交了出勤证明").await?;
+    click(c, "reopen-save").await?;
+    no_overlay(c).await?;
+    text_becomes(c, "cohort-status", "进行中").await?;
+    text_becomes(c, "cohort-history", "两名学员补交了出勤证明").await?;
+    text_becomes(c, "cohort-history", "李站长").await?;
+    shot(c, shots, "17-cohort-reopened").await?;
+    Ok(1)
+}
+
 /// Bulk import (批量导入): save the template from the app, fill in a class of 40 with two bad
 /// rows (a check digit typed wrong, one person twice), import it into the new cohort: 38
 /// imported and enrolled, each bad row refused with its reason, nothing else written.
@@ -443,6 +466,20 @@ async fn scenario(
         .await?;
     el(c, "roll-closed").await?;
     no_overlay(c).await?;
+    // The roll call is headed with its cohort, day, times and count; opened again, a closed
+    // session shows as closed with its mark buttons off, before anyone tries a mark.
+    text_becomes(c, "roll-title", "2026年第5期母婴护理员班").await?;
+    text_becomes(c, "roll-when", "已点名 1/1 人").await?;
+    c.refresh().await?;
+    el(c, "roll-closed").await?;
+    if el(c, "present-张秀英")
+        .await?
+        .attr("disabled")
+        .await?
+        .is_none()
+    {
+        bail!("a closed session's roll call opened with its mark buttons on");
+    }
     steps += 1;
     // Theory score and the practical rubric.
     click(c, "nav-cohorts").await?;
@@ -468,6 +505,7 @@ async fn scenario(
     shot(c, shots, "06-progress").await?;
     steps += 1;
     steps += bulk_import(c, shots, home, db).await?;
+    steps += cohort_lifecycle(c, shots).await?;
     // English is one click away.
     click(c, "nav-today").await?;
     c.execute(

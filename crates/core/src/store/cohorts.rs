@@ -4,10 +4,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+use siteline_proto::Entity;
 use siteline_proto::records::{self, Record};
 
 use super::actor::Actor;
-use super::{Site, audit, catalogue, learners, outbox};
+use super::{Site, audit, catalogue, corrections, learners, outbox};
 use crate::{Error, Result};
 use siteline_domain::Rule;
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId, SessionId, StaffId};
@@ -185,6 +186,42 @@ pub fn set_status(
         "cohort_status",
         Some(("cohort", cohort.0)),
         to.as_str(),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Reopens a closed cohort (a site manager, with a reason): a correction naming the cohort,
+/// then the status back to running, in one transaction, so every device and HQ see why.
+pub fn reopen(
+    site: &mut Site,
+    actor: &Actor,
+    cohort: CohortId,
+    reason: &corrections::Reason,
+) -> Result<()> {
+    actor.require_manager("reopen a closed cohort")?;
+    let (tx, _) = site.write()?;
+    let current = get(&tx, cohort)?.status;
+    if current != CohortStatus::Closed {
+        return Err(Error::rule(
+            "cohort.status",
+            Rule::StatusBackwards {
+                from: current.as_str().into(),
+                to: CohortStatus::Running.as_str().into(),
+            },
+        ));
+    }
+    corrections::insert(&tx, actor, Entity::Cohort, cohort.0, reason)?;
+    tx.execute(
+        "UPDATE cohort SET status = ?2, version = version + 1 WHERE id = ?1",
+        params![cohort, CohortStatus::Running.as_str()],
+    )?;
+    outbox::append(
+        &tx,
+        cohort.0,
+        &Record::CohortUpdate(records::CohortUpdate::Status {
+            status: CohortStatus::Running,
+        }),
     )?;
     tx.commit()?;
     Ok(())

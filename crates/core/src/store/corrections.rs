@@ -25,6 +25,50 @@ pub struct Reason {
     pub text: String,
 }
 
+/// A correction as its record's history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CorrectionLine {
+    /// Category.
+    pub code: ReasonCode,
+    /// In words.
+    pub reason: String,
+    /// Who approved it (display name), when the account is known on this device.
+    pub approved_by: Option<String>,
+    /// When it was recorded (RFC 3339, UTC).
+    pub recorded_at: String,
+}
+
+/// Every correction naming `target`, oldest first, from whichever device recorded it.
+pub fn of(conn: &rusqlite::Connection, target: Uuid) -> Result<Vec<CorrectionLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.reason_code, c.reason, s.display_name, c.recorded_at
+           FROM correction c LEFT JOIN staff_user s ON s.id = c.approved_by
+          WHERE c.target_id = ?1 ORDER BY c.recorded_at, c.id",
+    )?;
+    let rows = stmt.query_map([target], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (code, reason, approved_by, recorded_at) = row?;
+        out.push(CorrectionLine {
+            code: [
+                ReasonCode::EntryError,
+                ReasonCode::LateEvidence,
+                ReasonCode::Appeal,
+            ]
+            .into_iter()
+            .find(|c| c.as_str() == code)
+            .unwrap_or(ReasonCode::Other),
+            reason,
+            approved_by,
+            recorded_at,
+        });
+    }
+    Ok(out)
+}
+
 /// Writes the correction record (with its outbox row and audit entry) and returns its id.
 pub(crate) fn insert(
     tx: &Transaction<'_>,

@@ -7,6 +7,12 @@ export default {
     rollCall: "Roll call",
   },
   cohorts: {
+    start2: "Start the cohort",
+    close: "Close the cohort",
+    closeConfirm: "Once closed, no roll calls, results or enrolments can be added; a site manager can reopen it, giving a reason. Close it?",
+    reopen: "Reopen",
+    reopenHint: "Reopening records the reason and who approved it, for every device of the site and HQ to see.",
+    reopened: "Reopened by {who} on {when}",
     title: "Cohorts",
     new: "Open a cohort",
     name: "Cohort",

@@ -1,6 +1,7 @@
 // The roll call.
 export default {
   roll: {
+    markedOf: "{marked} of {total} marked",
     title: "Roll call",
     keys: "Keyboard: ↑↓ choose, P present, L late, A absent, E excused; each mark is saved at once.",
     status: "Status",

@@ -7,6 +7,12 @@ export default {
     rollCall: "点名",
   },
   cohorts: {
+    start2: "开班",
+    close: "结业",
+    closeConfirm: "结业后不能再点名、录入成绩或报名；如需更改，须由站点负责人说明原因后重新开放。确定结业？",
+    reopen: "重新开放",
+    reopenHint: "重新开放会记录原因和负责人，本站每台电脑和总部都能看到。",
+    reopened: "{who}于 {when} 重新开放",
     title: "培训班",
     new: "开设培训班",
     name: "班级名称",

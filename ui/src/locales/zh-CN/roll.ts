@@ -1,6 +1,7 @@
 // The roll call.
 export default {
   roll: {
+    markedOf: "已点名 {marked}/{total} 人",
     title: "点名",
     keys: "键盘：↑↓ 选择学员，P 出勤，L 迟到，A 缺勤，E 请假；每次标记立即保存。",
     status: "状态",
