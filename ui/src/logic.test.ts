@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, attendanceSeries, dayBounds, fullMarks, hours, idChecksumOk, markForKey, percent, rubricResult, shouldLock, standing, localDate } from "./logic";
+import { ago, attendanceSeries, dayBounds, emptyEntries, entriesToMarks, fullMarks, hours, idChecksumOk, markForKey, percent, rubricResult, shouldLock, standing, localDate } from "./logic";
 import type { RubricItem } from "./bindings/RubricItem";
 
 // The pass mark the backend sends with every rubric (`RubricForm.pass_mark`).
@@ -98,5 +98,28 @@ describe("localDate", () => {
     // 07:30 local time on 2 December: the UTC date may still be the 1st, the local one is not.
     expect(localDate(new Date(2026, 11, 2, 7, 30))).toBe("2026-12-02");
     expect(localDate(new Date(2026, 0, 5, 23, 59))).toBe("2026-01-05");
+  });
+});
+
+describe("the rubric form", () => {
+  const items = [
+    { id: "a", name_zh: "甲", name_en: "A", max_points: 60, critical: false },
+    { id: "b", name_zh: "乙", name_en: "B", max_points: 40, critical: false },
+    { id: "c", name_zh: "丙", name_en: "C", max_points: 0, critical: true },
+  ] as unknown as Parameters<typeof emptyEntries>[0];
+
+  it("starts with every scored item empty, so nothing passes until each is marked", () => {
+    const entries = emptyEntries(items);
+    const { marks, unmarked } = entriesToMarks(items, entries);
+    expect(unmarked).toBe(2);
+    expect(rubricResult(items, marks, 60)).toMatchObject({ total: 0, complete: false, passed: false });
+    entries[0].points = 60;
+    expect(entriesToMarks(items, entries).unmarked).toBe(1);
+    entries[1].points = 0;
+    const done = entriesToMarks(items, entries);
+    expect(done.unmarked).toBe(0);
+    expect(rubricResult(items, done.marks, 60)).toMatchObject({ total: 60, complete: true, passed: true });
+    entries[2].failed = true;
+    expect(rubricResult(items, entriesToMarks(items, entries).marks, 60).passed).toBe(false);
   });
 });

@@ -20,9 +20,31 @@ export function rubricResult(items: RubricItem[], marks: RubricMark[], passMark:
   return { total, criticalFailed, passed: complete && total >= passMark && !criticalFailed, complete };
 }
 
-/** Full marks on every item, nothing failed: the starting point of the rubric form. */
+/** Full marks on every item, nothing failed. */
 export function fullMarks(items: RubricItem[]): RubricMark[] {
   return items.map((i) => ({ item_id: i.id, points: i.max_points, failed: false }));
+}
+
+/** One line of the rubric form: points stay empty (null) until the assessor gives them. */
+export type RubricEntry = { points: number | null; failed: boolean };
+
+/** The rubric form's start: every scored item empty (an assessor marks each one, so nothing
+ * passes by default); a critical (veto) item starts not failed. */
+export function emptyEntries(items: RubricItem[]): RubricEntry[] {
+  return items.map((i) => ({ points: i.critical ? i.max_points : null, failed: false }));
+}
+
+/** The marks given so far (an empty item is left out, so the total says it is incomplete),
+ * and how many items are still unmarked. */
+export function entriesToMarks(items: RubricItem[], entries: RubricEntry[]): { marks: RubricMark[]; unmarked: number } {
+  const marks: RubricMark[] = [];
+  let unmarked = 0;
+  items.forEach((item, i) => {
+    const e = entries[i];
+    if (!e || e.points === null || e.points === undefined) unmarked += 1;
+    else marks.push({ item_id: item.id, points: e.points, failed: item.critical && e.failed });
+  });
+  return { marks, unmarked };
 }
 
 /** Roll-call keyboard: P present, L late, A absent, E excused (also 1–4). */

@@ -17,35 +17,66 @@ use siteline_e2e::webdriver::{
     type_in,
 };
 
-/// Proportional set size of the app and its WebKit helpers, in MiB: the whole, and each
-/// process by name.
-fn pss_mib() -> (f64, Vec<(String, f64)>) {
+/// Proportional set size of this test's app (the one whose `SITELINE_DB` is `db`) and the
+/// WebKit processes it started, in MiB: the whole, and each process by name. Another
+/// Siteline running on the machine is not counted.
+fn pss_mib(db: &Path) -> (f64, Vec<(String, f64)>) {
+    let procs: Vec<(std::path::PathBuf, String)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter_map(|p| {
+            let stat = std::fs::read_to_string(p.join("stat")).ok()?;
+            // pid (comm) state ppid …: the parent is the second field after the name.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .to_string();
+            Some((p, ppid))
+        })
+        .collect();
+    let want = format!("SITELINE_DB={}", db.display());
+    let app = procs.iter().find(|(p, _)| {
+        std::fs::read(p.join("environ"))
+            .map(|env| env.split(|b| *b == 0).any(|v| v == want.as_bytes()))
+            .unwrap_or(false)
+            && std::fs::read_to_string(p.join("comm"))
+                .is_ok_and(|c| c.starts_with("siteline-deskto"))
+    });
+    let Some((app, _)) = app else {
+        return (0.0, Vec::new());
+    };
+    let app_pid = app.file_name().map(|n| n.to_string_lossy().to_string());
     let mut parts = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+    for (p, ppid) in &procs {
+        let is_app = p == app;
+        if !is_app && Some(ppid) != app_pid.as_ref() {
+            continue;
+        }
+        let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
         let comm = comm.trim();
-        if comm.starts_with("siteline-deskto")
-            || comm.starts_with("WebKitWebProce")
-            || comm.starts_with("WebKitNetworkP")
-        {
-            let rollup =
-                std::fs::read_to_string(entry.path().join("smaps_rollup")).unwrap_or_default();
-            if let Some(line) = rollup.lines().find(|l| l.starts_with("Pss:")) {
-                let kib: u64 = line
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                parts.push((comm.to_string(), kib as f64 / 1024.0));
-            }
+        if !(is_app || comm.starts_with("WebKit")) {
+            continue;
+        }
+        let rollup = std::fs::read_to_string(p.join("smaps_rollup")).unwrap_or_default();
+        if let Some(line) = rollup.lines().find(|l| l.starts_with("Pss:")) {
+            let kib: u64 = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            parts.push((comm.to_string(), kib as f64 / 1024.0));
         }
     }
     (parts.iter().map(|(_, m)| m).sum(), parts)
 }
 
 /// The memory line the test prints.
-fn memory_line(when: &str) -> f64 {
-    let (total, parts) = pss_mib();
+fn memory_line(when: &str, db: &Path) -> f64 {
+    let (total, parts) = pss_mib(db);
     let each: Vec<String> = parts.iter().map(|(n, m)| format!("{n} {m:.0}")).collect();
     println!(
         "memory {when} (PSS of the app and its WebKit processes): {total:.0} MiB ({})",
@@ -74,20 +105,23 @@ async fn tour(c: &Client) -> Result<()> {
 /// Memory after the whole scenario, and after going through every screen three times more
 /// in the same window: printed (docs/BENCHMARKS.md keeps the figures), and refused if the
 /// window grows by more than a tenth, which a screen that leaks what it mounted would do.
-async fn memory(c: &Client) -> Result<u32> {
+async fn memory(c: &Client, db: &Path) -> Result<u32> {
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let first = memory_line("after the scenario");
+    let first = memory_line("after the scenario", db);
     for _ in 0..3 {
         tour(c).await?;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let again = memory_line("after every screen three times more");
+    let again = memory_line("after every screen three times more", db);
     // To look inside the processes (/proc/PID/smaps) at this point, hold the window open.
     if let Some(secs) = std::env::var("SITELINE_E2E_HOLD")
         .ok()
         .and_then(|s| s.parse().ok())
     {
         tokio::time::sleep(Duration::from_secs(secs)).await;
+    }
+    if first == 0.0 {
+        bail!("the app's processes were not found in /proc to measure their memory");
     }
     if again > first * 1.10 {
         bail!("memory grew from {first:.0} MiB to {again:.0} MiB going through the screens again");
@@ -489,6 +523,26 @@ async fn scenario(
     type_in(c, "theory-score", "85\u{E007}").await?;
     click(c, "theory-save").await?;
     text_becomes(c, "attempts", "85").await?;
+    // The rubric starts empty: nothing passes until every item is marked.
+    text_becomes(c, "rubric-result", "项未评分").await?;
+    if el(c, "practical-save")
+        .await?
+        .attr("disabled")
+        .await?
+        .is_none()
+    {
+        bail!("the practical could be saved with items unmarked");
+    }
+    let items = c.find_all(Locator::Css("[data-testid^='points-']")).await?;
+    for item in items {
+        let max = item
+            .attr("data-max")
+            .await?
+            .context("each item names its points")?;
+        let input = item.find(Locator::Css("input")).await?;
+        input.click().await?;
+        input.send_keys(&format!("{max}\u{E007}")).await?;
+    }
     text_becomes(c, "rubric-total", "100").await?;
     click(c, "critical-9").await?;
     text_becomes(c, "rubric-result", "不合格").await?;
@@ -591,7 +645,7 @@ async fn scenario(
     steps += 1;
     steps += 1;
     steps += manager_review(c, shots, hq, home).await?;
-    steps += memory(c).await?;
+    steps += memory(c, db).await?;
     // The database really holds what the screens showed.
     let site = siteline_core::Site::open(db)?;
     let marks: i64 = site.conn().query_row(

@@ -1,6 +1,7 @@
 // Assessments.
 export default {
   assessment: {
+    unmarked: "{n} items not marked yet",
     title: "Assessment",
     theory: "Theory exam",
     practical: "Practical test",

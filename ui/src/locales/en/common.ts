@@ -28,6 +28,7 @@ export default {
     assessor: "Assessor",
   },
   common: {
+    colon: ": ",
     next: "Next",
     save: "Save",
     search: "Search",

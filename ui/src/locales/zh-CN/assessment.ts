@@ -1,6 +1,7 @@
 // Assessments.
 export default {
   assessment: {
+    unmarked: "还有 {n} 项未评分",
     title: "考核",
     theory: "理论知识考试",
     practical: "技能考核",

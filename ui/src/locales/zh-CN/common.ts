@@ -28,6 +28,7 @@ export default {
     assessor: "考评员",
   },
   common: {
+    colon: "：",
     next: "下一步",
     save: "保存",
     search: "搜索",
