@@ -148,7 +148,7 @@ async fn cohort_lifecycle(c: &Client, shots: &Option<PathBuf>) -> Result<u32> {
     text_becomes(c, "cohort-status", "进行中").await?;
     text_becomes(c, "cohort-history", "两名学员补交了出勤证明").await?;
     text_becomes(c, "cohort-history", "李站长").await?;
-    shot(c, shots, "17-cohort-reopened").await?;
+    shot(c, shots, "18-cohort-reopened").await?;
     Ok(1)
 }
 
@@ -226,7 +226,7 @@ async fn bulk_import(c: &Client, shots: &Option<PathBuf>, home: &Path, db: &Path
     text_becomes(c, "import-summary", "已导入 38 人，2 行未导入").await?;
     text_becomes(c, "import-refused-6", "证件号码：校验位不符").await?;
     text_becomes(c, "import-refused-31", "与第 11 行证件号码相同").await?;
-    shot(c, shots, "15-import").await?;
+    shot(c, shots, "16-import").await?;
     c.execute(
         "document.querySelector('.el-dialog__headerbtn').click();",
         vec![],
@@ -235,7 +235,7 @@ async fn bulk_import(c: &Client, shots: &Option<PathBuf>, home: &Path, db: &Path
     no_overlay(c).await?;
     // The list now holds the 38 and the learner enrolled by hand.
     text_becomes(c, "learner-total", "共 39 人").await?;
-    shot(c, shots, "16-learners").await?;
+    shot(c, shots, "17-learners").await?;
     let site = siteline_core::Site::open(db)?;
     let enrolled: i64 = site.conn().query_row(
         "SELECT count(*) FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
