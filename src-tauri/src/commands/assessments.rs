@@ -44,6 +44,25 @@ pub async fn record_attempt(shell: State<'_, Shell>, new: NewAttempt) -> Res<Att
     Ok(a)
 }
 
+/// Changes a draft (unlocked) attempt's marks instead of recording another attempt.
+#[tauri::command]
+pub async fn update_draft_attempt(
+    shell: State<'_, Shell>,
+    id: AttemptId,
+    marks: Marks,
+) -> Res<Attempt> {
+    let actor = shell.actor().await?;
+    let a = shell
+        .db
+        .call(move |s| {
+            assessments::update_draft(s, &actor, id, &marks)?;
+            assessments::attempt(s.conn(), id)
+        })
+        .await?;
+    shell.changes.touched("assessments");
+    Ok(a)
+}
+
 /// Locks an attempt.
 #[tauri::command]
 pub async fn lock_attempt(shell: State<'_, Shell>, id: AttemptId) -> Res<()> {

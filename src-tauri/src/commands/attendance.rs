@@ -3,6 +3,7 @@
 use serde::Serialize;
 use siteline_core::store::attendance::{self, Mark, RollLine};
 use siteline_core::store::cohorts::{self, Cohort, Session};
+use siteline_core::store::corrections::Reason;
 use siteline_domain::ids::{LearnerId, SessionId};
 use tauri::State;
 
@@ -17,6 +18,28 @@ pub async fn roll(shell: State<'_, Shell>, session: SessionId) -> Res<Vec<RollLi
         .db
         .call(move |s| attendance::roll(s.conn(), session))
         .await?)
+}
+
+/// Corrects a learner's mark in a closed session (site manager, with a reason); returns the
+/// learner's new line.
+#[tauri::command]
+pub async fn correct_attendance(
+    shell: State<'_, Shell>,
+    session: SessionId,
+    learner: LearnerId,
+    mark: Mark,
+    reason: Reason,
+) -> Res<RollLine> {
+    let actor = shell.actor().await?;
+    let line = shell
+        .db
+        .call(move |s| {
+            attendance::correct(s, &actor, session, learner, mark, &reason)?;
+            attendance::roll_line(s.conn(), session, learner)
+        })
+        .await?;
+    shell.changes.touched("attendance");
+    Ok(line)
 }
 
 /// What heads a roll call: the session (its times, and whether it is closed) and its cohort.

@@ -514,6 +514,25 @@ async fn scenario(
     {
         bail!("a closed session's roll call opened with its mark buttons on");
     }
+    // The site manager corrects the closed session: 张秀英 was in fact excused.
+    click(c, "correct-张秀英").await?;
+    click(c, "fix-excused").await?;
+    type_in(c, "fix-reason", "当天持医院证明请假，点名时误记为出勤").await?;
+    click(c, "fix-save").await?;
+    no_overlay(c).await?;
+    text_becomes(c, "roll-status-张秀英", "请假").await?;
+    text_becomes(c, "roll-corrected-张秀英", "误记为出勤").await?;
+    // Typing the reason (Ctrl+A, letters) marked nobody on the closed roll behind the dialog.
+    let refused = c
+        .execute(
+            "return Array.from(document.querySelectorAll('.el-message--error')).map(e => e.innerText).join(' | ');",
+            vec![],
+        )
+        .await?;
+    if refused.as_str().is_some_and(|s| !s.is_empty()) {
+        bail!("the correction showed an error: {refused}");
+    }
+    shot(c, shots, "04b-roll-corrected").await?;
     steps += 1;
     // Theory score and the practical rubric.
     click(c, "nav-cohorts").await?;
@@ -523,6 +542,14 @@ async fn scenario(
     type_in(c, "theory-score", "85\u{E007}").await?;
     click(c, "theory-save").await?;
     text_becomes(c, "attempts", "85").await?;
+    // Saved again before it is locked, the draft is edited: still attempt #1, now 88.
+    type_in(c, "theory-score", "88\u{E007}").await?;
+    click(c, "theory-save").await?;
+    text_becomes(c, "attempts", "88").await?;
+    let attempts = inner_text(c, "attempts").await?;
+    if attempts.contains("#2") || attempts.contains("85") {
+        bail!("saving the draft again added an attempt: {attempts}");
+    }
     // The rubric starts empty: nothing passes until every item is marked.
     text_becomes(c, "rubric-result", "项未评分").await?;
     if el(c, "practical-save")
@@ -654,8 +681,9 @@ async fn scenario(
         [],
         |r| r.get(0),
     )?;
-    if marks != 41 {
-        bail!("expected 41 attendance events from the roll calls, found {marks}");
+    // 40 marks of the demo roll, 张秀英's mark and its correction.
+    if marks != 42 {
+        bail!("expected 42 attendance events from the roll calls, found {marks}");
     }
     let claims: i64 = site
         .conn()

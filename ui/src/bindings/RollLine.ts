@@ -30,4 +30,8 @@ taken_by: string | null,
  * The device it was taken on, when that is another laptop of the site (the last 8 hex
  * digits of its id, as the devices screen shows them).
  */
-taken_on: string | null, };
+taken_on: string | null, 
+/**
+ * When the standing mark is a site manager's correction: its reason.
+ */
+corrected: string | null, };

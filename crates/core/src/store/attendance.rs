@@ -57,15 +57,19 @@ pub struct RollLine {
     /// The device it was taken on, when that is another laptop of the site (the last 8 hex
     /// digits of its id, as the devices screen shows them).
     pub taken_on: Option<String>,
+    /// When the standing mark is a site manager's correction: its reason.
+    pub corrected: Option<String>,
 }
 
 /// Who took the standing mark of a learner (`l.id`) in session `?2`, and on which other
-/// device (the marks that count, by the one rule in [`COUNTS`]): `name \x1f device-or-empty`.
+/// device (the marks that count, by the one rule in [`COUNTS`]), and the reason when it is a
+/// correction: `name \x1f device-or-empty \x1f reason-or-empty`.
 fn taken_sql() -> String {
     format!(
         "(SELECT coalesce(u.display_name, '') || char(31) ||
             CASE WHEN a.device_id = (SELECT device_id FROM device) THEN ''
-                 ELSE lower(hex(substr(a.device_id, 13, 4))) END
+                 ELSE lower(hex(substr(a.device_id, 13, 4))) END || char(31) ||
+            coalesce((SELECT c.reason FROM correction c WHERE c.id = a.correction_id), '')
          FROM attendance_event a JOIN session s ON s.id = a.session_id
          LEFT JOIN staff_user u ON u.id = a.attested_by
          WHERE a.session_id = ?2 AND a.learner_id = l.id AND {COUNTS}
@@ -73,14 +77,20 @@ fn taken_sql() -> String {
     )
 }
 
-fn taken(text: Option<String>) -> (Option<String>, Option<String>) {
+/// Who took it, on which other device, and the correction's reason (each when there is one).
+type Taken = (Option<String>, Option<String>, Option<String>);
+
+fn taken(text: Option<String>) -> Taken {
     let Some(text) = text else {
-        return (None, None);
+        return (None, None, None);
     };
-    let (by, on) = text.split_once('\u{1f}').unwrap_or((text.as_str(), ""));
+    let mut parts = text
+        .split('\u{1f}')
+        .map(|p| Some(p.to_string()).filter(|p| !p.is_empty()));
     (
-        Some(by.to_string()).filter(|b| !b.is_empty()),
-        Some(on.to_string()).filter(|o| !o.is_empty()),
+        parts.next().flatten(),
+        parts.next().flatten(),
+        parts.next().flatten(),
     )
 }
 
@@ -333,7 +343,7 @@ pub fn roll_line(conn: &Connection, session: SessionId, learner: LearnerId) -> R
         })
         .optional()?;
     let (name, status, minutes, by) = row.ok_or_else(|| Error::not_found("learner", learner))?;
-    let (taken_by, taken_on) = taken(by);
+    let (taken_by, taken_on, corrected) = taken(by);
     Ok(RollLine {
         learner_id: learner,
         name,
@@ -341,6 +351,7 @@ pub fn roll_line(conn: &Connection, session: SessionId, learner: LearnerId) -> R
         minutes: minutes.unwrap_or(0),
         taken_by,
         taken_on,
+        corrected,
     })
 }
 
@@ -366,7 +377,7 @@ pub fn roll(conn: &Connection, session: SessionId) -> Result<Vec<RollLine>> {
     ))?;
     let rows = stmt.query_map(params![s.cohort_id, session], |r| {
         let status: Option<String> = r.get(2)?;
-        let (taken_by, taken_on) = taken(r.get(4)?);
+        let (taken_by, taken_on, corrected) = taken(r.get(4)?);
         Ok(RollLine {
             learner_id: r.get(0)?,
             name: r.get(1)?,
@@ -374,6 +385,7 @@ pub fn roll(conn: &Connection, session: SessionId) -> Result<Vec<RollLine>> {
             minutes: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
             taken_by,
             taken_on,
+            corrected,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -1,6 +1,11 @@
 // The roll call.
 export default {
   roll: {
+    left: "Left early",
+    leftHint: "Leaving now: hours count up to this time",
+    correct: "Correct",
+    correctHint: "The session is closed: a correction needs a reason and is recorded in the site manager's name; the earlier mark is kept.",
+    corrected: "Corrected by {who}: {reason}",
     markedOf: "{marked} of {total} marked",
     title: "Roll call",
     keys: "Keyboard: ↑↓ choose, P present, L late, A absent, E excused; each mark is saved at once.",

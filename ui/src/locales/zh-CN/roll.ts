@@ -1,6 +1,11 @@
 // The roll call.
 export default {
   roll: {
+    left: "早退",
+    leftHint: "现在离开：按离开时间计算学时",
+    correct: "更正",
+    correctHint: "本课次已结束，更正须写明原因，并以站点负责人的名义记录；原记录保留。",
+    corrected: "{who}更正：{reason}",
     markedOf: "已点名 {marked}/{total} 人",
     title: "点名",
     keys: "键盘：↑↓ 选择学员，P 出勤，L 迟到，A 缺勤，E 请假；每次标记立即保存。",
