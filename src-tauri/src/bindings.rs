@@ -22,6 +22,7 @@ fn export(dir: &Path) {
         learners::NewLearner,
         learners::IdCheck,
         learners::LearnerSummary,
+        learners::ConsentLine,
         import::ImportReport,
         learner_list::LearnerFilter,
         learner_list::LearnerPage,

@@ -74,6 +74,8 @@ macro_rules! handlers {
             $crate::commands::learners::save_import_template,
             $crate::commands::learners::learner_profile,
             $crate::commands::learners::unmask_learner,
+            $crate::commands::learners::record_consent,
+            $crate::commands::learners::erase_learner,
             $crate::commands::cohorts::programme_versions,
             $crate::commands::assessments::rubric,
             $crate::commands::cohorts::list_cohorts,

@@ -11,6 +11,7 @@ import type { CorrectionLine } from "./bindings/CorrectionLine";
 import type { DaySession } from "./bindings/DaySession";
 import type { IdCheck } from "./bindings/IdCheck";
 import type { IdType } from "./bindings/IdType";
+import type { ConsentInput } from "./bindings/ConsentInput";
 import type { ImportReport } from "./bindings/ImportReport";
 import type { LearnerFilter } from "./bindings/LearnerFilter";
 import type { LearnerPage } from "./bindings/LearnerPage";
@@ -68,6 +69,8 @@ export const api = {
   searchLearners: (query: string) => invoke<LearnerSummary[]>("search_learners", { query }),
   listLearners: (filter: LearnerFilter) => invoke<LearnerPage>("list_learners", { filter }),
   checkIdNumber: (idType: IdType, number: string) => invoke<IdCheck>("check_id_number", { idType, number }),
+  recordConsent: (learner: string, consent: ConsentInput) => invoke<void>("record_consent", { learner, consent }),
+  eraseLearner: (learner: string) => invoke<void>("erase_learner", { learner }),
   registerLearner: (learner: NewLearner) => invoke<LearnerSummary>("register_learner", { new: learner }),
   importLearners: (path: string, cohort: string | null) => invoke<ImportReport>("import_learners", { path, cohort }),
   saveImportTemplate: (dir: string) => invoke<string>("save_import_template", { dir }),

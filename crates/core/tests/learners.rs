@@ -221,7 +221,13 @@ fn erasing_personal_data_destroys_the_key_but_keeps_the_learner_row() {
     let mut f = site();
     let id = learners::register(&mut f.site, &f.manager, &new_learner(9)).unwrap();
     let manager = f.manager;
+    let instructor = f.instructor;
+    assert!(!learners::is_erased(f.site.conn(), id).unwrap());
+    let refused = learners::erase_personal_data(&mut f.site, &instructor, id).unwrap_err();
+    assert_eq!(refused.kind(), "forbidden");
+    assert!(!learners::is_erased(f.site.conn(), id).unwrap());
     learners::erase_personal_data(&mut f.site, &manager, id).unwrap();
+    assert!(learners::is_erased(f.site.conn(), id).unwrap());
     let err = learners::unmask(&mut f.site, &manager, id).unwrap_err();
     assert!(err.to_string().contains("erased"));
     assert_eq!(
@@ -256,6 +262,17 @@ fn consent_latest_answer_wins_and_records_are_append_only() {
     .unwrap();
     assert!(!learners::has_consent(f.site.conn(), id, ConsentPurpose::CreditBank).unwrap());
     assert_eq!(f.count("consent"), 2);
+    // The profile's history: both answers, in order, with who recorded them.
+    let history = learners::consents_of(f.site.conn(), id).unwrap();
+    let answers: Vec<_> = history.iter().map(|c| (c.purpose, c.granted)).collect();
+    assert_eq!(
+        answers,
+        [
+            (ConsentPurpose::CreditBank, true),
+            (ConsentPurpose::CreditBank, false)
+        ]
+    );
+    assert!(history.iter().all(|c| c.recorded_by.is_some()));
     assert!(
         f.site
             .conn()

@@ -5,7 +5,9 @@ use serde::Serialize;
 use siteline_core::store::hq::{self, LearnerCredits};
 use siteline_core::store::import::{self, ImportReport};
 use siteline_core::store::learner_list::{self, LearnerFilter, LearnerPage};
-use siteline_core::store::learners::{self, IdCheck, IdType, LearnerSummary, NewLearner};
+use siteline_core::store::learners::{
+    self, ConsentInput, ConsentLine, IdCheck, IdType, LearnerSummary, NewLearner,
+};
 use siteline_core::store::progress::{self, EnrolmentProgress};
 use siteline_domain::Rule;
 use siteline_domain::ids::{CohortId, LearnerId};
@@ -73,6 +75,10 @@ pub struct LearnerProfile {
     pub enrolments: Vec<EnrolmentProgress>,
     /// HQ's decisions, credits and certificates.
     pub credits: LearnerCredits,
+    /// Every consent answer, oldest first.
+    pub consents: Vec<ConsentLine>,
+    /// Their ID and phone were erased at their request.
+    pub erased: bool,
 }
 
 /// One learner's profile.
@@ -86,9 +92,39 @@ pub async fn learner_profile(shell: State<'_, Shell>, id: LearnerId) -> Res<Lear
                 learner: learners::get(s.conn(), id)?,
                 enrolments: progress::learner_progress(s.conn(), id)?,
                 credits: hq::learner_credits(s.conn(), id.0)?,
+                consents: learners::consents_of(s.conn(), id)?,
+                erased: learners::is_erased(s.conn(), id)?,
             })
         })
         .await?)
+}
+
+/// Records a consent given or withdrawn (append-only).
+#[tauri::command]
+pub async fn record_consent(
+    shell: State<'_, Shell>,
+    learner: LearnerId,
+    consent: ConsentInput,
+) -> Res<()> {
+    let actor = shell.actor().await?;
+    shell
+        .db
+        .call(move |s| learners::record_consent(s, &actor, learner, consent))
+        .await?;
+    shell.changes.touched("learners");
+    Ok(())
+}
+
+/// Erases a learner's ID and phone for good by destroying their data key (site manager).
+#[tauri::command]
+pub async fn erase_learner(shell: State<'_, Shell>, learner: LearnerId) -> Res<()> {
+    let actor = shell.actor().await?;
+    shell
+        .db
+        .call(move |s| learners::erase_personal_data(s, &actor, learner))
+        .await?;
+    shell.changes.touched("learners");
+    Ok(())
 }
 
 /// The full ID and phone (site manager only; audited in core).

@@ -152,6 +152,48 @@ async fn cohort_lifecycle(c: &Client, shots: &Option<PathBuf>) -> Result<u32> {
     Ok(1)
 }
 
+/// A learner withdraws consent to the credit bank, then asks for her personal data to be
+/// erased: both from her profile, each with its warning; the history shows the withdrawal,
+/// the profile says the data is gone, and the store can no longer open her ID number.
+async fn consent_and_erasure(c: &Client, shots: &Option<PathBuf>, db: &Path) -> Result<u32> {
+    click(c, "nav-learners").await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='learner-results'] a"))
+        .await?
+        .click()
+        .await?;
+    let name = inner_text(c, "profile-name").await?.trim().to_string();
+    text_becomes(c, "consent-credit_bank", "已同意").await?;
+    click(c, "consent-withdraw-credit_bank").await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    text_becomes(c, "consent-credit_bank", "未同意").await?;
+    text_becomes(c, "consent-history", "撤回或不同意").await?;
+    click(c, "learner-erase").await?;
+    let input = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".el-message-box__input input"))
+        .await?;
+    input.send_keys(&name).await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    text_becomes(c, "profile-erased", "个人信息已删除").await?;
+    shot(c, shots, "19-consent-erased").await?;
+    let site = siteline_core::Site::open(db)?;
+    let shredded: i64 = site.conn().query_row(
+        "SELECT count(*) FROM learner_key k JOIN learner l ON l.id = k.learner_id
+          WHERE l.name = ?1 AND k.wrapped_key IS NULL",
+        [&name],
+        |r| r.get(0),
+    )?;
+    if shredded != 1 {
+        bail!("{name}'s data key was not destroyed ({shredded} shredded)");
+    }
+    Ok(1)
+}
+
 /// Bulk import (批量导入): save the template from the app, fill in a class of 40 with two bad
 /// rows (a check digit typed wrong, one person twice), import it into the new cohort: 38
 /// imported and enrolled, each bad row refused with its reason, nothing else written.
@@ -587,6 +629,7 @@ async fn scenario(
     steps += 1;
     steps += bulk_import(c, shots, home, db).await?;
     steps += cohort_lifecycle(c, shots).await?;
+    steps += consent_and_erasure(c, shots, db).await?;
     // English is one click away.
     click(c, "nav-today").await?;
     c.execute(

@@ -373,6 +373,54 @@ fn stored_record(conn: &Connection, learner: LearnerId) -> Result<records::Learn
     )?)
 }
 
+/// A consent as the learner's profile lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConsentLine {
+    /// What it is for.
+    pub purpose: ConsentPurpose,
+    /// Given (true) or refused / withdrawn (false).
+    pub granted: bool,
+    /// When it was recorded (RFC 3339, UTC).
+    pub recorded_at: String,
+    /// Who recorded it, when the account is known on this device.
+    pub recorded_by: Option<String>,
+}
+
+/// Every consent answer of a learner, oldest first (the last of each purpose stands).
+pub fn consents_of(conn: &Connection, learner: LearnerId) -> Result<Vec<ConsentLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.purpose, c.granted, c.recorded_at, s.display_name
+           FROM consent c LEFT JOIN staff_user s ON s.id = c.recorded_by
+          WHERE c.learner_id = ?1
+          ORDER BY coalesce((SELECT max(e.hlc) FROM site_event e WHERE e.record_id = c.id), ''),
+                   c.recorded_at, c.rowid",
+    )?;
+    let rows = stmt.query_map([learner], |r| {
+        let purpose: String = r.get(0)?;
+        Ok(ConsentLine {
+            purpose: if purpose == ConsentPurpose::FacePhotos.as_str() {
+                ConsentPurpose::FacePhotos
+            } else {
+                ConsentPurpose::CreditBank
+            },
+            granted: r.get(1)?,
+            recorded_at: r.get(2)?,
+            recorded_by: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether the learner's personal data was erased (their data key destroyed).
+pub fn is_erased(conn: &Connection, learner: LearnerId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT wrapped_key IS NULL FROM learner_key WHERE learner_id = ?1")?
+        .query_row([learner], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
 /// The learner's current answer for a purpose (the latest record wins); `false` if never asked.
 pub fn has_consent(conn: &Connection, learner: LearnerId, purpose: ConsentPurpose) -> Result<bool> {
     Ok(conn

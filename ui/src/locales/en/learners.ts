@@ -50,6 +50,21 @@ export default {
     cohortFull: "The cohort is full; not enrolled",
     hint: "Each row is checked with the enrolment form's rules; rows with a problem are left out with the reason, the rest are imported together. Fix the refused rows and import just those again.",
   },
+  consent: {
+    purpose: { credit_bank: "Records sent to the credit bank", face_photos: "Photos showing the face" },
+    give: "Record consent",
+    withdraw: "Withdraw consent",
+    withdrawn: "Withdrawn or refused",
+    withdrawConfirm: {
+      credit_bank: "Once withdrawn, the credit bank deletes their personal data and no more claims are made for them. Their training records stay. Withdraw?",
+      face_photos: "Once withdrawn, no photos showing their face are taken. Withdraw?",
+    },
+    erase: "Erase personal data",
+    eraseButton: "Erase for good",
+    eraseWarning: "This destroys {name}'s ID and mobile numbers for good: their encryption key is destroyed, so neither this laptop, the site's other laptops nor any backup can read them again, and the credit bank deletes its copy. Their name, training, attendance and results stay. This cannot be undone. Type the learner's name to confirm:",
+    eraseTypeName: "Type the learner's name exactly",
+    erased: "Personal data erased",
+  },
   profile: {
     progress: "Progress",
     hours: "Hours",

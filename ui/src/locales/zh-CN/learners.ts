@@ -50,6 +50,21 @@ export default {
     cohortFull: "培训班已满，未报名",
     hint: "每行都按登记表单的规则检查；有问题的行不导入并说明原因，其余各行一并导入。改好未导入的行后，可只把这些行再导入一次。",
   },
+  consent: {
+    purpose: { credit_bank: "报送学分银行", face_photos: "拍摄含面部的照片" },
+    give: "记录同意",
+    withdraw: "撤回同意",
+    withdrawn: "撤回或不同意",
+    withdrawConfirm: {
+      credit_bank: "撤回后，学分银行将删除其个人信息，之后不再为其申请学分认定。已有的培训记录保留。确定撤回？",
+      face_photos: "撤回后不再拍摄含其面部的照片。确定撤回？",
+    },
+    erase: "删除个人信息",
+    eraseButton: "永久删除",
+    eraseWarning: "将永久销毁 {name} 的证件号码和手机号：其加密密钥被销毁，本机、本站其他电脑和任何备份都无法再读出，学分银行也会删除其个人信息。姓名、培训、出勤和成绩记录保留。此操作不能撤销。请输入学员姓名以确认：",
+    eraseTypeName: "请输入与学员姓名完全一致的文字",
+    erased: "个人信息已删除",
+  },
   profile: {
     progress: "培训进度",
     hours: "学时",
