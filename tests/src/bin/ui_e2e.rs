@@ -102,6 +102,57 @@ async fn tour(c: &Client) -> Result<()> {
     Ok(())
 }
 
+/// Nothing cut off at the right on any screen at `width`×`height`: the page never scrolls
+/// sideways (wide tables scroll inside their own box) and no element of the header or the
+/// page ends past the window's right edge.
+async fn fits(c: &Client, width: u32, height: u32) -> Result<u32> {
+    c.set_window_size(width, height).await?;
+    let check = "const w = document.documentElement.clientWidth;
+        const over = [];
+        if (document.documentElement.scrollWidth > w + 1) over.push('page ' + document.documentElement.scrollWidth + '>' + w);
+        for (const e of document.querySelectorAll('header *, main h2, main .row > *, main .el-table, main .el-tabs, main canvas')) {
+          const r = e.getBoundingClientRect();
+          if (r.width > 0 && r.right > w + 1) over.push((e.dataset.testid || e.className || e.tagName) + ' ends at ' + Math.round(r.right));
+        }
+        return [w, over.slice(0, 5).join('; ')];";
+    let screens: [(&str, Option<&str>); 9] = [
+        ("nav-today", None),
+        ("nav-learners", Some("learner-results")),
+        ("nav-cohorts", None),
+        ("cohort-link", Some("progress-table")),
+        ("nav-review", Some("chart-attendance")),
+        (
+            "review-cohort-2026年第3期家务服务员(五级)班",
+            Some("report-table"),
+        ),
+        ("nav-sync", None),
+        ("nav-devices", None),
+        ("nav-settings", None),
+    ];
+    let mut seen = 0;
+    for (nav, wait) in screens {
+        click(c, nav).await?;
+        if let Some(w) = wait {
+            el(c, w).await?;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let result = c.execute(check, vec![]).await?;
+        seen = result[0].as_u64().unwrap_or(0);
+        if let Some(o) = result[1].as_str().filter(|o| !o.is_empty()) {
+            bail!("at {width}×{height}, after {nav}, cut off at the right: {o}");
+        }
+    }
+    // The window really is that wide (the check means nothing in a window that did not
+    // resize).
+    if seen + 40 < u64::from(width) || seen > u64::from(width) {
+        bail!("asked for a {width}-pixel window, the page is {seen} wide");
+    }
+    println!(
+        "every screen fits at {width}×{height} (page {seen} px wide): nothing past the right edge"
+    );
+    Ok(1)
+}
+
 /// Memory after the whole scenario, and after going through every screen three times more
 /// in the same window: printed (docs/BENCHMARKS.md keeps the figures), and refused if the
 /// window grows by more than a tenth, which a screen that leaks what it mounted would do.
@@ -716,6 +767,9 @@ async fn scenario(
     steps += 1;
     steps += manager_review(c, shots, hq, home).await?;
     steps += memory(c, db).await?;
+    steps += fits(c, 960, 640).await?;
+    steps += fits(c, 1366, 768).await?;
+    steps += fits(c, 1280, 800).await?;
     // The database really holds what the screens showed.
     let site = siteline_core::Site::open(db)?;
     let marks: i64 = site.conn().query_row(
