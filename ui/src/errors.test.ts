@@ -38,8 +38,18 @@ describe("errorText", () => {
 
   it("falls back to core's sentence, after the field's label, when a rule has no words yet", () => {
     const { t, te } = words("zh-CN");
-    const other: CommandError = { kind: "invalid", params: { field: "search", rule: null }, message: "search: type part of a name" };
-    expect(errorText(other, t, te)).toBe("search：type part of a name");
+    const other: CommandError = { kind: "invalid", params: { field: "backup", rule: null }, message: "backup: the file is damaged" };
+    expect(errorText(other, t, te)).toBe("backup：the file is damaged");
+  });
+
+  it("words a refused claim in Chinese with its parameters, not core's English", () => {
+    const { t, te } = words("zh-CN");
+    const e: CommandError = {
+      kind: "invalid",
+      params: { field: "claim", rule: { rule: "claim_attendance", name: "王秀英", attended: "80.0", required: 120 } },
+      message: "claim: 王秀英 attended 80.0 of 120 required hours",
+    };
+    expect(errorText(e, t, te)).toBe("学分认定申请：王秀英出勤 80.0 学时，未达到要求的 120 学时；请先补录出勤");
   });
 
   it("words the other kinds from their parameters", () => {

@@ -216,6 +216,44 @@ pub enum Rule {
         /// The column.
         column: String,
     },
+    /// A search with nothing to search by.
+    SearchEmpty,
+    /// A search of digits that is neither 4 long (a tail) nor a full 18-character ID.
+    SearchDigits,
+    /// A claim for a learner below the programme's attendance minimum.
+    ClaimAttendance {
+        /// The learner.
+        name: String,
+        /// Hours attended, as shown (one decimal).
+        attended: String,
+        /// Hours required.
+        required: u32,
+    },
+    /// A claim for a learner who has not passed every component.
+    ClaimNotPassed {
+        /// The learner.
+        name: String,
+    },
+    /// A claim while an assessment attempt is still a draft.
+    ClaimUnlocked,
+    /// A claim for a learner without credit bank consent.
+    ClaimNoConsent {
+        /// The learner.
+        name: String,
+    },
+    /// A correction of a record that can still be edited (an open session, a draft attempt).
+    CorrectionNotNeeded,
+    /// A correction of an attempt that was already corrected.
+    CorrectionOfCorrected,
+    /// A comprehensive review below level 2.
+    ReviewLevel {
+        /// The programme's level.
+        level: u8,
+    },
+    /// Marks of the wrong kind for the component (a score for a practical, a rubric for theory).
+    MarksKind,
+    /// A merge of a registration with itself, or of two that are not duplicates.
+    MergeNotDuplicates,
 }
 
 impl std::fmt::Display for Rule {
@@ -281,6 +319,46 @@ impl std::fmt::Display for Rule {
             Rule::NumberLostDigits { column } => write!(
                 f,
                 "column {column}: the number was stored as a number and lost digits; format the column as Text and type it again"
+            ),
+            Rule::SearchEmpty => f.write_str(
+                "type part of a name, or the last 4 characters of an ID or phone number",
+            ),
+            Rule::SearchDigits => f.write_str(
+                "type the last 4 characters of an ID or phone number, or the full 18-character ID",
+            ),
+            Rule::ClaimAttendance {
+                name,
+                attended,
+                required,
+            } => write!(
+                f,
+                "{name} attended {attended} of {required} required hours, below the programme's minimum; record the missing attendance first"
+            ),
+            Rule::ClaimNotPassed { name } => {
+                write!(f, "{name} has not passed every component yet")
+            }
+            Rule::ClaimUnlocked => {
+                f.write_str("lock every assessment attempt before submitting")
+            }
+            Rule::ClaimNoConsent { name } => write!(
+                f,
+                "{name} has not consented to sending records to the credit bank; record their consent first"
+            ),
+            Rule::CorrectionNotNeeded => f.write_str(
+                "the record can still be changed (an open session, a draft attempt); change it instead of correcting it",
+            ),
+            Rule::CorrectionOfCorrected => {
+                f.write_str("this attempt was already corrected; correct the latest correction")
+            }
+            Rule::ReviewLevel { level } => write!(
+                f,
+                "a comprehensive review is only held at level 2 and above, not level {level}"
+            ),
+            Rule::MarksKind => f.write_str(
+                "a practical is marked item by item on its rubric; theory and review take one score out of 100",
+            ),
+            Rule::MergeNotDuplicates => f.write_str(
+                "only two different registrations that share an ID number, as the app lists them, can be merged",
             ),
             Rule::FolderPath => f.write_str(
                 "give a full folder path, e.g. /home/site/Documents / 请填写完整的文件夹路径",

@@ -143,4 +143,28 @@ max: number, } | { "rule": "id_type_unknown" } | { "rule": "consent_yes_no" } | 
 /**
  * The column.
  */
-column: string, };
+column: string, } | { "rule": "search_empty" } | { "rule": "search_digits" } | { "rule": "claim_attendance", 
+/**
+ * The learner.
+ */
+name: string, 
+/**
+ * Hours attended, as shown (one decimal).
+ */
+attended: string, 
+/**
+ * Hours required.
+ */
+required: number, } | { "rule": "claim_not_passed", 
+/**
+ * The learner.
+ */
+name: string, } | { "rule": "claim_unlocked" } | { "rule": "claim_no_consent", 
+/**
+ * The learner.
+ */
+name: string, } | { "rule": "correction_not_needed" } | { "rule": "correction_of_corrected" } | { "rule": "review_level", 
+/**
+ * The programme's level.
+ */
+level: number, } | { "rule": "marks_kind" } | { "rule": "merge_not_duplicates" };

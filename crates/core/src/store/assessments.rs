@@ -12,6 +12,7 @@ use super::actor::Actor;
 use super::corrections::{self, Reason};
 use super::{Site, audit, catalogue, outbox};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 use siteline_domain::ids::{AttemptId, CorrectionId, EnrolmentId, StaffId};
 use siteline_domain::scores::{Component, ComponentResults, RubricMark, Score, score_rubric};
 
@@ -80,12 +81,11 @@ fn check_marks(
         .ok_or_else(|| Error::not_found("enrolment", enrolment))?;
     let pv = catalogue::programme_version(tx, &pv_id)?;
     if component == Component::Review && !pv.level.requires_review() {
-        return Err(Error::invalid(
+        return Err(Error::rule(
             "assessment.component",
-            format!(
-                "a comprehensive review is only held at level 2 and above, not level {}",
-                pv.level.get()
-            ),
+            Rule::ReviewLevel {
+                level: pv.level.get(),
+            },
         ));
     }
     match (component, marks) {
@@ -98,10 +98,9 @@ fn check_marks(
                 rubric: items.clone(),
             })
         }
-        (Component::Practical, Marks::Score { .. }) => Err(Error::invalid(
-            "assessment.marks",
-            "a practical is marked item by item on its rubric, not with one score",
-        )),
+        (Component::Practical, Marks::Score { .. }) => {
+            Err(Error::rule("assessment.marks", Rule::MarksKind))
+        }
         (_, Marks::Score { score }) => {
             let score = Score::new("assessment.score", *score)?;
             Ok(Checked {
@@ -111,10 +110,7 @@ fn check_marks(
                 rubric: Vec::new(),
             })
         }
-        (_, Marks::Rubric { .. }) => Err(Error::invalid(
-            "assessment.marks",
-            "theory and review take one score out of 100, not a rubric",
-        )),
+        (_, Marks::Rubric { .. }) => Err(Error::rule("assessment.marks", Rule::MarksKind)),
     }
 }
 
@@ -300,20 +296,14 @@ pub fn correct(
     let (tx, _) = site.write()?;
     let current = attempt(&tx, id)?;
     if current.locked_at.is_none() {
-        return Err(Error::invalid(
-            "correction",
-            "the attempt is not locked yet; edit the draft instead",
-        ));
+        return Err(Error::rule("correction", Rule::CorrectionNotNeeded));
     }
     actor.require_manager("correct a locked assessment")?;
     let superseded = tx
         .prepare_cached("SELECT 1 FROM assessment_attempt WHERE corrects_id = ?1")?
         .exists([id])?;
     if superseded {
-        return Err(Error::invalid(
-            "correction",
-            "this attempt was already corrected; correct the latest correction",
-        ));
+        return Err(Error::rule("correction", Rule::CorrectionOfCorrected));
     }
     let checked = check_marks(&tx, current.enrolment_id, current.component, marks)?;
     let correction = corrections::insert(&tx, actor, Entity::AssessmentAttempt, id.0, reason)?;

@@ -308,10 +308,7 @@ pub fn correct(
     let (tx, _) = site.write()?;
     let s = cohorts::session(&tx, session)?;
     if s.closed_at.is_none() {
-        return Err(Error::invalid(
-            "correction",
-            "the session is still open; mark the roll again instead of correcting it",
-        ));
+        return Err(Error::rule("correction", Rule::CorrectionNotNeeded));
     }
     actor.require_manager("correct a closed session's attendance")?;
     let target: Option<AttendanceEventId> = tx

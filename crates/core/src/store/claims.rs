@@ -9,6 +9,7 @@ use super::actor::Actor;
 use super::learners::{self, ConsentPurpose};
 use super::{Site, assessments, outbox, progress};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 use siteline_domain::ids::{ClaimId, EnrolmentId};
 use siteline_domain::scores::PassStatus;
 
@@ -43,7 +44,7 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
     let Some(line) = table.learners.iter().find(|l| l.enrolment_id == enrolment) else {
         return Err(Error::not_found("enrolment", enrolment));
     };
-    let refuse = |problem: String| Error::invalid("claim", problem);
+    let refuse = |rule: Rule| Error::rule("claim", rule);
     // A claim HQ answered needs_info or rejected can be made again once the records are
     // fixed: the new claim names the one it replaces.
     let replaces = match latest(&tx, enrolment)? {
@@ -57,30 +58,25 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
         Some(earlier) => Some(earlier),
     };
     if !line.eligible {
-        return Err(refuse(format!(
-            "{} attended {} of {} required hours, below the programme's minimum; record the missing attendance first",
-            line.name,
-            siteline_domain::attendance::hours_text(line.attended_minutes),
-            line.required_minutes / 60
-        )));
+        return Err(refuse(Rule::ClaimAttendance {
+            name: line.name.clone(),
+            attended: siteline_domain::attendance::hours_text(line.attended_minutes),
+            required: u32::try_from(line.required_minutes / 60).unwrap_or(u32::MAX),
+        }));
     }
     if line.status != PassStatus::Passed {
-        return Err(refuse(format!(
-            "{} has not passed every component yet",
-            line.name
-        )));
+        return Err(refuse(Rule::ClaimNotPassed {
+            name: line.name.clone(),
+        }));
     }
     let attempts = assessments::current_attempts(&tx, enrolment)?;
     if attempts.iter().any(|a| a.locked_at.is_none()) {
-        return Err(refuse(
-            "lock every assessment attempt before submitting".into(),
-        ));
+        return Err(refuse(Rule::ClaimUnlocked));
     }
     if !learners::has_consent(&tx, learner, ConsentPurpose::CreditBank)? {
-        return Err(refuse(format!(
-            "{} has not consented to sending records to the credit bank; record their consent first",
-            line.name
-        )));
+        return Err(refuse(Rule::ClaimNoConsent {
+            name: line.name.clone(),
+        }));
     }
     let id = ClaimId::new();
     let attempt_ids: Vec<_> = attempts.iter().map(|a| a.id).collect();

@@ -13,6 +13,7 @@ use siteline_proto::records::{self, Record};
 use super::actor::Actor;
 use super::{Site, audit, outbox};
 use crate::{Error, Result};
+use siteline_domain::Rule;
 
 /// Two registrations of one person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,10 +65,7 @@ pub fn pairs(conn: &Connection) -> Result<Vec<DuplicatePair>> {
 pub fn merge(site: &mut Site, actor: &Actor, keep: LearnerId, duplicate: LearnerId) -> Result<()> {
     actor.require_manager("merge two registrations of one learner")?;
     if keep == duplicate {
-        return Err(Error::invalid(
-            "merge",
-            "choose two different registrations to merge",
-        ));
+        return Err(Error::rule("merge", Rule::MergeNotDuplicates));
     }
     let (tx, _) = site.write()?;
     let same = tx
@@ -78,10 +76,7 @@ pub fn merge(site: &mut Site, actor: &Actor, keep: LearnerId, duplicate: Learner
         .query_row(params![keep, duplicate], |_| Ok(()))
         .optional()?;
     if same.is_none() {
-        return Err(Error::invalid(
-            "merge",
-            "these two registrations do not share an ID number, or one is already merged; only duplicates the app lists can be merged",
-        ));
+        return Err(Error::rule("merge", Rule::MergeNotDuplicates));
     }
     apply_merge(&tx, duplicate, keep)?;
     outbox::append(

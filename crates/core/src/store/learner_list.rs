@@ -99,10 +99,7 @@ pub fn list(site: &Site, filter: &LearnerFilter) -> Result<LearnerPage> {
             let a = arg(index.map_or(Value::Null, Value::Blob), &mut args);
             clauses.push(format!("l.id = {a}"));
         } else if idlike {
-            return Err(Error::invalid(
-                "search",
-                "type the last 4 characters of an ID or phone number, or the full 18-character ID",
-            ));
+            return Err(Error::rule("search", siteline_domain::Rule::SearchDigits));
         } else {
             let pattern = format!(
                 "%{}%",

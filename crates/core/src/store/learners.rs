@@ -475,10 +475,7 @@ pub fn get(conn: &Connection, id: LearnerId) -> Result<LearnerSummary> {
 pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSummary>> {
     let q = query.trim();
     if q.is_empty() {
-        return Err(Error::invalid(
-            "search",
-            "type part of a name, or the last 4 characters of an ID or phone number",
-        ));
+        return Err(Error::rule("search", Rule::SearchEmpty));
     }
     let limit = limit.clamp(1, 500) as i64;
     let idlike = q
@@ -508,10 +505,7 @@ pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSumma
         let rows = stmt.query_map([id_index(&site.keys, &checked.number)], summary_from_row)?;
         rows.collect::<rusqlite::Result<Vec<_>>>()?
     } else if idlike {
-        return Err(Error::invalid(
-            "search",
-            "type the last 4 characters of an ID or phone number, or the full 18-character ID",
-        ));
+        return Err(Error::rule("search", Rule::SearchDigits));
     } else {
         let pattern = format!(
             "%{}%",
