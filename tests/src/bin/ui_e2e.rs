@@ -363,6 +363,8 @@ async fn manager_review(
     // The review: the finished cohort with its counts and charts.
     click(c, "nav-review").await?;
     text_becomes(c, "review-table", cohort).await?;
+    // The learner who passed on scores but attended too little is counted apart.
+    text_is(c, &format!("review-short-{cohort}"), "1").await?;
     el(c, "chart-attendance").await?;
     el(c, "chart-programme").await?;
     el(c, "chart-unit").await?;

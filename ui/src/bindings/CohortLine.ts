@@ -30,9 +30,14 @@ instructors: Array<string>,
  */
 eligible: number, 
 /**
- * Passed every component.
+ * Passed every component and attended enough: passed.
  */
 passed: number, 
+/**
+ * Passed every component but attended too little: not passed, counted apart so nobody
+ * reads them as passed (考核合格 · 出勤不足).
+ */
+passed_not_eligible: number, 
 /**
  * Failed a component.
  */

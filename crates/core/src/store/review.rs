@@ -44,8 +44,11 @@ pub struct CohortLine {
     pub instructors: Vec<String>,
     /// Eligible by attendance.
     pub eligible: u32,
-    /// Passed every component.
+    /// Passed every component and attended enough: passed.
     pub passed: u32,
+    /// Passed every component but attended too little: not passed, counted apart so nobody
+    /// reads them as passed (考核合格 · 出勤不足).
+    pub passed_not_eligible: u32,
     /// Failed a component.
     pub failed: u32,
     /// Claims submitted.
@@ -227,7 +230,8 @@ pub fn site_review(conn: &Connection, filter: &ReviewFilter) -> Result<SiteRevie
             level: p.level.get(),
             instructors,
             eligible: count(&|l| l.eligible),
-            passed: count(&|l| l.status == PassStatus::Passed),
+            passed: count(&|l| l.status == PassStatus::Passed && l.eligible),
+            passed_not_eligible: count(&|l| l.status == PassStatus::Passed && !l.eligible),
             failed: count(&|l| l.status == PassStatus::Failed),
             claimed: count(&|l| l.claimed),
             accredited: count(&|l| l.hq_status == Some(DecisionStatus::Accredited)),
