@@ -252,14 +252,40 @@ async fn bulk_import(c: &Client, shots: &Option<PathBuf>, home: &Path, db: &Path
     let dir = home.join("import");
     click(c, "nav-learners").await?;
     click(c, "learner-import").await?;
+    // The dialog has looked up its default folder before ours is typed over it.
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        // (Element Plus puts the test id on the <input> itself.)
+        let value = el(c, "import-template-dir")
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        if !value.is_empty() {
+            break;
+        }
+        if Instant::now() > end {
+            bail!("the import dialog offered no folder for the template");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     type_in(c, "import-template-dir", &dir.display().to_string()).await?;
     click(c, "import-template-save").await?;
     // The template lands in the folder, and its first row is the header to fill in under.
     let template = dir.join("学员批量导入模板.xlsx");
     let end = Instant::now() + Duration::from_secs(10);
     while !template.exists() {
+        let shown = c
+            .execute(
+                "return Array.from(document.querySelectorAll('.el-message')).map(e => e.innerText).join(' | ');",
+                vec![],
+            )
+            .await?;
         if Instant::now() > end {
-            bail!("the template was not saved to {}", template.display());
+            bail!(
+                "the template was not saved to {} (messages on screen: {shown})",
+                template.display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
