@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use siteline_domain::ids::CohortId;
 
 use super::Site;
-use super::learners::{self, LearnerSummary, TAIL_LEN};
+use super::learners::{self, CONSENT_LATEST_FIRST, LearnerSummary, SearchKey};
 use crate::{Error, Result};
 
 /// Most learners one page holds.
@@ -56,11 +56,14 @@ pub struct LearnerPage {
     pub lines: Vec<LearnerLine>,
 }
 
-/// The current answer for the credit bank, latest record first (as [`learners::has_consent`]).
-const CONSENT: &str = "coalesce((SELECT c.granted FROM consent c
-    WHERE c.learner_id = l.id AND c.purpose = 'credit_bank'
-    ORDER BY coalesce((SELECT max(e.hlc) FROM site_event e WHERE e.record_id = c.id), '') DESC,
-             c.recorded_at DESC, c.rowid DESC LIMIT 1), 0)";
+/// The current answer for the credit bank, as [`learners::has_consent`] reads it.
+fn consent_sql() -> String {
+    format!(
+        "coalesce((SELECT c.granted FROM consent c
+            WHERE c.learner_id = l.id AND c.purpose = 'credit_bank'
+            ORDER BY {CONSENT_LATEST_FIRST} LIMIT 1), 0)"
+    )
+}
 
 /// A page of the site's learners matching `filter`.
 pub fn list(site: &Site, filter: &LearnerFilter) -> Result<LearnerPage> {
@@ -76,40 +79,10 @@ pub fn list(site: &Site, filter: &LearnerFilter) -> Result<LearnerPage> {
         args.push(v);
         format!("?{}", args.len())
     };
-    if let Some(q) = filter
-        .query
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-    {
-        let idlike = q
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
-        if idlike && q.chars().count() == TAIL_LEN {
-            let t = q.to_uppercase();
-            let a = arg(site.keys.blind_index("id_tail", &t).into(), &mut args);
-            let b = arg(site.keys.blind_index("phone_tail", &t).into(), &mut args);
-            clauses.push(format!(
-                "(l.id_tail_index = {a} OR l.phone_tail_index = {b})"
-            ));
-        } else if idlike && q.chars().count() == 18 {
-            let index = learners::search(site, q, 1)?
-                .first()
-                .map(|l| l.id.0.as_bytes().to_vec());
-            let a = arg(index.map_or(Value::Null, Value::Blob), &mut args);
-            clauses.push(format!("l.id = {a}"));
-        } else if idlike {
-            return Err(Error::rule("search", siteline_domain::Rule::SearchDigits));
-        } else {
-            let pattern = format!(
-                "%{}%",
-                q.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            let a = arg(pattern.into(), &mut args);
-            clauses.push(format!("l.name LIKE {a} ESCAPE '\\'"));
-        }
+    if let Some(q) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
+        let (condition, values) = SearchKey::parse(site, q)?.condition(args.len() + 1);
+        args.extend(values);
+        clauses.push(condition);
     }
     if let Some(cohort) = filter.cohort {
         let a = arg(cohort.0.as_bytes().to_vec().into(), &mut args);
@@ -134,7 +107,7 @@ pub fn list(site: &Site, filter: &LearnerFilter) -> Result<LearnerPage> {
         clauses.push(format!("l.birth_date > {a}"));
     }
     if filter.consent_missing {
-        clauses.push(format!("{CONSENT} = 0"));
+        clauses.push(format!("{} = 0", consent_sql()));
     }
     let filter_sql = clauses.join(" AND ");
     let conn = site.conn();
@@ -146,8 +119,9 @@ pub fn list(site: &Site, filter: &LearnerFilter) -> Result<LearnerPage> {
     let limit = arg(i64::from(filter.limit).into(), &mut args);
     let offset = arg(i64::from(filter.offset).into(), &mut args);
     let mut stmt = conn.prepare(&format!(
-        "SELECT l.id, {CONSENT} FROM learner l WHERE {filter_sql}
-         ORDER BY l.name, l.id LIMIT {limit} OFFSET {offset}"
+        "SELECT l.id, {} FROM learner l WHERE {filter_sql}
+         ORDER BY l.name, l.id LIMIT {limit} OFFSET {offset}",
+        consent_sql()
     ))?;
     let ids = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), |r| {

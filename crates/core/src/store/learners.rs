@@ -421,14 +421,19 @@ pub fn is_erased(conn: &Connection, learner: LearnerId) -> Result<bool> {
         .unwrap_or(false))
 }
 
+/// The order that puts a learner's latest consent answer first (`consent` aliased `c`): by
+/// the hybrid-logical-clock stamp of its operation, then when it was recorded.
+pub(crate) const CONSENT_LATEST_FIRST: &str =
+    "coalesce((SELECT max(e.hlc) FROM site_event e WHERE e.record_id = c.id), '') DESC,
+     c.recorded_at DESC, c.rowid DESC";
+
 /// The learner's current answer for a purpose (the latest record wins); `false` if never asked.
 pub fn has_consent(conn: &Connection, learner: LearnerId, purpose: ConsentPurpose) -> Result<bool> {
     Ok(conn
-        .prepare_cached(
-            "SELECT granted FROM consent WHERE learner_id = ?1 AND purpose = ?2
-             ORDER BY coalesce((SELECT max(e.hlc) FROM site_event e WHERE e.record_id = consent.id), '') DESC,
-                      recorded_at DESC, rowid DESC LIMIT 1",
-        )?
+        .prepare_cached(&format!(
+            "SELECT c.granted FROM consent c WHERE c.learner_id = ?1 AND c.purpose = ?2
+                 ORDER BY {CONSENT_LATEST_FIRST} LIMIT 1"
+        ))?
         .query_row(params![learner, purpose.as_str()], |r| r.get(0))
         .optional()?
         .unwrap_or(false))
@@ -470,56 +475,80 @@ pub fn get(conn: &Connection, id: LearnerId) -> Result<LearnerSummary> {
         .ok_or_else(|| Error::not_found("learner", id))
 }
 
+/// What a search box holds, as the store looks it up: the last 4 characters of an ID or
+/// phone number (their blind indexes), a full ID number (its blind index), or part of a name
+/// (a `LIKE` pattern with the wildcards typed escaped).
+pub(crate) enum SearchKey {
+    /// Blind indexes of the ID tail and the phone tail.
+    Tail(Vec<u8>, Vec<u8>),
+    /// Blind index of the full ID number.
+    FullId(Vec<u8>),
+    /// `LIKE` pattern for the name, escaped with `\`.
+    Name(String),
+}
+
+impl SearchKey {
+    /// Reads a search; refused when it is empty or digits of neither length.
+    pub(crate) fn parse(site: &Site, query: &str) -> Result<SearchKey> {
+        let q = query.trim();
+        if q.is_empty() {
+            return Err(Error::rule("search", Rule::SearchEmpty));
+        }
+        let idlike = q
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+        if idlike && q.chars().count() == TAIL_LEN {
+            let t = q.to_uppercase();
+            Ok(SearchKey::Tail(
+                site.keys.blind_index("id_tail", &t),
+                site.keys.blind_index("phone_tail", &t),
+            ))
+        } else if idlike && q.chars().count() == 18 {
+            let checked = check_id(IdType::ResidentId, q)?;
+            Ok(SearchKey::FullId(id_index(&site.keys, &checked.number)))
+        } else if idlike {
+            Err(Error::rule("search", Rule::SearchDigits))
+        } else {
+            Ok(SearchKey::Name(format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )))
+        }
+    }
+
+    /// The SQL condition on the learner table aliased `l`, its arguments numbered from
+    /// `?{first}`, and the arguments.
+    pub(crate) fn condition(self, first: usize) -> (String, Vec<rusqlite::types::Value>) {
+        match self {
+            SearchKey::Tail(id, phone) => (
+                format!(
+                    "(l.id_tail_index = ?{first} OR l.phone_tail_index = ?{})",
+                    first + 1
+                ),
+                vec![id.into(), phone.into()],
+            ),
+            SearchKey::FullId(index) => (format!("l.id_index = ?{first}"), vec![index.into()]),
+            SearchKey::Name(pattern) => (
+                format!("l.name LIKE ?{first} ESCAPE '\\'"),
+                vec![pattern.into()],
+            ),
+        }
+    }
+}
+
 /// Searches by name (any part), by the last 4 characters of the ID or phone number, or by a
 /// full ID number. Returns at most `limit` learners, by name.
 pub fn search(site: &Site, query: &str, limit: usize) -> Result<Vec<LearnerSummary>> {
-    let q = query.trim();
-    if q.is_empty() {
-        return Err(Error::rule("search", Rule::SearchEmpty));
-    }
-    let limit = limit.clamp(1, 500) as i64;
-    let idlike = q
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
-    let conn = &site.conn;
-    let rows = if idlike && q.chars().count() == TAIL_LEN {
-        let t = q.to_uppercase();
-        let mut stmt = conn.prepare_cached(&format!(
-            "{SUMMARY_SELECT} WHERE (id_tail_index = ?1 OR phone_tail_index = ?2) AND merged_into IS NULL
-             ORDER BY name LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(
-            params![
-                site.keys.blind_index("id_tail", &t),
-                site.keys.blind_index("phone_tail", &t),
-                limit
-            ],
-            summary_from_row,
-        )?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    } else if idlike && q.chars().count() == 18 {
-        let checked = check_id(IdType::ResidentId, q)?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "{SUMMARY_SELECT} WHERE id_index = ?1 AND merged_into IS NULL"
-        ))?;
-        let rows = stmt.query_map([id_index(&site.keys, &checked.number)], summary_from_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    } else if idlike {
-        return Err(Error::rule("search", Rule::SearchDigits));
-    } else {
-        let pattern = format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        let mut stmt = conn.prepare_cached(&format!(
-            "{SUMMARY_SELECT} WHERE name LIKE ?1 ESCAPE '\\' AND merged_into IS NULL ORDER BY name LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![pattern, limit], summary_from_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
-    Ok(rows)
+    let (condition, mut args) = SearchKey::parse(site, query)?.condition(1);
+    args.push((limit.clamp(1, 500) as i64).into());
+    let mut stmt = site.conn.prepare_cached(&format!(
+        "{SUMMARY_SELECT} l WHERE {condition} AND l.merged_into IS NULL ORDER BY l.name LIMIT ?{}",
+        args.len()
+    ))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), summary_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// The clear ID and phone numbers, for a site manager only; each call is audited.
