@@ -25,16 +25,17 @@ export function ruleText(rule: Rule | null | undefined, t: T, te: Te): string | 
   return te(key) ? t(key, rule as Record<string, unknown>) : null;
 }
 
+/** An invalid input in words: the field's label, then the rule broken, or core's sentence
+ * (`problem`, without the field it starts with) when the UI has no words for the rule. */
+export function invalidText(field: string, rule: Rule | null | undefined, problem: string, t: T, te: Te): string {
+  const detail = ruleText(rule, t, te) ?? problem.replace(`${field}: `, "");
+  return `${fieldLabel(field, t, te)}：${detail}`;
+}
+
 /** What to show for a failed call. */
 export function errorText(e: unknown, t: T, te: Te): string {
   if (!isCommandError(e)) return String(e);
-  if (e.kind === "invalid") {
-    const label = fieldLabel(e.params.field, t, te);
-    const rule = ruleText(e.params.rule, t, te);
-    // Without a rule of its own the detail is core's sentence, after the field it names.
-    const detail = rule ?? e.message.replace(`${e.params.field}: `, "");
-    return `${label}：${detail}`;
-  }
+  if (e.kind === "invalid") return invalidText(e.params.field, e.params.rule, e.message, t, te);
   const key = `errors.kind.${e.kind}`;
   if (!te(key)) return e.message;
   const params = "params" in e ? (e.params as Record<string, unknown>) : {};

@@ -34,3 +34,13 @@ export function programmeLabel(p: { name_zh: string; name_en: string; level: num
 export function fileName(path: string): string {
   return path.split(/[\\/]/).filter(Boolean).pop() ?? path;
 }
+
+/** A time of day in the user's language, 24-hour: 15:00. */
+export function clock(iso: string, locale: string): string {
+  return new Date(iso).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
+/** A date and time in the user's language: 2026/12/2 15:20:49, or 12/2/2026, 3:20:49 PM. */
+export function stamp(iso: string, locale: string): string {
+  return new Date(iso).toLocaleString(locale);
+}
