@@ -207,3 +207,50 @@ pub async fn save_import_template(shell: State<'_, Shell>, dir: String) -> Res<S
 
 /// The template's file name: Chinese first, like the columns inside it.
 pub const IMPORT_TEMPLATE: &str = "学员批量导入模板.xlsx";
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// The refusal as the UI receives it: its JSON, with the rule broken when there is one.
+    fn refusal(path: &str) -> serde_json::Value {
+        let e = read_spreadsheet(path).expect_err(path);
+        serde_json::to_value(e).unwrap()
+    }
+
+    #[test]
+    fn only_an_absolute_path_to_a_readable_xlsx_of_sane_size_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // A relative path, or another kind of file: refused by rule before anything is read.
+        for path in ["class.xlsx", "/tmp/class.csv", "/tmp/class"] {
+            assert_eq!(
+                refusal(path)["params"]["rule"]["rule"],
+                "xlsx_file",
+                "{path}"
+            );
+        }
+        // Missing: refused, naming the file.
+        let missing = dir.path().join("没有.xlsx").display().to_string();
+        let json = refusal(&missing);
+        assert_eq!(json["params"]["field"], "import.file");
+        assert!(
+            json["message"].as_str().unwrap().contains("没有.xlsx"),
+            "{json}"
+        );
+        // Over 10 MiB: refused by size, the file not read.
+        let big = dir.path().join("big.xlsx");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_IMPORT_BYTES + 1)
+            .unwrap();
+        let json = refusal(&big.display().to_string());
+        assert_eq!(json["params"]["rule"]["rule"], "file_too_large");
+        assert_eq!(json["params"]["rule"]["max_mib"], 10);
+        // A real file, its extension in capitals, with spaces typed around the path.
+        let ok = dir.path().join("Class.XLSX");
+        std::fs::write(&ok, b"bytes").unwrap();
+        let read = read_spreadsheet(&format!("  {}  ", ok.display())).unwrap();
+        assert_eq!(read, b"bytes");
+    }
+}
