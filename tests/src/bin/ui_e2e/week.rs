@@ -1,0 +1,204 @@
+//! A week's work at a site beyond the first day: a class imported from Excel, a cohort's
+//! lifecycle, consent withdrawn and personal data erased.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, Locator};
+use siteline_e2e::webdriver::{
+    click, confirm, el, inner_text, no_overlay, shot, text_becomes, type_in,
+};
+
+/// The cohort's life from the screen: started, closed after a confirmation, reopened by the
+/// site manager with a reason that its history then shows.
+pub async fn cohort_lifecycle(c: &Client, shots: &Option<PathBuf>) -> Result<u32> {
+    click(c, "nav-cohorts").await?;
+    click(c, "cohort-link").await?;
+    text_becomes(c, "cohort-status", "筹备中").await?;
+    click(c, "cohort-start").await?;
+    text_becomes(c, "cohort-status", "进行中").await?;
+    click(c, "cohort-close").await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    text_becomes(c, "cohort-status", "已结业").await?;
+    click(c, "cohort-reopen").await?;
+    type_in(c, "reopen-reason", "两名学员补交了出勤证明").await?;
+    click(c, "reopen-save").await?;
+    no_overlay(c).await?;
+    text_becomes(c, "cohort-status", "进行中").await?;
+    text_becomes(c, "cohort-history", "两名学员补交了出勤证明").await?;
+    text_becomes(c, "cohort-history", "李站长").await?;
+    shot(c, shots, "18-cohort-reopened").await?;
+    Ok(1)
+}
+
+/// A learner withdraws consent to the credit bank, then asks for her personal data to be
+/// erased: both from her profile, each with its warning; the history shows the withdrawal,
+/// the profile says the data is gone, and the store can no longer open her ID number.
+pub async fn consent_and_erasure(c: &Client, shots: &Option<PathBuf>, db: &Path) -> Result<u32> {
+    click(c, "nav-learners").await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='learner-results'] a"))
+        .await?
+        .click()
+        .await?;
+    let name = inner_text(c, "profile-name").await?.trim().to_string();
+    text_becomes(c, "consent-credit_bank", "已同意").await?;
+    click(c, "consent-withdraw-credit_bank").await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    text_becomes(c, "consent-credit_bank", "未同意").await?;
+    text_becomes(c, "consent-history", "撤回或不同意").await?;
+    click(c, "learner-erase").await?;
+    let input = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".el-message-box__input input"))
+        .await?;
+    input.send_keys(&name).await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    text_becomes(c, "profile-erased", "个人信息已删除").await?;
+    shot(c, shots, "19-consent-erased").await?;
+    let site = siteline_core::Site::open(db)?;
+    let shredded: i64 = site.conn().query_row(
+        "SELECT count(*) FROM learner_key k JOIN learner l ON l.id = k.learner_id
+          WHERE l.name = ?1 AND k.wrapped_key IS NULL",
+        [&name],
+        |r| r.get(0),
+    )?;
+    if shredded != 1 {
+        bail!("{name}'s data key was not destroyed ({shredded} shredded)");
+    }
+    Ok(1)
+}
+
+/// Bulk import (批量导入): save the template from the app, fill in a class of 40 with two bad
+/// rows (a check digit typed wrong, one person twice), import it into the new cohort: 38
+/// imported and enrolled, each bad row refused with its reason, nothing else written.
+pub async fn bulk_import(
+    c: &Client,
+    shots: &Option<PathBuf>,
+    home: &Path,
+    db: &Path,
+) -> Result<u32> {
+    let dir = home.join("import");
+    click(c, "nav-learners").await?;
+    click(c, "learner-import").await?;
+    // The dialog has looked up its default folder before ours is typed over it.
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        // (Element Plus puts the test id on the <input> itself.)
+        let value = el(c, "import-template-dir")
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        if !value.is_empty() {
+            break;
+        }
+        if Instant::now() > end {
+            bail!("the import dialog offered no folder for the template");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    type_in(c, "import-template-dir", &dir.display().to_string()).await?;
+    click(c, "import-template-save").await?;
+    // The template lands in the folder, and its first row is the header to fill in under.
+    let template = dir.join("学员批量导入模板.xlsx");
+    let end = Instant::now() + Duration::from_secs(10);
+    while !template.exists() {
+        let shown = c
+            .execute(
+                "return Array.from(document.querySelectorAll('.el-message')).map(e => e.innerText).join(' | ');",
+                vec![],
+            )
+            .await?;
+        if Instant::now() > end {
+            bail!(
+                "the template was not saved to {} (messages on screen: {shown})",
+                template.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&template)?;
+    use calamine::Reader;
+    let header = book
+        .worksheet_range_at(0)
+        .context("the template has a sheet")??;
+    let first: Vec<String> = header
+        .rows()
+        .next()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    if first != siteline_core::store::import::COLUMNS {
+        bail!("the template's header reads {first:?}");
+    }
+    // The instructor's class: rows 2–41, row 6 with a wrong check digit, row 31 the same
+    // person as row 11 under another name.
+    let mut class = rust_xlsxwriter::Workbook::new();
+    let sheet = class.add_worksheet();
+    for (i, title) in siteline_core::store::import::COLUMNS.iter().enumerate() {
+        sheet.write_string(0, i as u16, *title)?;
+    }
+    for i in 0..40u32 {
+        let n = 820_000 + u64::from(i);
+        let (name, mut id) = (
+            siteline_core::demo::name(n),
+            siteline_core::demo::resident_id(n),
+        );
+        if i == 4 {
+            let last = if id.ends_with('1') { "2" } else { "1" };
+            id.replace_range(17..18, last);
+        }
+        if i == 29 {
+            id = siteline_core::demo::resident_id(820_009);
+        }
+        let row = i + 1;
+        sheet.write_string(row, 0, &name)?;
+        sheet.write_string(row, 1, "居民身份证")?;
+        sheet.write_string(row, 2, &id)?;
+        sheet.write_string(row, 3, siteline_core::demo::mobile(n))?;
+        sheet.write_string(row, 4, "是")?;
+    }
+    let file = dir.join("第5期学员.xlsx");
+    class.save(&file)?;
+    type_in(c, "import-file", &file.display().to_string()).await?;
+    click(c, "import-cohort").await?;
+    el(c, "import-cohort-2026年第5期母婴护理员班").await?;
+    c.execute(
+        "document.querySelector(`[data-testid='import-cohort-2026年第5期母婴护理员班']`).click();",
+        vec![],
+    )
+    .await?;
+    click(c, "import-run").await?;
+    text_becomes(c, "import-summary", "已导入 38 人，2 行未导入").await?;
+    text_becomes(c, "import-refused-6", "证件号码：校验位不符").await?;
+    text_becomes(c, "import-refused-31", "与第 11 行证件号码相同").await?;
+    shot(c, shots, "16-import").await?;
+    c.execute(
+        "document.querySelector('.el-dialog__headerbtn').click();",
+        vec![],
+    )
+    .await?;
+    no_overlay(c).await?;
+    // The list now holds the 38 and the learner enrolled by hand.
+    text_becomes(c, "learner-total", "共 39 人").await?;
+    shot(c, shots, "17-learners").await?;
+    let site = siteline_core::Site::open(db)?;
+    let enrolled: i64 = site.conn().query_row(
+        "SELECT count(*) FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
+          WHERE c.name = '2026年第5期母婴护理员班'",
+        [],
+        |r| r.get(0),
+    )?;
+    if enrolled != 39 {
+        bail!("expected 39 learners in the cohort after the import, found {enrolled}");
+    }
+    Ok(1)
+}
