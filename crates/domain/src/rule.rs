@@ -254,6 +254,18 @@ pub enum Rule {
     MarksKind,
     /// A merge of a registration with itself, or of two that are not duplicates.
     MergeNotDuplicates,
+    /// An edit based on a version that is no longer the latest: the record changed (on this
+    /// device or arrived from another) after the form was opened.
+    StaleEdit,
+    /// An edit that changes nothing.
+    NothingChanged,
+    /// A cohort capacity below the learners already enrolled.
+    CapacityBelowEnrolled {
+        /// Learners enrolled now.
+        enrolled: u32,
+    },
+    /// A phone number for a learner whose personal data was erased.
+    ErasedLearner,
 }
 
 impl std::fmt::Display for Rule {
@@ -359,6 +371,17 @@ impl std::fmt::Display for Rule {
             ),
             Rule::MergeNotDuplicates => f.write_str(
                 "only two different registrations that share an ID number, as the app lists them, can be merged",
+            ),
+            Rule::StaleEdit => f.write_str(
+                "this record was changed after you opened it (here or on another laptop of the site); open it again and make your change on what it holds now",
+            ),
+            Rule::NothingChanged => f.write_str("nothing was changed; change a field or cancel"),
+            Rule::CapacityBelowEnrolled { enrolled } => write!(
+                f,
+                "{enrolled} learners are enrolled already; the capacity cannot be lower"
+            ),
+            Rule::ErasedLearner => f.write_str(
+                "this learner's personal data was erased at their request; no new personal data can be stored for them",
             ),
             Rule::FolderPath => f.write_str(
                 "give a full folder path, e.g. /home/site/Documents / 请填写完整的文件夹路径",

@@ -100,6 +100,60 @@ pub enum LearnerUpdate {
         /// The learner kept.
         into: Uuid,
     },
+    /// Fields of the learner corrected at the site (a misspelt name, a new phone number).
+    /// Each field changed carries the stamp of that field's latest change the writer had seen
+    /// (the version it was based on); of two changes of one field the later stamp wins
+    /// everywhere, and one that had not seen the other is shown to the manager as an overlap.
+    Edited {
+        /// The fields changed, each with the version it was based on.
+        fields: Vec<LearnerFieldBase>,
+        /// The new name, in clear for HQ (it prints on certificates); absent when the name
+        /// did not change or the learner has not consented to the credit bank.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The new name for the site's other devices, sealed under the site key (base64):
+        /// added as the row leaves the device, never stored in the outbox; HQ relays it and
+        /// cannot open it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        site_sealed: Option<String>,
+        /// The new phone number (and its masked form) for the site's other devices, sealed
+        /// under the site key like `site_sealed`; HQ drops it from what it relays once the
+        /// learner's data is erased.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phone_sealed: Option<String>,
+    },
+}
+
+/// A field of a learner the site can correct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum LearnerField {
+    /// Name as on the ID card.
+    Name,
+    /// Mobile number (sealed; masked on screen).
+    Phone,
+}
+
+impl LearnerField {
+    /// The name stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LearnerField::Name => "name",
+            LearnerField::Phone => "phone",
+        }
+    }
+}
+
+/// A learner field changed, with the stamp of that field's latest change the writer had seen
+/// (none: it had seen only the registration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnerFieldBase {
+    /// Which field.
+    pub field: LearnerField,
+    /// The version it was based on.
+    pub base: Option<crate::hlc::Hlc>,
 }
 
 /// A consent granted or refused (`consent`, insert; append-only).
@@ -163,6 +217,56 @@ pub enum CohortUpdate {
         /// The new status.
         status: CohortStatus,
     },
+    /// The cohort's details corrected by a manager. Each field changed carries the version it
+    /// was based on (as `LearnerUpdate::Edited`); the start and end dates change together, so
+    /// a merge never leaves a cohort ending before it starts.
+    Edited {
+        /// The fields changed, each with the version it was based on.
+        fields: Vec<CohortFieldBase>,
+        /// The new name, when it changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The new first and last days, when they changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dates: Option<(NaiveDate, NaiveDate)>,
+        /// The new capacity, when it changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capacity: Option<u32>,
+    },
+}
+
+/// A field of a cohort a manager can correct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum CohortField {
+    /// Name shown on screen.
+    Name,
+    /// First and last day, together.
+    Dates,
+    /// Most learners.
+    Capacity,
+}
+
+impl CohortField {
+    /// The name stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CohortField::Name => "name",
+            CohortField::Dates => "dates",
+            CohortField::Capacity => "capacity",
+        }
+    }
+}
+
+/// A cohort field changed, with the version it was based on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortFieldBase {
+    /// Which field.
+    pub field: CohortField,
+    /// The stamp of that field's latest change the writer had seen, if any.
+    pub base: Option<crate::hlc::Hlc>,
 }
 
 /// A learner's place in a cohort (`enrolment`, insert).

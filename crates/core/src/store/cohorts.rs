@@ -56,6 +56,9 @@ pub struct Cohort {
     pub status: CohortStatus,
     /// Learners enrolled.
     pub enrolled: u32,
+    /// Goes up with every change (status, details): an edit form sends the version it was
+    /// opened on.
+    pub version: u32,
 }
 
 /// A session to schedule.
@@ -96,19 +99,8 @@ pub struct Session {
 pub fn create(site: &mut Site, actor: &Actor, new: &NewCohort) -> Result<CohortId> {
     actor.require_manager("open cohorts")?;
     let name = validate_name("cohort.name", &new.name)?;
-    if new.end_date < new.start_date {
-        return Err(Error::rule("cohort.end_date", Rule::EndBeforeStart));
-    }
-    if !(1..=200).contains(&new.capacity) {
-        return Err(Error::rule(
-            "cohort.capacity",
-            Rule::OutOfRange {
-                min: 1,
-                max: 200,
-                value: i64::from(new.capacity),
-            },
-        ));
-    }
+    check_dates(new.start_date, new.end_date)?;
+    check_capacity(new.capacity)?;
     let (tx, _) = site.write()?;
     catalogue::programme_version(&tx, &new.programme_version_id)?;
     let id = CohortId::new();
@@ -150,6 +142,29 @@ pub fn create(site: &mut Site, actor: &Actor, new: &NewCohort) -> Result<CohortI
     outbox::append(&tx, id.0, &Record::Cohort(record))?;
     tx.commit()?;
     Ok(id)
+}
+
+/// A cohort's last day is not before its first.
+pub(crate) fn check_dates(start: NaiveDate, end: NaiveDate) -> Result<()> {
+    if end < start {
+        return Err(Error::rule("cohort.end_date", Rule::EndBeforeStart));
+    }
+    Ok(())
+}
+
+/// A cohort takes 1 to 200 learners.
+pub(crate) fn check_capacity(capacity: u32) -> Result<()> {
+    if !(1..=200).contains(&capacity) {
+        return Err(Error::rule(
+            "cohort.capacity",
+            Rule::OutOfRange {
+                min: 1,
+                max: 200,
+                value: i64::from(capacity),
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// Moves a cohort forward (draft → running → closed); never backwards.
@@ -245,7 +260,8 @@ pub fn list(conn: &Connection) -> Result<Vec<Cohort>> {
 }
 
 const COHORT_SELECT: &str = "SELECT c.id, c.programme_version_id, c.name, c.start_date, c.end_date,
-        c.capacity, c.status, (SELECT count(*) FROM enrolment e WHERE e.cohort_id = c.id)
+        c.capacity, c.status, (SELECT count(*) FROM enrolment e WHERE e.cohort_id = c.id),
+        c.version
      FROM cohort c";
 
 fn cohort_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Cohort> {
@@ -258,6 +274,7 @@ fn cohort_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Cohort> {
         capacity: r.get(5)?,
         status: CohortStatus::parse(&r.get::<_, String>(6)?),
         enrolled: r.get(7)?,
+        version: r.get(8)?,
     })
 }
 

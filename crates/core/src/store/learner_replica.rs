@@ -173,7 +173,9 @@ pub(crate) fn apply(
         "INSERT INTO learner (id, name, id_type, id_cipher, id_masked, id_index, id_tail_index,
              phone_cipher, phone_masked, phone_tail_index, sex, birth_date, created_at, created_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name
+             WHERE NOT EXISTS (SELECT 1 FROM field_edit f
+                               WHERE f.record_id = excluded.id AND f.field = 'name')",
     )?
     .execute(params![
         id,
@@ -213,7 +215,7 @@ pub(crate) fn apply_erased(tx: &Transaction<'_>, id: Uuid, at: DateTime<Utc>) ->
         "UPDATE learner SET id_cipher = NULL, phone_cipher = NULL WHERE id = ?1",
         [id],
     )?;
-    Ok(())
+    super::edits::shred(tx, id)
 }
 
 /// Another device's consent record (append-only).

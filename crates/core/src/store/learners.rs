@@ -71,6 +71,9 @@ pub struct LearnerSummary {
     pub birth_date: Option<NaiveDate>,
     /// Under 18 today: the UI flags them.
     pub minor: bool,
+    /// Goes up with every change of the learner's details: an edit form sends the version it
+    /// was opened on.
+    pub version: u32,
 }
 
 struct CheckedId {
@@ -451,7 +454,7 @@ pub(crate) fn ensure_exists(conn: &Connection, learner: LearnerId) -> Result<()>
 }
 
 const SUMMARY_SELECT: &str =
-    "SELECT id, name, id_masked, phone_masked, sex, birth_date FROM learner";
+    "SELECT id, name, id_masked, phone_masked, sex, birth_date, version FROM learner";
 
 fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LearnerSummary> {
     let sex: Option<String> = r.get(4)?;
@@ -464,6 +467,7 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LearnerSummary> {
         sex: sex.map(|s| if s == "male" { Sex::Male } else { Sex::Female }),
         birth_date,
         minor: birth_date.is_some_and(|b| is_minor(b, Utc::now().date_naive())),
+        version: r.get(6)?,
     })
 }
 
@@ -617,6 +621,7 @@ pub fn erase_personal_data(site: &mut Site, actor: &Actor, learner: LearnerId) -
         "UPDATE learner SET id_cipher = NULL, phone_cipher = NULL WHERE id = ?1",
         [learner],
     )?;
+    super::edits::shred(&tx, learner.0)?;
     audit::record(
         &tx,
         Some(actor),

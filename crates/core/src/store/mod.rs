@@ -14,6 +14,7 @@ pub mod cohorts;
 pub mod corrections;
 pub mod db;
 pub mod duplicates;
+pub mod edits;
 pub mod hq;
 pub mod import;
 pub mod late_marks;

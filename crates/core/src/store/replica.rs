@@ -6,7 +6,10 @@
 //! - roll-call marks fold in clock-stamp order, so the later mark wins wherever it was taken;
 //! - a mark stamped after the session's close does not count until a manager accepts it;
 //!   of two closes, the earlier stamp stands;
-//! - a field changed on two devices (a cohort's status) keeps the later stamp's value;
+//! - a field changed on two devices (a cohort's status, a learner's name) keeps the later
+//!   stamp's value; changes of a learner's or cohort's details are kept and merged field by
+//!   field in `store::edits`, which shows the manager two changes made without seeing each
+//!   other;
 //! - the same person registered on two devices stays two learners until the manager merges
 //!   them (`store::duplicates`); a merge made on any device holds on all.
 //!
@@ -23,7 +26,7 @@ use siteline_proto::OutboxRow;
 use siteline_proto::records::{AttemptUpdate, CohortUpdate, LearnerUpdate, Record, SessionUpdate};
 use uuid::Uuid;
 
-use super::{attendance, cohorts, duplicates, learner_replica, outbox, staff};
+use super::{attendance, cohorts, duplicates, edits, learner_replica, outbox, staff};
 use crate::{Error, Result};
 
 /// How another device's operations reached this one.
@@ -269,12 +272,25 @@ fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
         Record::LearnerUpdate(LearnerUpdate::MergedInto { into }) => {
             duplicates::apply_merge(tx, LearnerId(id), LearnerId(*into))
         }
+        Record::LearnerUpdate(LearnerUpdate::Edited {
+            fields,
+            site_sealed,
+            phone_sealed,
+            ..
+        }) => edits::apply_learner(
+            tx,
+            keys,
+            row,
+            fields,
+            site_sealed.as_deref(),
+            phone_sealed.as_deref(),
+        ),
         Record::Consent(c) => learner_replica::apply_consent(tx, id, c, at),
         Record::StaffUser(_, s) => {
             // Another device's account signs in here with the same password; without the
             // site key its hash does not open and it cannot sign in here ('!' matches no
             // password).
-            if !latest_change(tx, id, row)? {
+            if !latest_change(tx, id, row, None)? {
                 return Ok(());
             }
             let hash = s
@@ -317,7 +333,7 @@ fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
         }
         Record::CohortUpdate(CohortUpdate::Status { status }) => {
             // Later stamp wins: an older status change arriving late changes nothing.
-            if latest_change(tx, id, row)? {
+            if latest_change(tx, id, row, Some("status"))? {
                 let n = tx.execute(
                     "UPDATE cohort SET status = ?2, version = version + 1 WHERE id = ?1",
                     params![id, status.as_str()],
@@ -327,6 +343,9 @@ fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
                 }
             }
             Ok(())
+        }
+        Record::CohortUpdate(change @ CohortUpdate::Edited { .. }) => {
+            edits::apply_cohort(tx, row, change)
         }
         Record::Enrolment(e) => {
             tx.prepare_cached(
@@ -493,10 +512,19 @@ fn rubric(
 
 /// True when `row` is later than every change of its record this device holds (its own or
 /// received): the last writer wins by stamp, ties broken by the device id inside the stamp.
-/// Used for records whose rows carry their whole state (a staff account, a cohort's status).
-fn latest_change(tx: &Transaction<'_>, record: Uuid, row: &OutboxRow) -> Result<bool> {
+/// Used for records whose rows carry their whole state (a staff account, a cohort's status):
+/// `change` names the kind of update compared (a cohort's `status`), none for a staff account.
+fn latest_change(
+    tx: &Transaction<'_>,
+    record: Uuid,
+    row: &OutboxRow,
+    change: Option<&str>,
+) -> Result<bool> {
     let latest: Option<String> = tx
-        .prepare_cached("SELECT max(hlc) FROM site_event WHERE record_id = ?1 AND op = 'update'")?
-        .query_row([record], |r| r.get(0))?;
+        .prepare_cached(
+            "SELECT max(hlc) FROM site_event WHERE record_id = ?1 AND op = 'update'
+                 AND json_extract(payload, '$.change') IS ?2",
+        )?
+        .query_row(params![record, change], |r| r.get(0))?;
     Ok(latest.is_none_or(|l| row.hlc.to_string() > l))
 }

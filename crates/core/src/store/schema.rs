@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_rubric_units.sql"),
     include_str!("../../migrations/0005_signed_answers.sql"),
     include_str!("../../migrations/0006_many_devices.sql"),
+    include_str!("../../migrations/0007_field_edits.sql"),
 ];
 
 /// The schema version this build brings a database to.

@@ -3,7 +3,8 @@
 //! key (so HQ alone can match one credit account per person; a lost bundle file reveals none),
 //! or is withheld without the learner's credit-bank consent; the outbox itself never stores
 //! the number. It also gains the learner's whole profile sealed under the site key, for the
-//! site's other devices (HQ relays it and cannot open it).
+//! site's other devices (HQ relays it and cannot open it). A change of a learner's details
+//! gains its new values sealed the same way.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -12,7 +13,7 @@ use siteline_proto::records::{self, Record};
 use siteline_proto::vocab::ConsentPurpose;
 use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
 
-use crate::store::{Site, learner_replica, learners, outbox, staff};
+use crate::store::{Site, edits, learner_replica, learners, outbox, staff};
 use crate::{Error, Result};
 
 /// The oldest `limit` operations as they travel to HQ.
@@ -35,8 +36,11 @@ pub fn prepare_learner(
     seal_key: Option<&[u8; 32]>,
     row: &mut OutboxRow,
 ) -> Result<()> {
-    if row.entity != Entity::Learner || row.op != Op::Insert {
+    if row.entity != Entity::Learner {
         return Ok(());
+    }
+    if row.op == Op::Update {
+        return prepare_learner_edit(site, row, true);
     }
     let Record::Learner(mut record) = Record::parse(row.entity, row.op, &row.payload)
         .map_err(|e| Error::invalid("outbox.payload", e))?
@@ -68,6 +72,39 @@ pub fn prepare_learner(
     Ok(())
 }
 
+/// A change of a learner's details as it leaves: with the new values sealed under the site key
+/// for the site's other devices and, for HQ (`for_hq`) when the learner consents to the credit
+/// bank now, the new name in clear. Other learner updates are left as they are.
+fn prepare_learner_edit(site: &Site, row: &mut OutboxRow, for_hq: bool) -> Result<()> {
+    let Record::LearnerUpdate(records::LearnerUpdate::Edited { fields, .. }) =
+        Record::parse(row.entity, row.op, &row.payload)
+            .map_err(|e| Error::invalid("outbox.payload", e))?
+    else {
+        return Ok(());
+    };
+    let leaving = edits::leaving_learner_change(
+        site.conn(),
+        &site.keys,
+        row.record_id,
+        row.device_id,
+        row.seq,
+    )?;
+    let consent = for_hq
+        && learners::has_consent(
+            site.conn(),
+            LearnerId(row.record_id),
+            ConsentPurpose::CreditBank,
+        )?;
+    row.payload = Record::LearnerUpdate(records::LearnerUpdate::Edited {
+        fields,
+        name: leaving.name.filter(|_| consent),
+        site_sealed: leaving.name_sealed,
+        phone_sealed: leaving.phone_sealed,
+    })
+    .to_payload();
+    Ok(())
+}
+
 /// A staff account's row as it leaves: with the account's current password hash sealed under
 /// the site key, so the person signs in on every device of the site (HQ cannot open it).
 pub fn prepare_staff(site: &Site, row: &mut OutboxRow) -> Result<()> {
@@ -89,8 +126,11 @@ pub fn prepare_staff(site: &Site, row: &mut OutboxRow) -> Result<()> {
 /// now; nothing is sealed to HQ.
 pub fn prepare_for_site(site: &Site, row: &mut OutboxRow) -> Result<()> {
     prepare_staff(site, row)?;
-    if row.entity != Entity::Learner || row.op != Op::Insert {
+    if row.entity != Entity::Learner {
         return Ok(());
+    }
+    if row.op == Op::Update {
+        return prepare_learner_edit(site, row, false);
     }
     let Record::Learner(mut record) = Record::parse(row.entity, row.op, &row.payload)
         .map_err(|e| Error::invalid("outbox.payload", e))?

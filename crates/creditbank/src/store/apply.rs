@@ -151,6 +151,7 @@ pub(crate) fn push(
                 row.hlc.to_string()
             ],
         )?;
+        after_stored(tx, device, row)?;
         // Every operation of the site reaches the site's other devices, applied or not: HQ's
         // quarantine is about what HQ judges from, and each device applies the site's merge
         // rules itself. A row that is not a record of its kind cannot apply anywhere.
@@ -407,11 +408,18 @@ fn apply_row(
         Record::LearnerUpdate(LearnerUpdate::Erased { .. }) => {
             forget_learner(tx, device, row.record_id)?;
             // Erased at the site: the profile sealed for the site's devices (which holds the
-            // learner's wrapped data key) is not relayed any more either.
-            rewrite_learner_rows(tx, device, row.record_id, |fields| {
+            // learner's wrapped data key) is not relayed any more either, nor any phone number
+            // a change carried.
+            rewrite_learner_rows(tx, device, row.record_id, "insert", |fields| {
                 fields.remove("site_sealed");
             })?;
+            rewrite_learner_rows(tx, device, row.record_id, "update", |fields| {
+                fields.remove("phone_sealed");
+            })?;
             Ok(())
+        }
+        Record::LearnerUpdate(LearnerUpdate::Edited { name, .. }) => {
+            learner_edited(tx, device, row, name.as_deref())
         }
         // Staff and cohort status changes, and a site's merge of two registrations of one
         // person (HQ already holds both under one credit account), are kept as received.
@@ -584,7 +592,10 @@ fn forget_learner(tx: &dyn Tx, device: &DeviceInfo, learner: Uuid) -> Result<(),
         "UPDATE learner SET name = '', id_masked = NULL WHERE record_id = ?1 AND site_id = ?2",
         args![learner, device.site_id],
     )?;
-    rewrite_learner_rows(tx, device, learner, |fields| {
+    rewrite_learner_rows(tx, device, learner, "update", |fields| {
+        fields.remove("name");
+    })?;
+    rewrite_learner_rows(tx, device, learner, "insert", |fields| {
         for (key, blank) in [
             ("name", serde_json::json!("")),
             ("id_masked", serde_json::json!("")),
@@ -598,17 +609,98 @@ fn forget_learner(tx: &dyn Tx, device: &DeviceInfo, learner: Uuid) -> Result<(),
     Ok(())
 }
 
-/// Changes the learner rows HQ received for `learner` (its inserts) with `edit`.
+/// A site's change of a learner's details: the new name (sent only with the learner's consent)
+/// replaces HQ's unless HQ holds a change of the name with a later stamp.
+fn learner_edited(
+    tx: &dyn Tx,
+    device: &DeviceInfo,
+    row: &OutboxRow,
+    name: Option<&str>,
+) -> Result<(), Applied> {
+    let known = tx.exists(
+        "SELECT 1 FROM learner WHERE record_id = ?1 AND site_id = ?2",
+        args![row.record_id, device.site_id],
+    )?;
+    if !known {
+        return q("修改的学员总部尚未收到 / the learner changed is one HQ has not received");
+    }
+    let Some(name) = name.map(str::trim) else {
+        return Ok(());
+    };
+    if name.is_empty() {
+        return q("学员没有姓名 / the learner has no name");
+    }
+    let later = tx.query(
+        "SELECT payload FROM record
+         WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = 'update'
+           AND status = 'applied' AND hlc > ?3",
+        args![row.record_id, device.site_id, row.hlc.to_string()],
+    )?;
+    for r in later {
+        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&r.get::<String>(0)?) else {
+            continue;
+        };
+        if let Ok(Record::LearnerUpdate(LearnerUpdate::Edited { name: Some(_), .. })) =
+            Record::parse(
+                siteline_proto::Entity::Learner,
+                siteline_proto::Op::Update,
+                &payload,
+            )
+        {
+            return Ok(());
+        }
+    }
+    tx.execute(
+        "UPDATE learner SET name = ?3 WHERE record_id = ?1 AND site_id = ?2 AND name <> ''",
+        args![row.record_id, device.site_id, name],
+    )?;
+    Ok(())
+}
+
+/// A learner change stored after the learner's data was erased: the phone number it carries
+/// for the site's devices is dropped, as the erasure dropped the earlier ones.
+pub(crate) fn after_stored(tx: &dyn Tx, device: &DeviceInfo, row: &OutboxRow) -> Result<()> {
+    if row.entity != siteline_proto::Entity::Learner || row.op != siteline_proto::Op::Update {
+        return Ok(());
+    }
+    let updates = tx.query(
+        "SELECT payload FROM record
+         WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = 'update'",
+        args![row.record_id, device.site_id],
+    )?;
+    let mut erased = false;
+    for r in updates {
+        let payload: serde_json::Value = serde_json::from_str(&r.get::<String>(0)?)?;
+        erased |= matches!(
+            Record::parse(
+                siteline_proto::Entity::Learner,
+                siteline_proto::Op::Update,
+                &payload
+            ),
+            Ok(Record::LearnerUpdate(LearnerUpdate::Erased { .. }))
+        );
+    }
+    if erased {
+        rewrite_learner_rows(tx, device, row.record_id, "update", |fields| {
+            fields.remove("phone_sealed");
+        })?;
+    }
+    Ok(())
+}
+
+/// Changes the learner rows HQ received for `learner` (its inserts or its updates, `op`) with
+/// `edit`.
 fn rewrite_learner_rows(
     tx: &dyn Tx,
     device: &DeviceInfo,
     learner: Uuid,
+    op: &str,
     edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>),
 ) -> Result<()> {
     let rows = tx.query(
         "SELECT device_id, epoch, seq, payload FROM record
-         WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = 'insert'",
-        args![learner, device.site_id],
+         WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = ?3",
+        args![learner, device.site_id, op],
     )?;
     for r in rows {
         let mut payload: serde_json::Value = serde_json::from_str(&r.get::<String>(3)?)?;
