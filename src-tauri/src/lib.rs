@@ -76,6 +76,7 @@ macro_rules! handlers {
             $crate::commands::learners::unmask_learner,
             $crate::commands::learners::record_consent,
             $crate::commands::learners::erase_learner,
+            $crate::commands::learners::edit_learner,
             $crate::commands::cohorts::programme_versions,
             $crate::commands::assessments::rubric,
             $crate::commands::cohorts::list_cohorts,
@@ -83,6 +84,8 @@ macro_rules! handlers {
             $crate::commands::cohorts::set_cohort_status,
             $crate::commands::cohorts::reopen_cohort,
             $crate::commands::cohorts::cohort_history,
+            $crate::commands::cohorts::edit_cohort,
+            $crate::commands::cohorts::cohort_changes,
             $crate::commands::cohorts::enrol_learner,
             $crate::commands::cohorts::schedule_session,
             $crate::commands::cohorts::cohort_sessions,
@@ -131,6 +134,8 @@ macro_rules! handlers {
             $crate::commands::devices::answer_late_mark,
             $crate::commands::devices::duplicate_learners,
             $crate::commands::devices::merge_learners,
+            $crate::commands::devices::edit_overlaps,
+            $crate::commands::devices::settle_overlap,
         ]
     };
 }

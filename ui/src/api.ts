@@ -8,6 +8,10 @@ import type { Cohort } from "./bindings/Cohort";
 import type { CohortProgress } from "./bindings/CohortProgress";
 import type { CohortStatus } from "./bindings/CohortStatus";
 import type { CorrectionLine } from "./bindings/CorrectionLine";
+import type { CohortEdit } from "./bindings/CohortEdit";
+import type { FieldChange } from "./bindings/FieldChange";
+import type { LearnerEdit } from "./bindings/LearnerEdit";
+import type { Overlap } from "./bindings/Overlap";
 import type { DaySession } from "./bindings/DaySession";
 import type { IdCheck } from "./bindings/IdCheck";
 import type { IdType } from "./bindings/IdType";
@@ -71,6 +75,7 @@ export const api = {
   checkIdNumber: (idType: IdType, number: string) => invoke<IdCheck>("check_id_number", { idType, number }),
   recordConsent: (learner: string, consent: ConsentInput) => invoke<void>("record_consent", { learner, consent }),
   eraseLearner: (learner: string) => invoke<void>("erase_learner", { learner }),
+  editLearner: (learner: string, edit: LearnerEdit) => invoke<LearnerSummary>("edit_learner", { learner, edit }),
   registerLearner: (learner: NewLearner) => invoke<LearnerSummary>("register_learner", { new: learner }),
   importLearners: (path: string, cohort: string | null) => invoke<ImportReport>("import_learners", { path, cohort }),
   saveImportTemplate: (dir: string) => invoke<string>("save_import_template", { dir }),
@@ -83,6 +88,8 @@ export const api = {
   setCohortStatus: (cohort: string, status: CohortStatus) => invoke<void>("set_cohort_status", { cohort, status }),
   reopenCohort: (cohort: string, reason: Reason) => invoke<void>("reopen_cohort", { cohort, reason }),
   cohortHistory: (cohort: string) => invoke<CorrectionLine[]>("cohort_history", { cohort }),
+  editCohort: (cohort: string, edit: CohortEdit) => invoke<void>("edit_cohort", { cohort, edit }),
+  cohortChanges: (cohort: string) => invoke<FieldChange[]>("cohort_changes", { cohort }),
   enrolLearner: (cohort: string, learner: string) => invoke<string>("enrol_learner", { cohort, learner }),
   scheduleSession: (cohort: string, session: NewSession) => invoke<Session>("schedule_session", { cohort, new: session }),
   cohortSessions: (cohort: string) => invoke<Session[]>("cohort_sessions", { cohort }),
@@ -132,6 +139,8 @@ export const api = {
   answerLateMark: (id: string, accept: boolean, reason: Reason) => invoke<void>("answer_late_mark", { id, accept, reason }),
   duplicateLearners: () => invoke<DuplicatePair[]>("duplicate_learners"),
   mergeLearners: (keep: string, duplicate: string) => invoke<void>("merge_learners", { keep, duplicate }),
+  editOverlaps: () => invoke<Overlap[]>("edit_overlaps"),
+  settleOverlap: (record: string, field: string, stamp: string) => invoke<void>("settle_overlap", { record, field, stamp }),
 };
 
 /** Calls `callback` with `[received, remaining]` while a LAN sync runs. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCredits, hqReason, levelName } from "./format";
+import { changeValue, formatCredits, hqReason, levelName } from "./format";
 
 describe("formatCredits", () => {
   it("shows exact tenths without floating point", () => {
@@ -25,5 +25,15 @@ describe("HQ reasons", () => {
     expect(hqReason(r, "en")).toBe("the learner has no name");
     expect(hqReason("meets the rules", "zh-CN")).toBe("meets the rules");
     expect(hqReason(null, "en")).toBe("");
+  });
+});
+
+describe("changeValue", () => {
+  it("shows a dates change as a range, a removed number as removed, anything else as stored", () => {
+    expect(changeValue("2026-09-01/2026-10-01", "（已删除）")).toBe("2026-09-01 – 2026-10-01");
+    expect(changeValue(null, "（已删除）")).toBe("（已删除）");
+    expect(changeValue("139****1111", "x")).toBe("139****1111");
+    expect(changeValue("王小芳", "x")).toBe("王小芳");
+    expect(changeValue("40", "x")).toBe("40");
   });
 });

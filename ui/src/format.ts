@@ -44,3 +44,11 @@ export function clock(iso: string, locale: string): string {
 export function stamp(iso: string, locale: string): string {
   return new Date(iso).toLocaleString(locale);
 }
+
+/** A changed field's value as a screen shows it: dates `2026-09-01/2026-10-01` as a range,
+ * a removed phone number as `removed`, anything else as stored. */
+export function changeValue(value: string | null, removed: string): string {
+  if (value === null) return removed;
+  const dates = /^(\d{4}-\d{2}-\d{2})\/(\d{4}-\d{2}-\d{2})$/.exec(value);
+  return dates ? `${dates[1]} – ${dates[2]}` : value;
+}

@@ -7,6 +7,7 @@ use siteline_core::store::cohorts::{
     self, Cohort, CohortStatus, DaySession, NewCohort, NewSession, Session,
 };
 use siteline_core::store::corrections::{self, CorrectionLine, Reason};
+use siteline_core::store::edits::{self, CohortEdit, FieldChange};
 use siteline_core::store::staff;
 use siteline_domain::ids::{CohortId, EnrolmentId, LearnerId};
 use tauri::State;
@@ -81,6 +82,29 @@ pub async fn cohort_history(shell: State<'_, Shell>, cohort: CohortId) -> Res<Ve
     Ok(shell
         .db
         .call(move |s| corrections::of(s.conn(), cohort.0))
+        .await?)
+}
+
+/// Corrects a cohort's name, dates or capacity (site manager), on the version the form was
+/// opened on.
+#[tauri::command]
+pub async fn edit_cohort(shell: State<'_, Shell>, cohort: CohortId, edit: CohortEdit) -> Res<()> {
+    let actor = shell.actor().await?;
+    shell
+        .db
+        .call(move |s| edits::edit_cohort(s, &actor, cohort, &edit))
+        .await?;
+    shell.changes.touched("cohorts");
+    Ok(())
+}
+
+/// Every correction of a cohort's details, latest first.
+#[tauri::command]
+pub async fn cohort_changes(shell: State<'_, Shell>, cohort: CohortId) -> Res<Vec<FieldChange>> {
+    shell.actor().await?;
+    Ok(shell
+        .db
+        .call(move |s| edits::history(s.conn(), cohort.0))
         .await?)
 }
 

@@ -6,12 +6,14 @@
 use serde::Serialize;
 use siteline_core::store::corrections::Reason;
 use siteline_core::store::duplicates::{self, DuplicatePair};
+use siteline_core::store::edits::{self, Overlap};
 use siteline_core::store::late_marks::{self, LateMark};
 use siteline_core::store::site_devices::{self, SiteDevice};
 use siteline_core::store::{site_key, staff};
 use siteline_core::sync::{discovery, engine, peer};
 use siteline_domain::ids::{AttendanceEventId, LearnerId};
 use tauri::{Emitter, State};
+use uuid::Uuid;
 
 use super::Res;
 use crate::state::Shell;
@@ -206,5 +208,30 @@ pub async fn merge_learners(
         .call(move |s| duplicates::merge(s, &actor, keep, duplicate))
         .await?;
     shell.changes.touched("learners");
+    Ok(())
+}
+
+/// Fields two laptops changed without seeing each other's change, waiting for the manager.
+#[tauri::command]
+pub async fn edit_overlaps(shell: State<'_, Shell>) -> Res<Vec<Overlap>> {
+    shell.actor().await?;
+    Ok(shell.db.call(|s| edits::overlaps(s.conn())).await?)
+}
+
+/// Settles an overlap (site manager): the value of the change `stamp` becomes the field's.
+#[tauri::command]
+pub async fn settle_overlap(
+    shell: State<'_, Shell>,
+    record: Uuid,
+    field: String,
+    stamp: String,
+) -> Res<()> {
+    let actor = shell.actor().await?;
+    shell
+        .db
+        .call(move |s| edits::settle(s, &actor, record, &field, &stamp))
+        .await?;
+    shell.changes.touched("learners");
+    shell.changes.touched("cohorts");
     Ok(())
 }

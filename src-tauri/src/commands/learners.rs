@@ -2,6 +2,7 @@
 //! audited unmasking.
 
 use serde::Serialize;
+use siteline_core::store::edits::{self, FieldChange, LearnerEdit};
 use siteline_core::store::hq::{self, LearnerCredits};
 use siteline_core::store::import::{self, ImportReport};
 use siteline_core::store::learner_list::{self, LearnerFilter, LearnerPage};
@@ -79,6 +80,8 @@ pub struct LearnerProfile {
     pub consents: Vec<ConsentLine>,
     /// Their ID and phone were erased at their request.
     pub erased: bool,
+    /// Every correction of their name and phone, latest first.
+    pub changes: Vec<FieldChange>,
 }
 
 /// One learner's profile.
@@ -94,6 +97,7 @@ pub async fn learner_profile(shell: State<'_, Shell>, id: LearnerId) -> Res<Lear
                 credits: hq::learner_credits(s.conn(), id.0)?,
                 consents: learners::consents_of(s.conn(), id)?,
                 erased: learners::is_erased(s.conn(), id)?,
+                changes: edits::history(s.conn(), id.0)?,
             })
         })
         .await?)
@@ -125,6 +129,26 @@ pub async fn erase_learner(shell: State<'_, Shell>, learner: LearnerId) -> Res<(
         .await?;
     shell.changes.touched("learners");
     Ok(())
+}
+
+/// Corrects a learner's name or phone, on the version the form was opened on; returns the
+/// learner as they now stand.
+#[tauri::command]
+pub async fn edit_learner(
+    shell: State<'_, Shell>,
+    learner: LearnerId,
+    edit: LearnerEdit,
+) -> Res<LearnerSummary> {
+    let actor = shell.actor().await?;
+    let l = shell
+        .db
+        .call(move |s| {
+            edits::edit_learner(s, &actor, learner, &edit)?;
+            learners::get(s.conn(), learner)
+        })
+        .await?;
+    shell.changes.touched("learners");
+    Ok(l)
 }
 
 /// The full ID and phone (site manager only; audited in core).

@@ -37,4 +37,9 @@ status: CohortStatus,
 /**
  * Learners enrolled.
  */
-enrolled: number, };
+enrolled: number, 
+/**
+ * Goes up with every change (status, details): an edit form sends the version it was
+ * opened on.
+ */
+version: number, };

@@ -33,4 +33,9 @@ birth_date: string | null,
 /**
  * Under 18 today: the UI flags them.
  */
-minor: boolean, };
+minor: boolean, 
+/**
+ * Goes up with every change of the learner's details: an edit form sends the version it
+ * was opened on.
+ */
+version: number, };

@@ -167,4 +167,8 @@ name: string, } | { "rule": "correction_not_needed" } | { "rule": "correction_of
 /**
  * The programme's level.
  */
-level: number, } | { "rule": "marks_kind" } | { "rule": "merge_not_duplicates" };
+level: number, } | { "rule": "marks_kind" } | { "rule": "merge_not_duplicates" } | { "rule": "stale_edit" } | { "rule": "nothing_changed" } | { "rule": "capacity_below_enrolled", 
+/**
+ * Learners enrolled now.
+ */
+enrolled: number, } | { "rule": "erased_learner" };

@@ -1,5 +1,6 @@
 //! A week's work at a site beyond the first day: a class imported from Excel, a cohort's
-//! lifecycle, consent withdrawn and personal data erased.
+//! lifecycle, a learner's and a cohort's details corrected, consent withdrawn and personal
+//! data erased.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,6 +31,114 @@ pub async fn cohort_lifecycle(c: &Client, shots: &Option<PathBuf>) -> Result<u32
     text_becomes(c, "cohort-history", "两名学员补交了出勤证明").await?;
     text_becomes(c, "cohort-history", "李站长").await?;
     shot(c, shots, "18-cohort-reopened").await?;
+    Ok(1)
+}
+
+/// Mistakes corrected from the screen: 张秀英's new mobile number (a form opened before
+/// another change is refused as stale, nothing written), and the cohort's dates and places; both
+/// show the change in their history, with who made it on which laptop.
+pub async fn corrections(c: &Client, shots: &Option<PathBuf>, db: &Path) -> Result<u32> {
+    click(c, "nav-learners").await?;
+    type_in(c, "learner-search", "张秀英").await?;
+    click(c, "learner-search-go").await?;
+    text_becomes(c, "learner-results", "张秀英").await?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//*[@data-testid='learner-results']//a[contains(., '张秀英')]",
+        ))
+        .await?
+        .click()
+        .await?;
+    text_becomes(c, "profile-name", "张秀英").await?;
+    // The form is opened; meanwhile the learner changes (as a sync from another laptop
+    // would): saving the form is refused, in Chinese, and writes nothing.
+    click(c, "learner-edit").await?;
+    let id = c
+        .execute("return location.hash.split('/').pop();", vec![])
+        .await?;
+    let id = id
+        .as_str()
+        .context("the profile's address names the learner")?;
+    let site = siteline_core::Site::open(db)?;
+    let version: u32 = site.conn().query_row(
+        "SELECT version FROM learner WHERE name = '张秀英'",
+        [],
+        |r| r.get(0),
+    )?;
+    drop(site);
+    c.execute(
+        "return window.__TAURI_INTERNALS__.invoke('edit_learner', { learner: arguments[0], edit: { name: '张秀英', phone: '13900139001', version: arguments[1] } });",
+        vec![serde_json::json!(id), serde_json::json!(version)],
+    )
+    .await?;
+    type_in(c, "edit-phone", "13900139000").await?;
+    click(c, "edit-save").await?;
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let shown = c
+            .execute(
+                "return Array.from(document.querySelectorAll('.el-message--error')).map(e => e.innerText).join(' | ');",
+                vec![],
+            )
+            .await?;
+        if shown
+            .as_str()
+            .is_some_and(|s| s.contains("打开后此记录已被修改"))
+        {
+            break;
+        }
+        if Instant::now() > end {
+            bail!("a stale edit was not refused on screen (errors shown: {shown})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.execute(
+        "document.querySelector('.el-dialog__headerbtn').click();",
+        vec![],
+    )
+    .await?;
+    no_overlay(c).await?;
+    // Opened again on what the learner holds now, the change is saved.
+    c.refresh().await?;
+    text_becomes(c, "profile-name", "张秀英").await?;
+    click(c, "learner-edit").await?;
+    type_in(c, "edit-phone", "13900139000").await?;
+    click(c, "edit-save").await?;
+    no_overlay(c).await?;
+    text_becomes(c, "learner-changes", "139****9000").await?;
+    text_becomes(c, "learner-changes", "李站长 · 本机").await?;
+    text_becomes(c, "learner-changes", "139****9001").await?;
+    shot(c, shots, "20-learner-edited").await?;
+    // The cohort's dates and places.
+    click(c, "nav-cohorts").await?;
+    click(c, "cohort-link").await?;
+    click(c, "cohort-edit").await?;
+    let range = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".el-dialog .el-range-input"))
+        .await?;
+    range.click().await?;
+    let inputs = c
+        .find_all(Locator::Css(".el-dialog .el-range-input"))
+        .await?;
+    let (start, end) = (
+        chrono::Local::now().date_naive() + chrono::Days::new(7),
+        chrono::Local::now().date_naive() + chrono::Days::new(97),
+    );
+    // Both days typed, then Enter once: the range is taken as a pair.
+    for (input, day, enter) in [(&inputs[0], start, ""), (&inputs[1], end, "\u{E007}")] {
+        input.click().await?;
+        input.send_keys("\u{E009}a\u{E000}\u{E003}").await.ok();
+        input.send_keys(&format!("{day}{enter}")).await?;
+    }
+    type_in(c, "cohort-edit-capacity", "45\u{E007}").await?;
+    click(c, "cohort-edit-save").await?;
+    no_overlay(c).await?;
+    text_becomes(c, "cohort-changes", &format!("起止日期：{start} – {end}")).await?;
+    text_becomes(c, "cohort-changes", "名额：45").await?;
+    shot(c, shots, "21-cohort-edited").await?;
     Ok(1)
 }
 

@@ -28,6 +28,7 @@ export default {
     assessor: "Assessor",
   },
   common: {
+    cancel: "Cancel",
     colon: ": ",
     next: "Next",
     save: "Save",

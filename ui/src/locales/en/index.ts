@@ -10,5 +10,6 @@ import sync from "./sync";
 import devices from "./devices";
 import settings from "./settings";
 import errors from "./errors";
+import edits from "./edits";
 
-export default { ...common, ...firstRun, ...learners, ...cohorts, ...roll, ...assessment, ...review, ...sync, ...devices, ...settings, ...errors };
+export default { ...common, ...firstRun, ...learners, ...cohorts, ...roll, ...assessment, ...review, ...sync, ...devices, ...settings, ...errors, ...edits };

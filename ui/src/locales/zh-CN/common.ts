@@ -28,6 +28,7 @@ export default {
     assessor: "考评员",
   },
   common: {
+    cancel: "取消",
     colon: "：",
     next: "下一步",
     save: "保存",
