@@ -34,6 +34,23 @@ fn database_path(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>
     Ok(dir.join("site.db"))
 }
 
+/// The site's time zone, read from its database before the app starts (the database path is
+/// found as `database_path` finds it: `SITELINE_DB`, else the app's data folder, which Tauri
+/// puts under the platform's data directory by the app's identifier).
+pub fn site_time_zone() -> String {
+    let path = match std::env::var_os("SITELINE_DB") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => dirs::data_dir().map(|d| d.join(IDENTIFIER).join("site.db")),
+    };
+    path.map_or_else(
+        || siteline_core::store::settings::DEFAULT_TIME_ZONE.to_string(),
+        |p| siteline_core::store::settings::stored_time_zone(&p),
+    )
+}
+
+/// The app's identifier (`tauri.conf.json`), which names its data folder.
+const IDENTIFIER: &str = "cn.siteline.site";
+
 /// Builds the sync engine for this device (its key lives beside the database).
 pub async fn sync_engine(shell: &Shell, hq_url: &str) -> Result<Arc<Engine>, CommandError> {
     let identity = Arc::new(shell.identity()?);
@@ -124,6 +141,7 @@ macro_rules! handlers {
             $crate::commands::staff::reset_staff_password,
             $crate::commands::settings::check_update,
             $crate::commands::settings::install_update,
+            $crate::commands::settings::restart_app,
             $crate::commands::devices::site_devices,
             $crate::commands::devices::lan_info,
             $crate::commands::devices::lan_sync,
@@ -187,5 +205,16 @@ pub fn run() {
     if let Err(e) = result {
         eprintln!("Siteline could not start: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The data folder read before start (the time zone) is the one Tauri opens after.
+    #[test]
+    fn the_identifier_naming_the_data_folder_is_the_apps() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap_or_default();
+        assert_eq!(conf["identifier"], super::IDENTIFIER);
     }
 }

@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    siteline_desktop_lib::webview::limit_script_engine();
+    let zone = siteline_desktop_lib::site_time_zone();
+    siteline_desktop_lib::webview::prepare_environment(&zone);
     siteline_desktop_lib::run();
 }

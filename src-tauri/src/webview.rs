@@ -32,13 +32,16 @@ pub fn tune<R: Runtime>(app: &tauri::App<R>) {
     }
 }
 
-/// JavaScriptCore's options for the web process, which inherits this process's environment:
-/// collect as if the machine had 128 MiB (JSC sizes its heap from the RAM it sees, so on a
-/// 24 GB machine it lets garbage pile up) and stop at the baseline compiler. Call first
-/// thing in `main`, before any thread starts; a value already set (to measure, or to debug)
-/// is kept.
+/// The process environment the window's web process inherits, set first thing in `main`,
+/// before any thread starts:
+///
+/// - JavaScriptCore collects as if the machine had 128 MiB (JSC sizes its heap from the RAM it
+///   sees, so on a 24 GB machine it lets garbage pile up) and stops at the baseline compiler;
+///   a value already set (to measure, or to debug) is kept;
+/// - `TZ` is the site's time zone (`time_zone`, from its settings), so every date and time the
+///   screens show, and "today", are the site's whatever zone the laptop's clock is set to.
 #[allow(unsafe_code)]
-pub fn limit_script_engine() {
+pub fn prepare_environment(time_zone: &str) {
     for (name, value) in [
         ("JSC_forceRAMSize", "134217728"),
         ("JSC_useDFGJIT", "false"),
@@ -49,4 +52,6 @@ pub fn limit_script_engine() {
             unsafe { std::env::set_var(name, value) };
         }
     }
+    // SAFETY: as above.
+    unsafe { std::env::set_var("TZ", time_zone) };
 }

@@ -213,7 +213,8 @@ fn the_managers_commands_export_claim_and_refuse_an_instructor() {
         &w,
         "save_settings",
         json!({ "new": {
-        "backup_dir": null, "backup_keep_days": 0, "idle_minutes": 5, "language": "zh-CN" } }),
+        "backup_dir": null, "backup_keep_days": 0, "idle_minutes": 5, "language": "zh-CN",
+        "time_zone": "Asia/Shanghai" } }),
     )
     .unwrap_err();
     assert_eq!(bad["kind"], "invalid");
@@ -235,7 +236,8 @@ fn the_managers_commands_export_claim_and_refuse_an_instructor() {
         (
             "save_settings",
             json!({ "new": {
-            "backup_dir": null, "backup_keep_days": 7, "idle_minutes": 5, "language": "en" } }),
+            "backup_dir": null, "backup_keep_days": 7, "idle_minutes": 5, "language": "en",
+            "time_zone": "Asia/Shanghai" } }),
         ),
     ] {
         let err = call(&w, cmd, args).unwrap_err();

@@ -3,13 +3,15 @@
 //! same session, one assesses, one closes a session while another is still marking it), then
 //! sync in a seeded order until quiet. Every operation is at HQ exactly once; every device shows
 //! the same roll calls, progress table, review figures and late-mark queue; the later mark
-//! wins; marks after another device's close do not count; and a device of another site
-//! receives nothing of this one. Replay a run with `SITELINE_DEVICE_SEED=<seed>`.
+//! wins; marks after another device's close do not count; a learner's name changed on two
+//! laptops shows the later change everywhere (HQ too) and waits as an overlap for the manager;
+//! and a device of another site receives nothing of this one. Replay a run with `SITELINE_DEVICE_SEED=<seed>`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, TimeZone, Utc};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
+use siteline_core::store::edits::{self, CohortEdit, LearnerEdit};
 use siteline_core::store::review::{self, ReviewFilter};
 use siteline_core::store::{duplicates, late_marks, learners, progress, replica};
 use siteline_core::{demo, store::assessments};
@@ -44,6 +46,8 @@ struct View {
     late: Vec<late_marks::LateMark>,
     learners: i64,
     duplicates: Vec<duplicates::DuplicatePair>,
+    /// (record:field, the stamp kept, the stamps it replaced unseen).
+    overlaps: Vec<(String, String, Vec<String>)>,
 }
 
 async fn view(node: &SiteNode, cohort: CohortId, sessions: Vec<SessionId>) -> View {
@@ -68,6 +72,16 @@ async fn view(node: &SiteNode, cohort: CohortId, sessions: Vec<SessionId>) -> Vi
                 review: review::site_review(site.conn(), &filter)?,
                 late: late_marks::queue(site.conn())?,
                 duplicates: duplicates::pairs(site.conn())?,
+                overlaps: edits::overlaps(site.conn())?
+                    .into_iter()
+                    .map(|o| {
+                        (
+                            format!("{}:{}", o.record_id, o.field),
+                            o.kept.stamp,
+                            o.unseen.into_iter().map(|u| u.stamp).collect(),
+                        )
+                    })
+                    .collect(),
                 learners: site
                     .conn()
                     .query_row("SELECT count(*) FROM learner", [], |r| r.get(0))?,
@@ -220,6 +234,56 @@ async fn run(seed: u64) {
     .await
     .unwrap();
 
+    // Details corrected offline: A and then B rename the third learner (B's change is later);
+    // C gives the fourth a new mobile number; A moves the cohort's dates.
+    let renamed = people[2];
+    for (node, name) in [(&a, "王小红"), (&b, "王晓红")] {
+        let m = node.manager;
+        node.db
+            .call(move |s| {
+                let version = learners::get(s.conn(), renamed)?.version;
+                let edit = LearnerEdit {
+                    name: name.into(),
+                    phone: None,
+                    version,
+                };
+                edits::edit_learner(s, &m, renamed, &edit)
+            })
+            .await
+            .unwrap();
+    }
+    let rephoned = people[3];
+    let m = c.manager;
+    c.db.call(move |s| {
+        let version = learners::get(s.conn(), rephoned)?.version;
+        let edit = LearnerEdit {
+            name: demo::name(3),
+            phone: Some("13700001234".into()),
+            version,
+        };
+        edits::edit_learner(s, &m, rephoned, &edit)
+    })
+    .await
+    .unwrap();
+    let m = a.manager;
+    let (new_start, new_end) = (
+        chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+    );
+    a.db.call(move |s| {
+        let version = cohorts::get(s.conn(), cohort)?.version;
+        let edit = CohortEdit {
+            name: "2026年秋季母婴护理班".into(),
+            start_date: new_start,
+            end_date: new_end,
+            capacity: 40,
+            version,
+        };
+        edits::edit_cohort(s, &m, cohort, &edit)
+    })
+    .await
+    .unwrap();
+
     // Sync in a seeded order until nothing is pending and a whole round brings nothing new.
     let nodes = [&a, &b, &c];
     let mut quiet_rounds = 0;
@@ -258,6 +322,35 @@ async fn run(seed: u64) {
     let vc = view(&c, cohort, all.clone()).await;
     assert_eq!(va, vb, "seed {seed}: devices A and B differ");
     assert_eq!(va, vc, "seed {seed}: devices A and C differ");
+    // The later name everywhere, HQ included; the overlap waits for the manager on every
+    // laptop; C's new number opens on A; A's dates hold on C.
+    assert_eq!(va.overlaps.len(), 1, "seed {seed}: {:?}", va.overlaps);
+    assert!(va.overlaps[0].0.ends_with(":name"));
+    for node in nodes {
+        let m = node.manager;
+        let (name, phone, dates) = node
+            .db
+            .call(move |s| {
+                let name = learners::get(s.conn(), renamed)?.name;
+                let phone = learners::unmask(s, &m, rephoned)?.1;
+                let c = cohorts::get(s.conn(), cohort)?;
+                Ok((name, phone, (c.start_date, c.end_date)))
+            })
+            .await
+            .unwrap();
+        assert_eq!(name, "王晓红", "seed {seed}");
+        assert_eq!(phone.as_deref(), Some("13700001234"), "seed {seed}");
+        assert_eq!(dates, (new_start, new_end), "seed {seed}");
+    }
+    use creditbank::store::sql::Value;
+    let at_hq = hq
+        .store
+        .query_i64_with(
+            "SELECT count(*) FROM learner WHERE record_id = ?1 AND name = ?2",
+            &[Value::Uuid(renamed.0), Value::Text("王晓红".into())],
+        )
+        .unwrap();
+    assert_eq!(at_hq, 1, "seed {seed}: HQ does not hold the later name");
     assert_eq!(va.learners, 8);
     assert_eq!(va.duplicates.len(), 1, "seed {seed}");
     let pair = &va.duplicates[0];

@@ -129,6 +129,7 @@ export const api = {
   resetStaffPassword: (id: string, password: string) => invoke<void>("reset_staff_password", { id, password }),
   checkUpdate: () => invoke<UpdateInfo | null>("check_update"),
   installUpdate: () => invoke<void>("install_update"),
+  restartApp: () => invoke<void>("restart_app"),
   siteDevices: () => invoke<SiteDevice[]>("site_devices"),
   lanInfo: () => invoke<LanInfo>("lan_info"),
   lanSync: (address: string) => invoke<LanReport>("lan_sync", { address }),

@@ -193,3 +193,35 @@ fn the_latest_attempt_of_a_component_is_the_one_that_counts() {
     let r = assessments::results_of(f.site.conn(), e).unwrap();
     assert_eq!(r.theory.map(|s| s.get()), Some(75));
 }
+
+#[test]
+fn every_attempt_names_its_assessors_and_an_unknown_one_is_refused() {
+    let (mut f, e) = setup("maternity-L5-v1");
+    let (instructor, manager) = (f.instructor, f.manager);
+    // None chosen: the person recording it is the assessor.
+    let a = assessments::record(&mut f.site, &instructor, &theory(e, 50)).unwrap();
+    assert_eq!(
+        assessments::attempt(f.site.conn(), a).unwrap().assessors,
+        vec![instructor.id]
+    );
+    // Two chosen: both recorded, whoever types it in.
+    let two = NewAttempt {
+        assessors: vec![manager.id, instructor.id],
+        ..theory(e, 55)
+    };
+    let b = assessments::record(&mut f.site, &instructor, &two).unwrap();
+    assert_eq!(
+        assessments::attempt(f.site.conn(), b).unwrap().assessors,
+        vec![manager.id, instructor.id]
+    );
+    // A staff id the site does not know: refused, nothing written.
+    let before = (f.count("assessment_attempt"), f.next_seq());
+    let stranger = NewAttempt {
+        assessors: vec![siteline_domain::ids::StaffId::new()],
+        ..theory(e, 60)
+    };
+    let err = assessments::record(&mut f.site, &instructor, &stranger).unwrap_err();
+    assert_eq!(err.kind(), "not_found");
+    assert!(err.to_string().contains("assessor"), "{err}");
+    assert_eq!((f.count("assessment_attempt"), f.next_seq()), before);
+}

@@ -288,13 +288,19 @@ fn settings_are_checked_and_kept() {
     let (m, i) = demo::staff(&mut site).unwrap();
     let d = settings::get(site.conn()).unwrap();
     assert_eq!(
-        (d.backup_keep_days, d.idle_minutes, d.language.as_str()),
-        (14, 10, "zh-CN")
+        (
+            d.backup_keep_days,
+            d.idle_minutes,
+            d.language.as_str(),
+            d.time_zone.as_str()
+        ),
+        (14, 10, "zh-CN", "Asia/Shanghai")
     );
     let mut s = d.clone();
     s.backup_keep_days = 30;
     s.idle_minutes = 5;
     s.language = "en".into();
+    s.time_zone = "Asia/Urumqi".into();
     s.backup_dir = Some("/srv/backups".into());
     assert_eq!(
         settings::update(&mut site, &i, &s).unwrap_err().kind(),
@@ -307,6 +313,8 @@ fn settings_are_checked_and_kept() {
         SettingsCase::Idle(241),
         SettingsCase::Lang("fr"),
         SettingsCase::Dir("relative/folder"),
+        SettingsCase::Zone("Europe/Paris"),
+        SettingsCase::Zone("asia/shanghai"),
     ] {
         let mut b = s.clone();
         match bad {
@@ -314,6 +322,7 @@ fn settings_are_checked_and_kept() {
             SettingsCase::Idle(v) => b.idle_minutes = v,
             SettingsCase::Lang(v) => b.language = v.into(),
             SettingsCase::Dir(v) => b.backup_dir = Some(v.into()),
+            SettingsCase::Zone(v) => b.time_zone = v.into(),
         }
         assert_eq!(
             settings::update(&mut site, &m, &b).unwrap_err().kind(),
@@ -323,11 +332,31 @@ fn settings_are_checked_and_kept() {
     }
 }
 
+#[test]
+fn the_site_time_zone_is_read_from_the_database_before_the_app_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.db");
+    // No database yet (first run): China Standard Time.
+    assert_eq!(settings::stored_time_zone(&path), "Asia/Shanghai");
+    let mut site = Site::open(&path).unwrap();
+    let (m, _) = demo::staff(&mut site).unwrap();
+    assert_eq!(settings::stored_time_zone(&path), "Asia/Shanghai");
+    let mut s = settings::get(site.conn()).unwrap();
+    s.time_zone = "Asia/Urumqi".into();
+    settings::update(&mut site, &m, &s).unwrap();
+    assert_eq!(settings::stored_time_zone(&path), "Asia/Urumqi");
+    // A file that is not a site database: the default, not a failed start.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database").unwrap();
+    assert_eq!(settings::stored_time_zone(&junk), "Asia/Shanghai");
+}
+
 enum SettingsCase {
     Keep(u32),
     Idle(u32),
     Lang(&'static str),
     Dir(&'static str),
+    Zone(&'static str),
 }
 
 #[test]

@@ -78,3 +78,10 @@ pub async fn install_update<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shel
     updates::install(&update, &bytes)?;
     app.restart();
 }
+
+/// Restarts the app (after the site's time zone changed: the process takes it at start).
+#[tauri::command]
+pub async fn restart_app<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>) -> Res<()> {
+    shell.actor().await?.require_manager("restart the app")?;
+    app.restart();
+}

@@ -3,6 +3,7 @@ import type { AttemptId } from "./AttemptId";
 import type { Component } from "./Component";
 import type { EnrolmentId } from "./EnrolmentId";
 import type { Score } from "./Score";
+import type { StaffId } from "./StaffId";
 
 /**
  * An attempt as views show it (the corrected value if corrected).
@@ -43,4 +44,8 @@ locked_at: string | null,
 /**
  * The attempt this row corrects, if it is a correction.
  */
-corrects: AttemptId | null, };
+corrects: AttemptId | null, 
+/**
+ * The assessors (考评员) recorded on it.
+ */
+assessors: Array<StaffId>, };

@@ -19,4 +19,9 @@ idle_minutes: number,
 /**
  * `zh-CN` or `en`.
  */
-language: string, };
+language: string, 
+/**
+ * The site's time zone (one of [`TIME_ZONES`]): every date and time on screen and in
+ * reports, and "today", are the site's, whatever the laptop's own clock zone says.
+ */
+time_zone: string, };

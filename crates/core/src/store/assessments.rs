@@ -56,6 +56,8 @@ pub struct Attempt {
     pub locked_at: Option<DateTime<Utc>>,
     /// The attempt this row corrects, if it is a correction.
     pub corrects: Option<AttemptId>,
+    /// The assessors (考评员) recorded on it.
+    pub assessors: Vec<StaffId>,
 }
 
 struct Checked {
@@ -115,8 +117,24 @@ fn check_marks(
 }
 
 /// Records a new attempt (a draft until locked).
+/// Every attempt names its assessors (考评员); none chosen, the person recording it is. Each
+/// must be a staff account of the site.
 pub fn record(site: &mut Site, actor: &Actor, new: &NewAttempt) -> Result<AttemptId> {
     let (tx, _) = site.write()?;
+    let mut new = new.clone();
+    if new.assessors.is_empty() {
+        new.assessors.push(actor.id);
+    }
+    new.assessors.dedup();
+    for a in &new.assessors {
+        let known = tx
+            .prepare_cached("SELECT 1 FROM staff_user WHERE id = ?1")?
+            .exists([a])?;
+        if !known {
+            return Err(Error::not_found("assessor", a));
+        }
+    }
+    let new = &new;
     let checked = check_marks(&tx, new.enrolment_id, new.component, &new.marks)?;
     let previous = results_of(&tx, new.enrolment_id)?;
     let already_passed = match new.component {
@@ -334,7 +352,7 @@ pub fn correct(
 }
 
 const ATTEMPT_SELECT: &str = "SELECT a.id, a.enrolment_id, a.component, a.attempt_no, a.score,
-        a.critical_failed, a.passed, a.locked_at, a.corrects_id
+        a.critical_failed, a.passed, a.locked_at, a.corrects_id, a.assessors
      FROM assessment_attempt a";
 
 fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
@@ -350,6 +368,7 @@ fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
         passed: r.get(6)?,
         locked_at: r.get(7)?,
         corrects: r.get(8)?,
+        assessors: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
     })
 }
 

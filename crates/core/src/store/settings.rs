@@ -21,7 +21,22 @@ pub struct SiteSettings {
     pub idle_minutes: u32,
     /// `zh-CN` or `en`.
     pub language: String,
+    /// The site's time zone (one of [`TIME_ZONES`]): every date and time on screen and in
+    /// reports, and "today", are the site's, whatever the laptop's own clock zone says.
+    pub time_zone: String,
 }
+
+/// The time zones a site may be in: China Standard Time, Xinjiang time, Hong Kong, Macao, UTC.
+pub const TIME_ZONES: &[&str] = &[
+    "Asia/Shanghai",
+    "Asia/Urumqi",
+    "Asia/Hong_Kong",
+    "Asia/Macau",
+    "UTC",
+];
+
+/// The zone a site is in until its manager chooses another.
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
 
 impl Default for SiteSettings {
     fn default() -> Self {
@@ -30,6 +45,7 @@ impl Default for SiteSettings {
             backup_keep_days: 14,
             idle_minutes: 10,
             language: "zh-CN".into(),
+            time_zone: DEFAULT_TIME_ZONE.into(),
         }
     }
 }
@@ -53,7 +69,28 @@ pub fn get(conn: &Connection) -> Result<SiteSettings> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d.idle_minutes),
         language: value(conn, "language")?.unwrap_or(d.language),
+        time_zone: value(conn, "time_zone")?
+            .filter(|z| TIME_ZONES.contains(&z.as_str()))
+            .unwrap_or(d.time_zone),
     })
+}
+
+/// The time zone stored in the site database at `path`, read before the app starts (the
+/// process takes it as its own zone); the default when there is no database yet or it cannot
+/// be read.
+pub fn stored_time_zone(path: &std::path::Path) -> String {
+    let read = || -> Result<String> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Ok(get(&conn)?.time_zone)
+    };
+    if path.exists() {
+        read().unwrap_or_else(|_| DEFAULT_TIME_ZONE.into())
+    } else {
+        DEFAULT_TIME_ZONE.into()
+    }
 }
 
 fn check_language(language: &str) -> Result<()> {
@@ -91,6 +128,16 @@ pub fn update(site: &mut Site, actor: &Actor, new: &SiteSettings) -> Result<Site
         ));
     }
     check_language(&new.language)?;
+    if !TIME_ZONES.contains(&new.time_zone.as_str()) {
+        return Err(Error::rule(
+            "settings.time_zone",
+            Rule::UnknownWord {
+                what: "time zone".into(),
+                value: new.time_zone.clone(),
+                expected: TIME_ZONES.join(", "),
+            },
+        ));
+    }
     let dir = new
         .backup_dir
         .as_deref()
@@ -116,6 +163,7 @@ pub fn update(site: &mut Site, actor: &Actor, new: &SiteSettings) -> Result<Site
     put("backup_keep_days", new.backup_keep_days.to_string())?;
     put("idle_minutes", new.idle_minutes.to_string())?;
     put("language", new.language.clone())?;
+    put("time_zone", new.time_zone.clone())?;
     audit::record(&tx, Some(actor), "update_settings", None, "")?;
     tx.commit()?;
     get(&site.conn)

@@ -154,7 +154,8 @@ async fn main() -> Result<()> {
         .with_context(|| format!("the app {} is not built", app.display()))?;
     let home = tempfile::tempdir()?;
     let started = Instant::now();
-    let (driver, c) = launch(&app, home.path(), &[]).await?;
+    // The laptop's clock zone is UTC; the site's (its setting, by default) is China's.
+    let (driver, c) = launch(&app, home.path(), &[("TZ", "UTC".into())]).await?;
     let hq = siteline_e2e::Hq::start().await?;
     let result = scenario(
         &c,
@@ -220,6 +221,18 @@ async fn scenario(
     click(c, "staff-save").await?;
     text_becomes(c, "staff-table", "王老师").await?;
     shot(c, shots, "02-users").await?;
+    // Dates are the site's: the window runs in China Standard Time although the laptop's zone
+    // is UTC, so 17:30 UTC on 1 December is already the 2nd.
+    let zone = c
+        .execute(
+            "return [document.querySelector(`[data-testid='zone-now']`).textContent,
+                     new Date('2026-12-01T17:30:00Z').getDate()];",
+            vec![],
+        )
+        .await?;
+    if zone != serde_json::json!(["本程序正在使用：北京时间（UTC+8）", 2]) {
+        bail!("the window does not run in the site's time zone: {zone}");
+    }
     steps += 1;
     // Enrol a learner, with live ID checking.
     let id = siteline_core::demo::resident_id(42);
@@ -314,10 +327,19 @@ async fn scenario(
     click(c, "nav-cohorts").await?;
     click(c, "cohort-link").await?;
     click(c, "assess-张秀英").await?;
+    // The assessors (考评员): the manager recording it, and 王老师 chosen beside her.
+    click(c, "assessors").await?;
+    el(c, "assessor-王老师").await?;
+    c.execute(
+        "document.querySelector(`[data-testid='assessor-王老师']`).click();",
+        vec![],
+    )
+    .await?;
     // Enter commits the number input, as a person would.
     type_in(c, "theory-score", "85\u{E007}").await?;
     click(c, "theory-save").await?;
     text_becomes(c, "attempts", "85").await?;
+    text_becomes(c, "attempt-assessors", "李站长、王老师").await?;
     // Saved again before it is locked, the draft is edited: still attempt #1, now 88.
     type_in(c, "theory-score", "88\u{E007}").await?;
     click(c, "theory-save").await?;
@@ -383,16 +405,11 @@ async fn scenario(
     .await?;
     click(c, "nav-settings").await?;
     click(c, "nav-today").await?;
-    let today = chrono::Local::now()
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .unwrap()
-        .and_local_timezone(chrono::Local)
-        .unwrap();
-    let day_start = today.with_timezone(&chrono::Utc).to_rfc3339();
+    // The demo's day starts at the site's midnight, as the window reckons it.
     c.execute(
-        "return window.__TAURI_INTERNALS__.invoke('load_demo', { todayStart: arguments[0] });",
-        vec![serde_json::json!(day_start)],
+        "const day = new Date(); day.setHours(0, 0, 0, 0);
+         return window.__TAURI_INTERNALS__.invoke('load_demo', { todayStart: day.toISOString() });",
+        vec![],
     )
     .await?;
     c.refresh().await?;

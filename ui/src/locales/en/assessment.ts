@@ -1,6 +1,8 @@
 // Assessments.
 export default {
   assessment: {
+    assessors: "Assessors",
+    assessorsHint: "The assessors present at this attempt (one or more)",
     unmarked: "{n} items not marked yet",
     title: "Assessment",
     theory: "Theory exam",

@@ -9,6 +9,17 @@ export default {
     idle: "Lock after idle (minutes)",
   },
   settings2: {
+    timeZone: "Time zone",
+    timeZoneNow: "In use now: {zone}",
+    timeZoneRestart: "The time zone is saved and takes effect when the app restarts. Restart now?",
+    restart: "Restart",
+    zones: {
+      "Asia/Shanghai": "China Standard Time (UTC+8)",
+      "Asia/Urumqi": "Xinjiang Time (UTC+6)",
+      "Asia/Hong_Kong": "Hong Kong Time (UTC+8)",
+      "Asia/Macau": "Macao Time (UTC+8)",
+      UTC: "Coordinated Universal Time (UTC)",
+    },
     language: "Language",
     hq: "HQ address",
     backups: "Backups",

@@ -1,6 +1,8 @@
 // Assessments.
 export default {
   assessment: {
+    assessors: "考评员",
+    assessorsHint: "本次考核在场的考评员（可多选）",
     unmarked: "还有 {n} 项未评分",
     title: "考核",
     theory: "理论知识考试",

@@ -9,6 +9,17 @@ export default {
     idle: "无操作自动锁屏（分钟）",
   },
   settings2: {
+    timeZone: "时区",
+    timeZoneNow: "本程序正在使用：{zone}",
+    timeZoneRestart: "时区已保存，重新启动程序后生效。现在重新启动？",
+    restart: "重新启动",
+    zones: {
+      "Asia/Shanghai": "北京时间（UTC+8）",
+      "Asia/Urumqi": "新疆时间（UTC+6）",
+      "Asia/Hong_Kong": "香港时间（UTC+8）",
+      "Asia/Macau": "澳门时间（UTC+8）",
+      UTC: "协调世界时（UTC）",
+    },
     language: "语言",
     hq: "总部地址",
     backups: "备份",
