@@ -700,3 +700,100 @@ async fn three_devices_converge_through_hq_whatever_each_link_does() {
     }
     assert!(failed.is_empty(), "failing seeds: {failed:?}");
 }
+
+/// A learner's personal data erased on one laptop: a laptop that joins the site afterwards,
+/// through HQ, still gets the learner (by name, with her enrolment and marks), holds nothing
+/// back, and can open none of her numbers; nor can the laptops that knew her before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_laptop_joining_after_an_erasure_gets_the_learner_without_her_numbers() {
+    let hq = Hq::start().await.unwrap();
+    let code = hq.site("GD-SZ-001").unwrap();
+    let a = SiteNode::new(&hq.url).await.unwrap();
+    a.enrol(&hq, &code).await.unwrap();
+    let people = a.learners(0, 2).await.unwrap();
+    let (m, t) = (a.manager, a.instructor);
+    let roster = people.clone();
+    let erased = people[0];
+    let session =
+        a.db.call(move |site| {
+            let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+            let cohort = cohorts::create(
+                site,
+                &m,
+                &NewCohort {
+                    programme_version_id: "maternity-L5-v1".into(),
+                    name: "2026年秋季母婴护理班".into(),
+                    start_date: start,
+                    end_date: start + chrono::Days::new(60),
+                    capacity: 40,
+                    instructors: vec![t.id],
+                },
+            )?;
+            for l in &roster {
+                cohorts::enrol(site, &m, cohort, *l)?;
+            }
+            let starts_at = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap();
+            let s = cohorts::schedule_session(
+                site,
+                &t,
+                cohort,
+                &NewSession {
+                    unit_id: None,
+                    starts_at,
+                    ends_at: starts_at + Duration::hours(4),
+                    instructor_id: None,
+                },
+            )?;
+            let marks: Vec<_> = roster.iter().map(|l| (*l, Mark::Present)).collect();
+            attendance::roll_call(site, &t, s, &marks)?;
+            // A new number, then the erasure: no version of either number may survive it.
+            let version = learners::get(site.conn(), erased)?.version;
+            let edit = LearnerEdit {
+                name: demo::name(0),
+                phone: Some("13700001234".into()),
+                version,
+            };
+            edits::edit_learner(site, &m, erased, &edit)?;
+            learners::erase_personal_data(site, &m, erased)?;
+            Ok(s)
+        })
+        .await
+        .unwrap();
+    a.engine.sync_once().await.unwrap();
+    let recovery = a.recovery_code().await.unwrap();
+    let late = SiteNode::join(&hq, "GD-SZ-001", &recovery).await.unwrap();
+    late.engine.sync_once().await.unwrap();
+    let m = late.manager;
+    let (held, name, roll, opened, phones) = late
+        .db
+        .call(move |s| {
+            let held = replica::held(s.conn())?;
+            let name = learners::get(s.conn(), erased)?.name;
+            let roll = attendance::roll(s.conn(), session)?
+                .into_iter()
+                .map(|l| (l.learner_id, l.status))
+                .collect::<Vec<_>>();
+            let opened = learners::unmask(s, &m, erased).is_ok();
+            let phones: i64 = s.conn().query_row(
+                "SELECT count(*) FROM field_edit WHERE field = 'phone'
+                   AND (value IS NOT NULL OR value_cipher IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((held, name, roll, opened, phones))
+        })
+        .await
+        .unwrap();
+    assert!(held.is_empty(), "the new laptop holds rows back: {held:?}");
+    assert_eq!(name, demo::name(0));
+    assert_eq!(roll.len(), 2, "{roll:?}");
+    assert!(roll.iter().all(|(_, s)| *s == SessionStatus::Present));
+    assert!(
+        !opened,
+        "the erased learner's numbers open on the new laptop"
+    );
+    assert_eq!(
+        phones, 0,
+        "a version of the erased phone number reached the new laptop"
+    );
+}

@@ -92,6 +92,12 @@ pub enum LearnerUpdate {
     Erased {
         /// When.
         erased_at: DateTime<Utc>,
+        /// The learner's profile without their numbers (name, masked forms, the ID's blind
+        /// index), sealed under the site key: added as the row leaves the device. HQ relays it
+        /// in place of the profile the learner's row carried, so a device that joins the site
+        /// later still gets the learner, and none of their numbers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        site_sealed: Option<String>,
     },
     /// The same person was registered twice (on two devices of the site): the site manager
     /// merged this learner into `into`, which is the one shown from now on; this one's

@@ -635,6 +635,7 @@ pub fn erase_personal_data(site: &mut Site, actor: &Actor, learner: LearnerId) -
         learner.0,
         &Record::LearnerUpdate(records::LearnerUpdate::Erased {
             erased_at: super::now(),
+            site_sealed: None,
         }),
     )?;
     tx.commit()?;

@@ -266,7 +266,7 @@ fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
     let at = row.recorded_at;
     match &record {
         Record::Learner(l) => learner_replica::apply(tx, keys, id, l),
-        Record::LearnerUpdate(LearnerUpdate::Erased { erased_at }) => {
+        Record::LearnerUpdate(LearnerUpdate::Erased { erased_at, .. }) => {
             learner_replica::apply_erased(tx, id, *erased_at)
         }
         Record::LearnerUpdate(LearnerUpdate::MergedInto { into }) => {

@@ -74,13 +74,26 @@ pub fn prepare_learner(
 
 /// A change of a learner's details as it leaves: with the new values sealed under the site key
 /// for the site's other devices and, for HQ (`for_hq`) when the learner consents to the credit
-/// bank now, the new name in clear. Other learner updates are left as they are.
+/// bank now, the new name in clear. An erasure leaves with the profile as it now stands (no
+/// numbers) sealed the same way. Other learner updates are left as they are.
 fn prepare_learner_edit(site: &Site, row: &mut OutboxRow, for_hq: bool) -> Result<()> {
-    let Record::LearnerUpdate(records::LearnerUpdate::Edited { fields, .. }) =
-        Record::parse(row.entity, row.op, &row.payload)
-            .map_err(|e| Error::invalid("outbox.payload", e))?
-    else {
-        return Ok(());
+    let record = Record::parse(row.entity, row.op, &row.payload)
+        .map_err(|e| Error::invalid("outbox.payload", e))?;
+    let fields = match record {
+        Record::LearnerUpdate(records::LearnerUpdate::Edited { fields, .. }) => fields,
+        Record::LearnerUpdate(records::LearnerUpdate::Erased { erased_at, .. }) => {
+            // The profile as it stands after the erasure (no numbers), for HQ to relay in place
+            // of the one the learner's row carried.
+            let site_sealed =
+                learner_replica::seal_profile(site.conn(), &site.keys, LearnerId(row.record_id))?;
+            row.payload = Record::LearnerUpdate(records::LearnerUpdate::Erased {
+                erased_at,
+                site_sealed,
+            })
+            .to_payload();
+            return Ok(());
+        }
+        _ => return Ok(()),
     };
     let leaving = edits::leaving_learner_change(
         site.conn(),

@@ -406,16 +406,8 @@ fn apply_row(
             Ok(())
         }
         Record::LearnerUpdate(LearnerUpdate::Erased { .. }) => {
+            // What HQ relays of the learner is scrubbed once the row is stored (`after_stored`).
             forget_learner(tx, device, row.record_id)?;
-            // Erased at the site: the profile sealed for the site's devices (which holds the
-            // learner's wrapped data key) is not relayed any more either, nor any phone number
-            // a change carried.
-            rewrite_learner_rows(tx, device, row.record_id, "insert", |fields| {
-                fields.remove("site_sealed");
-            })?;
-            rewrite_learner_rows(tx, device, row.record_id, "update", |fields| {
-                fields.remove("phone_sealed");
-            })?;
             Ok(())
         }
         Record::LearnerUpdate(LearnerUpdate::Edited { name, .. }) => {
@@ -657,10 +649,12 @@ fn learner_edited(
     Ok(())
 }
 
-/// A learner change stored after the learner's data was erased: the phone number it carries
-/// for the site's devices is dropped, as the erasure dropped the earlier ones.
+/// A learner row stored (any, in any order): once the learner's data was erased at the site,
+/// what HQ relays of them to the site's devices holds none of their numbers. Their rows carry
+/// the profile the erasure sent (no numbers) in place of the one they were registered with, and
+/// no phone number a change carried.
 pub(crate) fn after_stored(tx: &dyn Tx, device: &DeviceInfo, row: &OutboxRow) -> Result<()> {
-    if row.entity != siteline_proto::Entity::Learner || row.op != siteline_proto::Op::Update {
+    if row.entity != siteline_proto::Entity::Learner {
         return Ok(());
     }
     let updates = tx.query(
@@ -668,23 +662,29 @@ pub(crate) fn after_stored(tx: &dyn Tx, device: &DeviceInfo, row: &OutboxRow) ->
          WHERE record_id = ?1 AND site_id = ?2 AND entity = 'learner' AND op = 'update'",
         args![row.record_id, device.site_id],
     )?;
-    let mut erased = false;
+    let mut erased: Option<Option<String>> = None;
     for r in updates {
         let payload: serde_json::Value = serde_json::from_str(&r.get::<String>(0)?)?;
-        erased |= matches!(
-            Record::parse(
-                siteline_proto::Entity::Learner,
-                siteline_proto::Op::Update,
-                &payload
-            ),
-            Ok(Record::LearnerUpdate(LearnerUpdate::Erased { .. }))
-        );
+        if let Ok(Record::LearnerUpdate(LearnerUpdate::Erased { site_sealed, .. })) = Record::parse(
+            siteline_proto::Entity::Learner,
+            siteline_proto::Op::Update,
+            &payload,
+        ) {
+            erased = Some(site_sealed.or(erased.flatten()));
+        }
     }
-    if erased {
-        rewrite_learner_rows(tx, device, row.record_id, "update", |fields| {
-            fields.remove("phone_sealed");
-        })?;
-    }
+    let Some(profile) = erased else {
+        return Ok(());
+    };
+    rewrite_learner_rows(tx, device, row.record_id, "insert", |fields| {
+        match &profile {
+            Some(p) => fields.insert("site_sealed".into(), serde_json::json!(p)),
+            None => fields.remove("site_sealed"),
+        };
+    })?;
+    rewrite_learner_rows(tx, device, row.record_id, "update", |fields| {
+        fields.remove("phone_sealed");
+    })?;
     Ok(())
 }
 
