@@ -117,11 +117,24 @@ async fn manager_review(
     click(c, "nav-review").await?;
     click(c, &format!("review-cohort-{cohort}")).await?;
     text_is(c, &format!("report-hq-{passed}"), "已认定").await?;
+    // Printed from the app: the report laid out for A4, with HQ's decisions on it.
+    click(c, "print-report").await?;
+    text_becomes(c, "print-title", "学员培训进度表").await?;
+    text_is(c, &format!("print-status-{short}"), "考核合格 · 出勤不足").await?;
+    text_becomes(c, "print-table", "已认定").await?;
+    el(c, "print-now").await?;
+    shot(c, shots, "22-print-cohort").await?;
+    c.back().await?;
     click(c, &format!("learner-link-{passed}")).await?;
     text_becomes(c, "profile-credits", "CB").await?;
     text_is(c, "profile-credit-total", "6.0").await?;
     text_becomes(c, "profile-credits", "已认定").await?;
     shot(c, shots, "12-learner-credits").await?;
+    // The learner's record, printed: her programme's result and the credit bank's account.
+    click(c, "learner-print").await?;
+    text_becomes(c, "print-title", &format!("学员培训记录 · {passed}")).await?;
+    text_becomes(c, "print-table", "合格").await?;
+    shot(c, shots, "23-print-learner").await?;
     steps += 1;
     // Backups: back up now into a chosen folder; it is listed when it is the backup folder.
     click(c, "nav-settings").await?;

@@ -11,5 +11,6 @@ import devices from "./devices";
 import settings from "./settings";
 import errors from "./errors";
 import edits from "./edits";
+import print from "./print";
 
-export default { ...common, ...firstRun, ...learners, ...cohorts, ...roll, ...assessment, ...review, ...sync, ...devices, ...settings, ...errors, ...edits };
+export default { ...common, ...firstRun, ...learners, ...cohorts, ...roll, ...assessment, ...review, ...sync, ...devices, ...settings, ...errors, ...edits, ...print };

@@ -40,7 +40,7 @@ export default {
     exportDir: "Export folder",
     csv: "Export CSV",
     xlsx: "Export Excel",
-    print: "Print report (HTML)",
+    print: "Save as a web page",
     exported: "Exported: {path}",
     submit: "Submit outcome claims",
     submitConfirm: "Submit a claim for every learner who passed, attended enough and has no claim yet? Claims cannot be withdrawn.",

@@ -40,7 +40,7 @@ export default {
     exportDir: "导出文件夹",
     csv: "导出 CSV",
     xlsx: "导出 Excel",
-    print: "打印报告",
+    print: "导出网页版报告",
     exported: "已导出：{path}",
     submit: "提交学分认定申请",
     submitConfirm: "为本班所有合格且达到出勤要求、尚未申请的学员提交认定申请？提交后不可撤回。",
