@@ -33,7 +33,7 @@ pub fn catalogue() -> Catalogue {
             name_zh: p.name_zh.into(),
             name_en: p.name_en.into(),
         });
-        for (level, hours, credits) in p.levels {
+        for &(level, hours, credits) in p.levels {
             let pv = format!("{}-L{level}-v1", p.id);
             let pv_units = split_units(p, level, hours, credits * 10);
             let rubric = rubric(p, &pv, &pv_units);
@@ -66,8 +66,9 @@ struct SeedProgramme {
     occupation: &'static str,
     name_zh: &'static str,
     name_en: &'static str,
-    /// (level, hours, credits) for L5, L4, L3.
-    levels: [(u8, u32, i64); 3],
+    /// (level, hours, credits) for each level offered: L5, L4, L3, and for elderly care L2
+    /// (技师), which adds the comprehensive review (综合评审).
+    levels: &'static [(u8, u32, i64)],
     units: &'static [(&'static str, &'static str)],
     critical: [(&'static str, &'static str); 2],
 }
@@ -84,7 +85,7 @@ const SEED: [SeedProgramme; 5] = [
         occupation: "4-10-01-06",
         name_zh: "家务服务员",
         name_en: "Housekeeping",
-        levels: [(5, 96, 6), (4, 96, 6), (3, 80, 5)],
+        levels: &[(5, 96, 6), (4, 96, 6), (3, 80, 5)],
         units: &[
             ("家居清洁", "Home cleaning"),
             ("衣物洗涤与收纳", "Laundry and storage"),
@@ -101,7 +102,7 @@ const SEED: [SeedProgramme; 5] = [
         occupation: "4-10-01-06",
         name_zh: "母婴护理员",
         name_en: "Maternity and newborn care",
-        levels: [(5, 120, 8), (4, 112, 7), (3, 96, 6)],
+        levels: &[(5, 120, 8), (4, 112, 7), (3, 96, 6)],
         units: &[
             ("孕妇照护", "Pregnancy care"),
             ("产妇照护", "Postpartum care"),
@@ -119,7 +120,7 @@ const SEED: [SeedProgramme; 5] = [
         occupation: "4-10-01-06",
         name_zh: "家庭照护员",
         name_en: "Family care",
-        levels: [(5, 96, 6), (4, 96, 6), (3, 80, 5)],
+        levels: &[(5, 96, 6), (4, 96, 6), (3, 80, 5)],
         units: &[
             ("生活照护", "Daily living care"),
             ("家庭护理基础", "Basic home nursing"),
@@ -136,7 +137,7 @@ const SEED: [SeedProgramme; 5] = [
         occupation: "4-10-01-05",
         name_zh: "养老护理员",
         name_en: "Elderly care",
-        levels: [(5, 180, 11), (4, 150, 9), (3, 120, 8)],
+        levels: &[(5, 180, 11), (4, 150, 9), (3, 120, 8), (2, 100, 7)],
         units: &[
             ("生活照护", "Daily living care"),
             ("基础照护", "Basic care"),
@@ -154,7 +155,7 @@ const SEED: [SeedProgramme; 5] = [
         occupation: "4-10-01-02",
         name_zh: "育婴员",
         name_en: "Infant care",
-        levels: [(5, 120, 8), (4, 120, 8), (3, 120, 8)],
+        levels: &[(5, 120, 8), (4, 120, 8), (3, 120, 8)],
         units: &[
             ("生活照料", "Daily care"),
             ("保健与护理", "Health care"),
@@ -265,7 +266,7 @@ mod tests {
     fn the_exported_seed_lists_every_programme_version_with_units_and_rubric() {
         let doc = catalogue();
         assert_eq!(doc.version, SEED_VERSION);
-        assert_eq!(doc.programme_versions.len(), 15);
+        assert_eq!(doc.programme_versions.len(), 16);
         let mc = doc
             .programme_versions
             .iter()

@@ -315,7 +315,7 @@ mod tests {
     fn a_new_site_has_the_seed_catalogue_with_exact_unit_sums() {
         let site = Site::open_in_memory().unwrap();
         let pvs = programme_versions(site.conn()).unwrap();
-        assert_eq!(pvs.len(), 15);
+        assert_eq!(pvs.len(), 16);
         assert_eq!(
             installed_version(site.conn()).unwrap(),
             (SEED_VERSION.into(), "seed".into())

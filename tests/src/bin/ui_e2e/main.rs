@@ -20,7 +20,7 @@ use siteline_e2e::webdriver::{
 mod week;
 mod window;
 
-use week::{bulk_import, cohort_lifecycle, consent_and_erasure, corrections};
+use week::{bulk_import, cohort_lifecycle, consent_and_erasure, corrections, level_two_review};
 use window::{fits, memory};
 
 /// The site manager's side: sign in, review the finished demo cohort with its passed
@@ -399,6 +399,7 @@ async fn scenario(
     steps += bulk_import(c, shots, home, db).await?;
     steps += cohort_lifecycle(c, shots).await?;
     steps += corrections(c, shots, db).await?;
+    steps += level_two_review(c, shots).await?;
     steps += consent_and_erasure(c, shots, db).await?;
     // English is one click away.
     click(c, "nav-today").await?;

@@ -142,6 +142,62 @@ pub async fn corrections(c: &Client, shots: &Option<PathBuf>, db: &Path) -> Resu
     Ok(1)
 }
 
+/// A level-2 (技师) cohort adds the comprehensive review (综合评审): its assessment screen has
+/// the review's score, saved like the others and shown in the cohort's progress table. (The
+/// cohort and its learner are set up through the app's own commands; the review is entered on
+/// the screen.)
+pub async fn level_two_review(c: &Client, shots: &Option<PathBuf>) -> Result<u32> {
+    let ids = c
+        .execute_async(
+            "const [idNumber, done] = arguments;
+             const invoke = window.__TAURI_INTERNALS__.invoke;
+             (async () => {
+               const cohort = await invoke('create_cohort', { new: {
+                 programme_version_id: 'elderly_care-L2-v1', name: '2026年第1期养老护理员（二级）班',
+                 start_date: '2026-12-01', end_date: '2027-02-28', capacity: 20, instructors: [] } });
+               const learner = await invoke('register_learner', { new: {
+                 name: '周桂兰', id_type: 'resident_id', id_number: idNumber, phone: null,
+                 consents: [{ purpose: 'credit_bank', granted: true }] } });
+               const enrolment = await invoke('enrol_learner', { cohort: cohort.id, learner: learner.id });
+               done([cohort.id, enrolment]);
+             })().catch((e) => done(String(JSON.stringify(e))));",
+            vec![serde_json::json!(siteline_core::demo::resident_id(830_000))],
+        )
+        .await?;
+    let (Some(cohort), Some(enrolment)) = (ids[0].as_str(), ids[1].as_str()) else {
+        bail!("setting up the level-2 cohort failed: {ids}");
+    };
+    c.goto(&format!(
+        "{}#/assess/{cohort}/{enrolment}",
+        c.current_url()
+            .await?
+            .as_str()
+            .split('#')
+            .next()
+            .unwrap_or_default()
+    ))
+    .await?;
+    text_becomes(c, "assess-learner", "周桂兰").await?;
+    type_in(c, "review-score", "82\u{E007}").await?;
+    click(c, "review-save").await?;
+    text_becomes(c, "attempts", "综合评审 #1").await?;
+    text_becomes(c, "attempts", "82").await?;
+    shot(c, shots, "24-review-level-2").await?;
+    click(c, "nav-cohorts").await?;
+    c.goto(&format!(
+        "{}#/cohorts/{cohort}",
+        c.current_url()
+            .await?
+            .as_str()
+            .split('#')
+            .next()
+            .unwrap_or_default()
+    ))
+    .await?;
+    text_becomes(c, "review-周桂兰", "82").await?;
+    Ok(1)
+}
+
 /// A learner withdraws consent to the credit bank, then asks for her personal data to be
 /// erased: both from her profile, each with its warning; the history shows the withdrawal,
 /// the profile says the data is gone, and the store can no longer open her ID number.

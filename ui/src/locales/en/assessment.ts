@@ -7,6 +7,7 @@ export default {
     title: "Assessment",
     theory: "Theory exam",
     practical: "Practical test",
+    reviewHint: "Level 2 (technician) and above also need the comprehensive review (thesis defence or record of work), scored out of 100; 60 passes.",
     review: "Comprehensive review",
     record: "Record results",
     item: "Item",

@@ -7,6 +7,7 @@ export default {
     title: "考核",
     theory: "理论知识考试",
     practical: "技能考核",
+    reviewHint: "二级（技师）及以上须通过综合评审（论文答辩或业绩评审），百分制，60 分合格。",
     review: "综合评审",
     record: "录入成绩",
     item: "评分项",
