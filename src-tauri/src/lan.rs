@@ -81,9 +81,22 @@ fn lan_ip() -> Option<String> {
     (!ip.is_unspecified()).then(|| ip.to_string())
 }
 
-/// `host:port` (or `host`, meaning the default port) as typed by the user.
+/// What a laptop's QR code holds: its LAN address as a `siteline-lan://host:port?device=…`
+/// link. A QR scanner (which types what it reads, as a keyboard does) fills the address box
+/// with it.
+pub const LINK_SCHEME: &str = "siteline-lan://";
+
+/// `host:port` (or `host`, meaning the default port) as typed by the user, or a laptop's
+/// `siteline-lan://host:port?device=…` link as a QR scanner types it.
 pub fn resolve(address: &str) -> Result<SocketAddr, CommandError> {
-    let address = address.trim();
+    let typed = address.trim();
+    let address = match typed.get(..LINK_SCHEME.len()) {
+        Some(head) if head.eq_ignore_ascii_case(LINK_SCHEME) => typed[LINK_SCHEME.len()..]
+            .split(['?', '#', '/'])
+            .next()
+            .unwrap_or_default(),
+        _ => typed,
+    };
     let with_port = if address.contains(':') {
         address.to_string()
     } else {
@@ -100,4 +113,37 @@ pub fn resolve(address: &str) -> Result<SocketAddr, CommandError> {
             )
             .into()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_typed_or_scanned_from_a_laptops_qr_code() {
+        let want: SocketAddr = "192.168.1.20:47631"
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
+        for input in [
+            "192.168.1.20:47631",
+            "  192.168.1.20:47631 ",
+            "siteline-lan://192.168.1.20:47631?device=01a237b1970f77989b69fbcbcecc456b",
+            "SITELINE-LAN://192.168.1.20:47631",
+        ] {
+            assert_eq!(resolve(input).ok(), Some(want), "{input}");
+        }
+        assert_eq!(
+            resolve("192.168.1.20").ok().map(|a| a.port()),
+            Some(DEFAULT_PORT)
+        );
+        for bad in [
+            "siteline-lan://",
+            "siteline-lan://?device=x",
+            "not an address!",
+            "",
+        ] {
+            let err = resolve(bad).err().map(|e| e.message).unwrap_or_default();
+            assert!(err.contains("e.g. 192.168.1.20"), "{bad}: {err}");
+        }
+    }
 }

@@ -227,5 +227,46 @@ async fn scenario(
         anyhow::bail!("laptop B's session card shows {card:?}, not the mark taken on A");
     }
     steps += 1;
+    // On B her mobile number is corrected; A takes B's address from B's QR code (a scanner
+    // types the code's link into the address box and presses Enter) and gets the change, with
+    // the laptop it was made on in her history.
+    click(b, "nav-learners").await?;
+    type_in(b, "learner-search", &format!("{name}\u{E007}")).await?;
+    text_becomes(b, "learner-results", name).await?;
+    b.find(Locator::XPath(&format!(
+        "//*[@data-testid='learner-results']//a[contains(., '{name}')]"
+    )))
+    .await?
+    .click()
+    .await?;
+    click(b, "learner-edit").await?;
+    type_in(b, "edit-phone", "13911112222").await?;
+    click(b, "edit-save").await?;
+    no_overlay(b).await?;
+    text_becomes(b, "learner-changes", "139****2222").await?;
+    click(b, "nav-devices").await?;
+    let payload = el(b, "lan-qr")
+        .await?
+        .attr("data-payload")
+        .await?
+        .context("B's QR code holds its address")?;
+    if !payload.starts_with("siteline-lan://127.0.0.1:") {
+        anyhow::bail!("B's QR code holds {payload:?}");
+    }
+    click(a, "nav-devices").await?;
+    type_in(a, "lan-peer", &format!("{payload}\u{E007}")).await?;
+    text_becomes(a, "lan-result", "GD-SZ-001").await?;
+    click(a, "nav-learners").await?;
+    type_in(a, "learner-search", &format!("{name}\u{E007}")).await?;
+    text_becomes(a, "learner-results", "139****2222").await?;
+    a.find(Locator::XPath(&format!(
+        "//*[@data-testid='learner-results']//a[contains(., '{name}')]"
+    )))
+    .await?
+    .click()
+    .await?;
+    text_becomes(a, "learner-changes", "139****2222").await?;
+    text_becomes(a, "learner-changes", "设备").await?;
+    steps += 1;
     Ok(steps)
 }

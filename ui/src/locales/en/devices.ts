@@ -21,6 +21,7 @@ export default {
     syncNow: "Sync now",
     synced: "Synced with a device of {site}: {received} received, {sent} sent",
     progress: "{got} received, {left} to go",
+    qrHint: "On another laptop, scan this code with a QR scanner to fill in the address, or type it.",
     recoveryTitle: "Site key recovery code",
     recoveryHint: "A new laptop joining the site needs this code. Print it and keep it with the site's paper records; never photograph or send it.",
     showRecovery: "Show the recovery code",

@@ -21,6 +21,7 @@ export default {
     syncNow: "立即同步",
     synced: "已与 {site} 的设备同步：收到 {received} 条，发出 {sent} 条",
     progress: "已收到 {got} 条，还剩 {left} 条",
+    qrHint: "在另一台电脑上，用扫码枪扫描此二维码即可填入地址；也可以手动输入。",
     recoveryTitle: "站点密钥恢复码",
     recoveryHint: "新电脑加入本站时需要输入此恢复码。请打印后与站点纸质档案一起保管，不要拍照或发送给他人。",
     showRecovery: "显示恢复码",
