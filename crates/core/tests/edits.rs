@@ -451,3 +451,23 @@ fn a_phone_number_changed_after_an_erasure_elsewhere_is_kept_as_nothing() {
         assert!(edits::overlaps(site.conn()).unwrap().is_empty());
     }
 }
+
+#[test]
+fn a_registration_merged_into_another_is_not_edited_the_one_kept_is() {
+    let (mut a, mut b, manager_a, manager_b, _, _) = two_laptops();
+    // Both laptops register the same person, neither knowing; after a sync A merges the pair.
+    let person = learners::NewLearner {
+        consents: vec![],
+        ..new_learner(5)
+    };
+    let kept = learners::register(&mut a, &manager_a, &person).unwrap();
+    let twin = learners::register(&mut b, &manager_b, &person).unwrap();
+    sync(&mut a, &b);
+    siteline_core::store::duplicates::merge(&mut a, &manager_a, kept, twin).unwrap();
+    let v = learners::get(a.conn(), twin).unwrap().version;
+    let err = edits::edit_learner(&mut a, &manager_a, twin, &edit("王二", None, v)).unwrap_err();
+    assert_eq!(err.kind(), "locked", "{err:?}");
+    let v = learners::get(a.conn(), kept).unwrap().version;
+    edits::edit_learner(&mut a, &manager_a, kept, &edit("王二", None, v)).unwrap();
+    assert_eq!(learners::get(a.conn(), kept).unwrap().name, "王二");
+}

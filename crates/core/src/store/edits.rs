@@ -184,7 +184,10 @@ pub fn edit_learner(
         .optional()?
         .ok_or_else(|| Error::not_found("learner", learner))?;
     if merged.is_some() {
-        return Err(Error::rule("learner", Rule::MergeNotDuplicates));
+        return Err(Error::Locked {
+            what: format!("learner {current_name} (merged into another registration)"),
+            hint: "edit the learner this registration was merged into",
+        });
     }
     if version != edit.version {
         return Err(stale("learner.version"));
