@@ -149,6 +149,13 @@ impl LearnerField {
             LearnerField::Phone => "phone",
         }
     }
+
+    /// The field a stored name stands for.
+    pub fn parse(name: &str) -> Option<LearnerField> {
+        [LearnerField::Name, LearnerField::Phone]
+            .into_iter()
+            .find(|f| f.as_str() == name)
+    }
 }
 
 /// A learner field changed, with the stamp of that field's latest change the writer had seen
@@ -262,6 +269,13 @@ impl CohortField {
             CohortField::Dates => "dates",
             CohortField::Capacity => "capacity",
         }
+    }
+
+    /// The field a stored name stands for.
+    pub fn parse(name: &str) -> Option<CohortField> {
+        [CohortField::Name, CohortField::Dates, CohortField::Capacity]
+            .into_iter()
+            .find(|f| f.as_str() == name)
     }
 }
 

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use siteline_domain::Rule;
 use siteline_domain::crypto::SiteKeys;
 use siteline_domain::ids::{CohortId, LearnerId};
-use siteline_domain::person::{mask_mobile, tail, validate_mobile, validate_name};
+use siteline_domain::person::{mask_mobile, validate_mobile, validate_name};
 use siteline_proto::hlc::Hlc;
 use siteline_proto::records::{
     self, CohortField, CohortFieldBase, LearnerField, LearnerFieldBase, Record,
@@ -112,10 +112,6 @@ struct NewValue {
 /// A change's stored value: as shown, sealed (a phone number), indexed (a phone's tail).
 type Stored = (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
 
-fn phone_aad(learner: Uuid) -> Vec<u8> {
-    [learner.as_bytes().as_slice(), b"/phone"].concat()
-}
-
 /// The learner's data key, or `None` once their data was erased.
 fn data_key(
     conn: &Connection,
@@ -144,10 +140,10 @@ fn phone_value(
         field: LearnerField::Phone.as_str(),
         value: phone.map(mask_mobile),
         cipher: match (phone, key) {
-            (Some(p), Some(k)) => Some(k.seal(&phone_aad(learner), p)?),
+            (Some(p), Some(k)) => Some(k.seal(&learners::phone_aad(learner), p)?),
             _ => None,
         },
-        index: phone.map(|p| keys.blind_index("phone_tail", &tail(p, learners::TAIL_LEN))),
+        index: phone.map(|p| learners::phone_tail_index(keys, p)),
     })
 }
 
@@ -278,26 +274,21 @@ fn write_learner(
 }
 
 fn learner_field(field: &str) -> Result<LearnerField> {
-    match field {
-        "name" => Ok(LearnerField::Name),
-        "phone" => Ok(LearnerField::Phone),
-        other => Err(Error::invalid(
+    LearnerField::parse(field).ok_or_else(|| {
+        Error::invalid(
             "field_edit.field",
-            format!("{other:?} is not a learner field"),
-        )),
-    }
+            format!("{field:?} is not a learner field"),
+        )
+    })
 }
 
 fn cohort_field(field: &str) -> Result<CohortField> {
-    match field {
-        "name" => Ok(CohortField::Name),
-        "dates" => Ok(CohortField::Dates),
-        "capacity" => Ok(CohortField::Capacity),
-        other => Err(Error::invalid(
+    CohortField::parse(field).ok_or_else(|| {
+        Error::invalid(
             "field_edit.field",
-            format!("{other:?} is not a cohort field"),
-        )),
-    }
+            format!("{field:?} is not a cohort field"),
+        )
+    })
 }
 
 fn insert(
@@ -614,7 +605,7 @@ pub(crate) fn leaving_learner_change(
             LearnerField::Phone => {
                 let phone = SealedPhone {
                     phone: match (cipher, &key) {
-                        (Some(c), Some(k)) => Some(k.open(&phone_aad(learner), &c)?),
+                        (Some(c), Some(k)) => Some(k.open(&learners::phone_aad(learner), &c)?),
                         _ => None,
                     },
                     masked: value,
@@ -690,7 +681,9 @@ pub(crate) fn apply_learner(
                     field: LearnerField::Phone.as_str(),
                     value: p.masked,
                     cipher: match (&p.phone, &key) {
-                        (Some(phone), Some(k)) => Some(k.seal(&phone_aad(learner), phone)?),
+                        (Some(phone), Some(k)) => {
+                            Some(k.seal(&learners::phone_aad(learner), phone)?)
+                        }
                         _ => None,
                     },
                     index: p
@@ -825,53 +818,56 @@ pub fn history(conn: &Connection, record: Uuid) -> Result<Vec<FieldChange>> {
 /// Fields whose latest change had not seen an earlier change of another value, in stamp order:
 /// the same on every device that holds the same changes.
 pub fn overlaps(conn: &Connection) -> Result<Vec<Overlap>> {
-    let heads: Vec<(String, Uuid, String, String, String)> = conn
+    // Each field's latest change (l) beside every earlier change of another value its writer
+    // had not seen (e): one row per pair, grouped by field (one change may set two fields), the
+    // latest changes in stamp order.
+    let pairs: Vec<(String, Uuid, String, String, String, String)> = conn
         .prepare_cached(
-            "SELECT l.entity, l.record_id, l.field, l.hlc,
+            "SELECT l.entity, l.record_id, l.field, l.hlc, e.hlc,
                     coalesce((SELECT name FROM learner WHERE id = l.record_id),
                              (SELECT name FROM cohort WHERE id = l.record_id), '')
              FROM field_edit l
+             JOIN field_edit e ON e.record_id = l.record_id AND e.field = l.field
+                  AND e.hlc < l.hlc AND e.hlc > coalesce(l.base_hlc, '')
+                  AND (e.value IS NOT l.value OR e.value_index IS NOT l.value_index)
              WHERE l.hlc = (SELECT max(hlc) FROM field_edit x
                             WHERE x.record_id = l.record_id AND x.field = l.field)
-               AND EXISTS (SELECT 1 FROM field_edit e
-                           WHERE e.record_id = l.record_id AND e.field = l.field
-                             AND e.hlc < l.hlc AND e.hlc > coalesce(l.base_hlc, '')
-                             AND (e.value IS NOT l.value OR e.value_index IS NOT l.value_index))
-             ORDER BY l.hlc",
+             ORDER BY l.hlc, l.record_id, l.field, e.hlc DESC",
         )?
         .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    heads
-        .into_iter()
-        .map(|(entity, record_id, field, hlc, label)| {
-            let kept = conn
-                .prepare_cached(&format!(
-                    "{CHANGE_SELECT} WHERE f.record_id = ?1 AND f.field = ?2 AND f.hlc = ?3"
-                ))?
-                .query_row(params![record_id, field, hlc], change_from_row)?;
-            let unseen = conn
-                .prepare_cached(&format!(
-                    "{CHANGE_SELECT} JOIN field_edit l ON l.record_id = f.record_id
-                         AND l.field = f.field AND l.hlc = ?3
-                     WHERE f.record_id = ?1 AND f.field = ?2 AND f.hlc < l.hlc
-                       AND f.hlc > coalesce(l.base_hlc, '')
-                       AND (f.value IS NOT l.value OR f.value_index IS NOT l.value_index)
-                     ORDER BY f.hlc DESC"
-                ))?
-                .query_map(params![record_id, field, hlc], change_from_row)?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(Overlap {
+    let change = |record: Uuid, field: &str, stamp: &str| -> Result<FieldChange> {
+        Ok(conn
+            .prepare_cached(&format!(
+                "{CHANGE_SELECT} WHERE f.record_id = ?1 AND f.field = ?2 AND f.hlc = ?3"
+            ))?
+            .query_row(params![record, field, stamp], change_from_row)?)
+    };
+    let mut out: Vec<Overlap> = Vec::new();
+    for (entity, record_id, field, kept, unseen, label) in pairs {
+        let unseen = change(record_id, &field, &unseen)?;
+        match out.last_mut() {
+            Some(o) if o.record_id == record_id && o.field == field => o.unseen.push(unseen),
+            _ => out.push(Overlap {
+                kept: change(record_id, &field, &kept)?,
                 entity,
                 record_id,
                 label,
                 field,
-                kept,
-                unseen,
-            })
-        })
-        .collect()
+                unseen: vec![unseen],
+            }),
+        }
+    }
+    Ok(out)
 }
 
 /// Settles an overlap (site manager): the value of the change `stamp` (the one kept or one it

@@ -163,12 +163,12 @@ pub(crate) fn apply(
     let phone_cipher = p
         .phone
         .as_deref()
-        .map(|n| data_key.seal(&[&owner[..], b"/phone"].concat(), n))
+        .map(|n| data_key.seal(&learners::phone_aad(id), n))
         .transpose()?;
     let phone_tail = p
         .phone
         .as_deref()
-        .map(|n| keys.blind_index("phone_tail", &tail(n, learners::TAIL_LEN)));
+        .map(|n| learners::phone_tail_index(keys, n));
     tx.prepare_cached(
         "INSERT INTO learner (id, name, id_type, id_cipher, id_masked, id_index, id_tail_index,
              phone_cipher, phone_masked, phone_tail_index, sex, birth_date, created_at, created_by)

@@ -20,6 +20,16 @@ use siteline_domain::resident_id::{ResidentId, Sex, is_minor};
 /// Characters of an ID or phone number used for tail search.
 pub const TAIL_LEN: usize = 4;
 
+/// What a learner's sealed phone number is bound to (with their data key).
+pub(crate) fn phone_aad(learner: uuid::Uuid) -> Vec<u8> {
+    [learner.as_bytes().as_slice(), b"/phone"].concat()
+}
+
+/// The blind index of a phone number's last four digits, for search.
+pub(crate) fn phone_tail_index(keys: &SiteKeys, phone: &str) -> Vec<u8> {
+    keys.blind_index("phone_tail", &tail(phone, TAIL_LEN))
+}
+
 pub use siteline_proto::vocab::IdType;
 
 pub use siteline_proto::vocab::ConsentPurpose;
@@ -260,11 +270,9 @@ pub(crate) fn insert(
     let phone_masked = phone.as_deref().map(mask_mobile);
     let phone_sealed = phone
         .as_deref()
-        .map(|p| data_key.seal(&[&owner[..], b"/phone"].concat(), p))
+        .map(|p| data_key.seal(&phone_aad(id.0), p))
         .transpose()?;
-    let phone_tail = phone
-        .as_deref()
-        .map(|p| keys.blind_index("phone_tail", &tail(p, TAIL_LEN)));
+    let phone_tail = phone.as_deref().map(|p| phone_tail_index(keys, p));
     tx.prepare_cached(
         "INSERT INTO learner (id, name, id_type, id_cipher, id_masked, id_index, id_tail_index,
              phone_cipher, phone_masked, phone_tail_index, sex, birth_date, created_at, created_by)
@@ -602,7 +610,7 @@ pub(crate) fn open_sealed(
     let key = keys.unwrap_data_key(&owner, &wrapped)?;
     let id = key.open(&[&owner[..], b"/id"].concat(), &id_sealed)?;
     let phone = phone_sealed
-        .map(|p| key.open(&[&owner[..], b"/phone"].concat(), &p))
+        .map(|p| key.open(&phone_aad(learner.0), &p))
         .transpose()?;
     Ok(Some((id, phone)))
 }

@@ -40,7 +40,7 @@ pub fn prepare_learner(
         return Ok(());
     }
     if row.op == Op::Update {
-        return prepare_learner_edit(site, row, true);
+        return prepare_learner_update(site, row, true);
     }
     let Record::Learner(mut record) = Record::parse(row.entity, row.op, &row.payload)
         .map_err(|e| Error::invalid("outbox.payload", e))?
@@ -76,7 +76,7 @@ pub fn prepare_learner(
 /// for the site's other devices and, for HQ (`for_hq`) when the learner consents to the credit
 /// bank now, the new name in clear. An erasure leaves with the profile as it now stands (no
 /// numbers) sealed the same way. Other learner updates are left as they are.
-fn prepare_learner_edit(site: &Site, row: &mut OutboxRow, for_hq: bool) -> Result<()> {
+fn prepare_learner_update(site: &Site, row: &mut OutboxRow, for_hq: bool) -> Result<()> {
     let record = Record::parse(row.entity, row.op, &row.payload)
         .map_err(|e| Error::invalid("outbox.payload", e))?;
     let fields = match record {
@@ -143,7 +143,7 @@ pub fn prepare_for_site(site: &Site, row: &mut OutboxRow) -> Result<()> {
         return Ok(());
     }
     if row.op == Op::Update {
-        return prepare_learner_edit(site, row, false);
+        return prepare_learner_update(site, row, false);
     }
     let Record::Learner(mut record) = Record::parse(row.entity, row.op, &row.payload)
         .map_err(|e| Error::invalid("outbox.payload", e))?
