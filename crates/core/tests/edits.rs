@@ -471,3 +471,114 @@ fn a_registration_merged_into_another_is_not_edited_the_one_kept_is() {
     edits::edit_learner(&mut a, &manager_a, kept, &edit("王二", None, v)).unwrap();
     assert_eq!(learners::get(a.conn(), kept).unwrap().name, "王二");
 }
+
+#[test]
+fn a_broken_change_from_another_device_is_held_and_changes_nothing() {
+    use siteline_proto::records::{
+        CohortField, CohortFieldBase, CohortUpdate, LearnerField, LearnerFieldBase, LearnerUpdate,
+        Record,
+    };
+    let (a, mut b, _, _, learner, cohort) = two_laptops();
+    let template = outgoing::rows(&a, 1).unwrap().remove(0);
+    let before = (
+        learners::get(b.conn(), learner).unwrap(),
+        cohorts::get(b.conn(), cohort).unwrap(),
+        count(&b, "field_edit"),
+    );
+    let row = |seq: u64, record: uuid::Uuid, r: Record| siteline_proto::OutboxRow {
+        seq: 1000 + seq,
+        entity: r.entity(),
+        op: r.op(),
+        record_id: record,
+        payload: r.to_payload(),
+        ..template.clone()
+    };
+    let rows = vec![
+        // A name change that carries no sealed name.
+        row(
+            1,
+            learner.0,
+            Record::LearnerUpdate(LearnerUpdate::Edited {
+                fields: vec![LearnerFieldBase {
+                    field: LearnerField::Name,
+                    base: None,
+                }],
+                name: Some("伪造".into()),
+                site_sealed: None,
+                phone_sealed: None,
+            }),
+        ),
+        // One sealed under another site key (here: not sealed at all).
+        row(
+            2,
+            learner.0,
+            Record::LearnerUpdate(LearnerUpdate::Edited {
+                fields: vec![LearnerFieldBase {
+                    field: LearnerField::Name,
+                    base: None,
+                }],
+                name: None,
+                site_sealed: Some("bm90IHNlYWxlZA==".into()),
+                phone_sealed: None,
+            }),
+        ),
+        // A cohort change that names a field without its value, and one ending before it
+        // starts, and a capacity out of range.
+        row(
+            3,
+            cohort.0,
+            Record::CohortUpdate(CohortUpdate::Edited {
+                fields: vec![CohortFieldBase {
+                    field: CohortField::Name,
+                    base: None,
+                }],
+                name: None,
+                dates: None,
+                capacity: None,
+            }),
+        ),
+        row(
+            4,
+            cohort.0,
+            Record::CohortUpdate(CohortUpdate::Edited {
+                fields: vec![CohortFieldBase {
+                    field: CohortField::Dates,
+                    base: None,
+                }],
+                name: None,
+                dates: Some((day(20), day(10))),
+                capacity: None,
+            }),
+        ),
+        row(
+            5,
+            cohort.0,
+            Record::CohortUpdate(CohortUpdate::Edited {
+                fields: vec![CohortFieldBase {
+                    field: CohortField::Capacity,
+                    base: None,
+                }],
+                name: None,
+                dates: None,
+                capacity: Some(0),
+            }),
+        ),
+    ];
+    let received = replica::receive_all(&mut b, &rows, replica::Via::Lan).unwrap();
+    assert!(
+        received
+            .iter()
+            .all(|r| matches!(r, replica::Received::Held(_))),
+        "{received:?}"
+    );
+    assert_eq!(replica::held(b.conn()).unwrap().len(), 5);
+    assert_eq!(
+        (
+            learners::get(b.conn(), learner).unwrap(),
+            cohorts::get(b.conn(), cohort).unwrap(),
+            count(&b, "field_edit"),
+        ),
+        before,
+        "a held change wrote something"
+    );
+}
