@@ -91,6 +91,51 @@ async fn view(node: &SiteNode, cohort: CohortId, sessions: Vec<SessionId>) -> Vi
         .unwrap()
 }
 
+/// The autumn maternity class on `site`: the roster enrolled, `n` four-hour sessions from
+/// 1 September 2026 on consecutive days.
+fn autumn_class(
+    site: &mut siteline_core::Site,
+    m: &siteline_core::Actor,
+    t: &siteline_core::Actor,
+    roster: &[LearnerId],
+    n: i64,
+) -> siteline_core::Result<(CohortId, Vec<SessionId>)> {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    let cohort = cohorts::create(
+        site,
+        m,
+        &NewCohort {
+            programme_version_id: "maternity-L5-v1".into(),
+            name: "2026年秋季母婴护理班".into(),
+            start_date: start,
+            end_date: start + chrono::Days::new(60),
+            capacity: 40,
+            instructors: vec![t.id],
+        },
+    )?;
+    for l in roster {
+        cohorts::enrol(site, m, cohort, *l)?;
+    }
+    let first = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap();
+    let sessions = (0..n)
+        .map(|i| {
+            let starts_at = first + Duration::days(i);
+            cohorts::schedule_session(
+                site,
+                t,
+                cohort,
+                &NewSession {
+                    unit_id: None,
+                    starts_at,
+                    ends_at: starts_at + Duration::hours(4),
+                    instructor_id: None,
+                },
+            )
+        })
+        .collect::<siteline_core::Result<Vec<_>>>()?;
+    Ok((cohort, sessions))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_devices_working_offline_converge_through_hq_and_another_site_receives_none_of_it() {
     for seed in seeds() {
@@ -110,44 +155,9 @@ async fn run(seed: u64) {
     let (m, t) = (a.manager, a.instructor);
     let roster = people.clone();
     let (cohort, sessions) =
-        a.db.call(move |site| {
-            let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-            let cohort = cohorts::create(
-                site,
-                &m,
-                &NewCohort {
-                    programme_version_id: "maternity-L5-v1".into(),
-                    name: "2026年秋季母婴护理班".into(),
-                    start_date: start,
-                    end_date: start + chrono::Days::new(60),
-                    capacity: 40,
-                    instructors: vec![t.id],
-                },
-            )?;
-            for l in &roster {
-                cohorts::enrol(site, &m, cohort, *l)?;
-            }
-            let first = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap();
-            let sessions = (0..3)
-                .map(|i| {
-                    let starts_at = first + Duration::days(i);
-                    cohorts::schedule_session(
-                        site,
-                        &t,
-                        cohort,
-                        &NewSession {
-                            unit_id: None,
-                            starts_at,
-                            ends_at: starts_at + Duration::hours(4),
-                            instructor_id: None,
-                        },
-                    )
-                })
-                .collect::<siteline_core::Result<Vec<_>>>()?;
-            Ok((cohort, sessions))
-        })
-        .await
-        .unwrap();
+        a.db.call(move |site| autumn_class(site, &m, &t, &roster, 3))
+            .await
+            .unwrap();
     a.engine.sync_once().await.unwrap();
     let recovery = a.recovery_code().await.unwrap();
     let b = SiteNode::join(&hq, "GD-SZ-001", &recovery).await.unwrap();
@@ -716,34 +726,8 @@ async fn a_laptop_joining_after_an_erasure_gets_the_learner_without_her_numbers(
     let erased = people[0];
     let session =
         a.db.call(move |site| {
-            let start = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-            let cohort = cohorts::create(
-                site,
-                &m,
-                &NewCohort {
-                    programme_version_id: "maternity-L5-v1".into(),
-                    name: "2026年秋季母婴护理班".into(),
-                    start_date: start,
-                    end_date: start + chrono::Days::new(60),
-                    capacity: 40,
-                    instructors: vec![t.id],
-                },
-            )?;
-            for l in &roster {
-                cohorts::enrol(site, &m, cohort, *l)?;
-            }
-            let starts_at = Utc.with_ymd_and_hms(2026, 9, 1, 1, 0, 0).unwrap();
-            let s = cohorts::schedule_session(
-                site,
-                &t,
-                cohort,
-                &NewSession {
-                    unit_id: None,
-                    starts_at,
-                    ends_at: starts_at + Duration::hours(4),
-                    instructor_id: None,
-                },
-            )?;
+            let (_, sessions) = autumn_class(site, &m, &t, &roster, 1)?;
+            let s = sessions[0];
             let marks: Vec<_> = roster.iter().map(|l| (*l, Mark::Present)).collect();
             attendance::roll_call(site, &t, s, &marks)?;
             // A new number, then the erasure: no version of either number may survive it.

@@ -167,35 +167,24 @@ pub async fn level_two_review(c: &Client, shots: &Option<PathBuf>) -> Result<u32
     let (Some(cohort), Some(enrolment)) = (ids[0].as_str(), ids[1].as_str()) else {
         bail!("setting up the level-2 cohort failed: {ids}");
     };
-    c.goto(&format!(
-        "{}#/assess/{cohort}/{enrolment}",
-        c.current_url()
-            .await?
-            .as_str()
-            .split('#')
-            .next()
-            .unwrap_or_default()
-    ))
-    .await?;
+    open_route(c, &format!("/assess/{cohort}/{enrolment}")).await?;
     text_becomes(c, "assess-learner", "周桂兰").await?;
     type_in(c, "review-score", "82\u{E007}").await?;
     click(c, "review-save").await?;
     text_becomes(c, "attempts", "综合评审 #1").await?;
     text_becomes(c, "attempts", "82").await?;
     shot(c, shots, "24-review-level-2").await?;
-    click(c, "nav-cohorts").await?;
-    c.goto(&format!(
-        "{}#/cohorts/{cohort}",
-        c.current_url()
-            .await?
-            .as_str()
-            .split('#')
-            .next()
-            .unwrap_or_default()
-    ))
-    .await?;
+    open_route(c, &format!("/cohorts/{cohort}")).await?;
     text_becomes(c, "review-周桂兰", "82").await?;
     Ok(1)
+}
+
+/// Opens a screen of the app by its route (`/cohorts/…`), as a link to it would.
+async fn open_route(c: &Client, route: &str) -> Result<()> {
+    let url = c.current_url().await?;
+    let base = url.as_str().split('#').next().unwrap_or_default();
+    c.goto(&format!("{base}#{route}")).await?;
+    Ok(())
 }
 
 /// A learner withdraws consent to the credit bank, then asks for her personal data to be
