@@ -781,3 +781,138 @@ async fn a_laptop_joining_after_an_erasure_gets_the_learner_without_her_numbers(
         "a version of the erased phone number reached the new laptop"
     );
 }
+
+/// Records a locked attempt on `site`: the theory at `theory`, or (None) the practical with full
+/// marks.
+fn assessed(
+    site: &mut siteline_core::Site,
+    who: &siteline_core::Actor,
+    enrolment: siteline_domain::ids::EnrolmentId,
+    theory: Option<i64>,
+) -> siteline_core::Result<siteline_domain::ids::AttemptId> {
+    use siteline_domain::scores::Component;
+    use siteline_proto::records::{Marks, RubricMark};
+    let (component, marks) = match theory {
+        Some(score) => (Component::Theory, Marks::Score { score }),
+        None => {
+            let items = siteline_core::store::catalogue::rubric(site.conn(), "maternity-L5-v1")?
+                .into_iter()
+                .map(|i| RubricMark {
+                    item_id: i.id,
+                    points: i.max_points,
+                    failed: false,
+                })
+                .collect();
+            (Component::Practical, Marks::Rubric { items })
+        }
+    };
+    let id = assessments::record(
+        site,
+        who,
+        &assessments::NewAttempt {
+            enrolment_id: enrolment,
+            component,
+            held_at: Utc.with_ymd_and_hms(2026, 10, 31, 2, 0, 0).unwrap(),
+            assessors: vec![],
+            marks,
+        },
+    )?;
+    assessments::lock(site, who, id)?;
+    Ok(id)
+}
+
+/// One fact recorded on two laptops before they synced (ADR 0005): both enrol the same learner
+/// in the class and both record her theory exam as attempt 1. Nothing is held anywhere; both
+/// laptops list her once with the later attempt current; HQ judges the claim made on one
+/// laptop, which cites an attempt recorded under the other laptop's enrolment, with the same
+/// fold, and accredits it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_enrolled_and_assessed_on_two_laptops_offline_is_claimed_once_and_accredited() {
+    let hq = Hq::start().await.unwrap();
+    let code = hq.site("GD-SZ-001").unwrap();
+    let a = SiteNode::new(&hq.url).await.unwrap();
+    a.enrol(&hq, &code).await.unwrap();
+    let learner = a.learners(0, 1).await.unwrap()[0];
+    let (m, t) = (a.manager, a.instructor);
+    // The class and its 30 sessions (120 h), nobody enrolled yet; both laptops hold it.
+    let (cohort, sessions) =
+        a.db.call(move |site| autumn_class(site, &m, &t, &[], 30))
+            .await
+            .unwrap();
+    a.engine.sync_once().await.unwrap();
+    let recovery = a.recovery_code().await.unwrap();
+    let b = SiteNode::join(&hq, "GD-SZ-001", &recovery).await.unwrap();
+    b.engine.sync_once().await.unwrap();
+
+    // Offline: A enrols her, takes every roll and records a failed theory exam; B enrols her
+    // too and, later, records the theory exam she passed as attempt 1 as well.
+    let on_a =
+        a.db.call(move |site| {
+            let e = cohorts::enrol(site, &m, cohort, learner)?;
+            for s in &sessions {
+                attendance::roll_call(site, &t, *s, &[(learner, Mark::Present)])?;
+                attendance::close_session(site, &t, *s)?;
+            }
+            assessed(site, &t, e, Some(48))?;
+            assessed(site, &t, e, None)?;
+            Ok(e)
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (mb, tb) = (b.manager, b.instructor);
+    let passed =
+        b.db.call(move |site| {
+            let e = cohorts::enrol(site, &mb, cohort, learner)?;
+            assessed(site, &tb, e, Some(88))
+        })
+        .await
+        .unwrap();
+    for node in [&a, &b, &a] {
+        node.engine.sync_once().await.unwrap();
+    }
+    let (held, lines, counting) =
+        a.db.call(move |site| {
+            let table = progress::cohort_progress(site.conn(), cohort)?;
+            let counting = assessments::counting_attempts(site.conn(), on_a)?;
+            Ok((replica::held(site.conn())?, table.learners, counting))
+        })
+        .await
+        .unwrap();
+    assert!(held.is_empty(), "laptop A holds rows back: {held:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(counting.iter().any(|x| x.id == passed), "{counting:?}");
+
+    // The claim, made on A, cites B's theory attempt; HQ folds the two enrolments as A does.
+    let claim = a
+        .db
+        .call(move |site| siteline_core::store::claims::submit(site, &m, lines[0].enrolment_id))
+        .await
+        .unwrap();
+    for node in [&a, &b, &a, &b] {
+        node.engine.sync_once().await.unwrap();
+    }
+    for node in [&a, &b] {
+        let (held, table) = node
+            .db
+            .call(move |site| {
+                Ok((
+                    replica::held(site.conn())?,
+                    progress::cohort_progress(site.conn(), cohort)?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert!(held.is_empty(), "{held:?}");
+        assert_eq!(table.learners.len(), 1);
+        let line = &table.learners[0];
+        assert_eq!(line.results.theory.map(|s| s.get()), Some(88));
+        assert_eq!(
+            line.hq_status,
+            Some(siteline_proto::sync::DecisionStatus::Accredited),
+            "claim {claim}: {:?}",
+            line.hq_reason
+        );
+        assert_eq!(line.credits_tenths, 80);
+    }
+}

@@ -11,10 +11,8 @@ use siteline_core::Error;
 use siteline_core::store::edits::{self, CohortEdit, LearnerEdit};
 use siteline_core::store::{cohorts, learners, outbox, replica, staff};
 use siteline_core::sync::outgoing;
-use siteline_core::{Actor, Site, demo};
+use siteline_core::{Site, demo};
 use siteline_domain::Rule;
-use siteline_domain::crypto::SiteKeys;
-use siteline_domain::ids::LearnerId;
 
 fn rule(e: Error) -> Option<Rule> {
     match e {
@@ -257,54 +255,6 @@ fn a_cohort_is_corrected_by_a_manager_only_and_never_below_its_roster() {
     below.unwrap();
     let learner2 = learners::register(&mut f.site, &f.manager, &new_learner(2)).unwrap();
     assert!(cohorts::enrol(&mut f.site, &f.manager, cohort, learner2).is_err());
-}
-
-/// Two laptops of one site, set up from the first one's operations.
-fn two_laptops() -> (
-    Site,
-    Site,
-    Actor,
-    Actor,
-    LearnerId,
-    siteline_domain::ids::CohortId,
-) {
-    let keys = SiteKeys::generate();
-    let mut a = Site::open_in_memory_with_keys(keys.clone()).unwrap();
-    let (manager, _) = demo::staff(&mut a).unwrap();
-    // Without credit-bank consent: the rows travel as to a peer, with nothing sealed to HQ.
-    let new = learners::NewLearner {
-        consents: vec![],
-        ..new_learner(1)
-    };
-    let learner = learners::register(&mut a, &manager, &new).unwrap();
-    let cohort = cohorts::create(
-        &mut a,
-        &manager,
-        &cohorts::NewCohort {
-            programme_version_id: "maternity-L5-v1".into(),
-            name: "秋季班".into(),
-            start_date: day(1),
-            end_date: day(30),
-            capacity: 40,
-            instructors: vec![],
-        },
-    )
-    .unwrap();
-    let mut b = Site::open_in_memory_with_keys(keys).unwrap();
-    sync(&mut b, &a);
-    let manager_b = staff::sign_in(b.conn(), "manager", "manager-pass").unwrap();
-    (a, b, manager, manager_b, learner, cohort)
-}
-
-/// `to` receives every operation `from` holds of its own.
-fn sync(to: &mut Site, from: &Site) {
-    let rows = outgoing::rows(from, 100_000).unwrap();
-    replica::receive_all(to, &rows, replica::Via::Lan).unwrap();
-    assert!(
-        replica::held(to.conn()).unwrap().is_empty(),
-        "{:?}",
-        replica::held(to.conn())
-    );
 }
 
 #[test]

@@ -8,16 +8,19 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
+use siteline_core::store::assessments::{self, NewAttempt};
 use siteline_core::store::attendance::{self, Mark};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::learners::{self, IdType, NewLearner};
-use siteline_core::store::{edits, late_marks, replica, staff};
+use siteline_core::store::{edits, late_marks, progress, replica, staff};
 use siteline_core::sync::outgoing;
 use siteline_core::{Actor, Site, demo};
 use siteline_domain::attendance::SessionStatus;
 use siteline_domain::crypto::SiteKeys;
-use siteline_domain::ids::{LearnerId, SessionId};
+use siteline_domain::ids::{CohortId, LearnerId, SessionId};
+use siteline_domain::scores::Component;
 use siteline_proto::OutboxRow;
+use siteline_proto::records::Marks;
 
 const LEARNERS: usize = 4;
 
@@ -308,6 +311,128 @@ proptest! {
         for (i, device) in w.devices.iter().enumerate() {
             prop_assert!(replica::held(device.conn()).unwrap().is_empty(), "device {} holds rows", i);
             prop_assert_eq!(&edit_view(device, &w.learners), &first, "device {} differs", i);
+        }
+    }
+}
+
+/// The cohort's table as every screen shows it: each learner once, with the enrolment that
+/// stands for her, her theory result and pass status, and every attempt kept (by component,
+/// number and score).
+type FactView = (
+    u32,
+    Vec<(LearnerId, String, Option<u8>, String)>,
+    Vec<(String, u32, u8)>,
+);
+
+fn fact_view(site: &Site, cohort: CohortId) -> FactView {
+    let table = progress::cohort_progress(site.conn(), cohort).unwrap();
+    let mut attempts = Vec::new();
+    let lines = table
+        .learners
+        .iter()
+        .map(|l| {
+            for a in assessments::current_attempts(site.conn(), l.enrolment_id).unwrap() {
+                attempts.push((
+                    a.component.as_str().to_string(),
+                    a.attempt_no,
+                    a.score.get(),
+                ));
+            }
+            (
+                l.learner_id,
+                l.enrolment_id.to_string(),
+                l.results.theory.map(|s| s.get()),
+                format!("{:?}", l.status),
+            )
+        })
+        .collect();
+    (table.cohort.enrolled, lines, attempts)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// One fact recorded on two devices before they synced: a learner enrolled in a cohort on
+    /// several, attempt n of the theory exam recorded (and its draft edited) on several. Every
+    /// row applies, nothing is held, and every device (and a new one) shows each learner once
+    /// with the same current result: the attempt with the later stamp.
+    #[test]
+    fn one_fact_recorded_on_two_devices_is_one_fact_everywhere(
+        ops in prop::collection::vec((0usize..3, 0usize..4, 0usize..LEARNERS, any::<u8>()), 1..24),
+        seed in 1u64..u64::MAX,
+    ) {
+        let mut w = world();
+        let managers: Vec<siteline_core::Actor> = w
+            .devices
+            .iter()
+            .map(|d| staff::sign_in(d.conn(), "manager", "manager-pass").unwrap())
+            .collect();
+        // A second cohort nobody is enrolled in yet, known to every device.
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let cohort = cohorts::create(&mut w.devices[0], &managers[0], &NewCohort {
+            programme_version_id: "maternity-L5-v1".into(),
+            name: "冬季班".into(),
+            start_date: start,
+            end_date: start + chrono::Days::new(30),
+            capacity: 40,
+            instructors: vec![w.instructors[0].id],
+        }).unwrap();
+        let setup = rows(&w.devices[0]);
+        for d in 1..3 {
+            replica::receive_all(&mut w.devices[d], &setup, replica::Via::Lan).unwrap();
+        }
+        let held_at = Utc.with_ymd_and_hms(2026, 10, 20, 2, 0, 0).unwrap();
+        for (device, what, learner, value) in &ops {
+            let (d, v) = (*device, *value);
+            let m = managers[d];
+            let learner = w.learners[*learner];
+            let site = &mut w.devices[d];
+            let enrolment = cohorts::enrolment_of(site.conn(), cohort, learner).ok();
+            match (what, enrolment) {
+                (0, _) => {
+                    // Already enrolled on this device: refused, nothing written.
+                    let _ = cohorts::enrol(site, &m, cohort, learner);
+                }
+                (1, Some(enrolment)) => {
+                    // Already passed on this device: refused, nothing written.
+                    let _ = assessments::record(site, &m, &NewAttempt {
+                        enrolment_id: enrolment,
+                        component: Component::Theory,
+                        held_at,
+                        assessors: vec![],
+                        marks: Marks::Score { score: 40 + i64::from(v % 50) },
+                    });
+                }
+                (2, Some(enrolment)) => {
+                    // The draft's mark changed on this device.
+                    if let Some(a) = assessments::counting_attempts(site.conn(), enrolment)
+                        .unwrap()
+                        .into_iter()
+                        .find(|a| a.locked_at.is_none())
+                    {
+                        let _ = assessments::update_draft(site, &m, a.id, &Marks::Score { score: 30 + i64::from(v % 70) });
+                    }
+                }
+                (3, _) => {
+                    let from = (d + 1 + usize::from(v % 2)) % 3;
+                    let rows = rows(&w.devices[from]);
+                    replica::receive_all(&mut w.devices[d], &rows, replica::Via::Lan).unwrap();
+                }
+                _ => {}
+            }
+        }
+        let lists: Vec<Vec<OutboxRow>> = w.devices.iter().map(rows).collect();
+        w.devices.push(Site::open_in_memory_with_keys(w.keys.clone()).unwrap());
+        for (i, device) in w.devices.iter_mut().enumerate() {
+            let delivery = interleave(&lists, seed.wrapping_add(i as u64 * 7919));
+            replica::receive_all(device, &delivery, replica::Via::Lan).unwrap();
+        }
+        let first = fact_view(&w.devices[0], cohort);
+        prop_assert!(first.0 as usize <= LEARNERS);
+        prop_assert_eq!(first.0 as usize, first.1.len());
+        for (i, device) in w.devices.iter().enumerate() {
+            prop_assert!(replica::held(device.conn()).unwrap().is_empty(), "device {} holds rows", i);
+            prop_assert_eq!(&fact_view(device, cohort), &first, "device {} differs", i);
         }
     }
 }

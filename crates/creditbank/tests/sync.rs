@@ -500,3 +500,55 @@ async fn an_update_of_an_append_only_event_is_quarantined_and_changes_nothing() 
     );
     assert_eq!(ack.acked_through, rows.last().unwrap().seq);
 }
+
+#[tokio::test]
+async fn a_learner_who_passed_on_a_retake_is_claimed_with_the_retake_and_accredited() {
+    use siteline_core::store::{assessments, claims};
+    use siteline_domain::scores::Component;
+    let hq = Hq::new();
+    let code = hq.site("GD-SZ-001");
+    let mut site = SiteApp::new();
+    let device = Device::new(site.device_id());
+    site.enrolled(hq.enrol(&code, &device).await);
+    let l = site.learner(3);
+    // Theory failed at 40 (no claim made), then passed on the retake.
+    let (_, enrolments) = site.completed("housekeeping-L5-v1", &[l], 40);
+    let first = assessments::counting_attempts(site.site.conn(), enrolments[0]).unwrap();
+    let retake = assessments::record(
+        &mut site.site,
+        &site.instructor,
+        &assessments::NewAttempt {
+            enrolment_id: enrolments[0],
+            component: Component::Theory,
+            held_at: chrono::Utc::now(),
+            assessors: vec![],
+            marks: siteline_proto::records::Marks::Score { score: 75 },
+        },
+    )
+    .unwrap();
+    assessments::lock(&mut site.site, &site.instructor, retake).unwrap();
+    let claim = claims::submit(&mut site.site, &site.manager, enrolments[0]).unwrap();
+    // The claim cites the attempt of each component that counts: the retake, not the failure.
+    let cited: Vec<uuid::Uuid> = site
+        .rows()
+        .iter()
+        .find(|r| r.record_id == claim.0)
+        .map(|r| serde_json::from_value(r.payload["attempt_ids"].clone()).unwrap())
+        .unwrap();
+    assert_eq!(cited.len(), 2, "{cited:?}");
+    assert!(cited.contains(&retake.0));
+    assert!(
+        !cited.contains(
+            &first
+                .iter()
+                .find(|a| a.component == Component::Theory)
+                .unwrap()
+                .id
+                .0
+        )
+    );
+
+    let (_, changes) = hq.sync(&device, &site, 0).await;
+    let decision = changes.iter().find(|c| c["kind"] == "decision").unwrap();
+    assert_eq!(decision["payload"]["status"], "accredited", "{decision}");
+}

@@ -10,7 +10,7 @@ use siteline_proto::records::{self, Record};
 
 use super::actor::Actor;
 use super::corrections::{self, Reason};
-use super::{Site, audit, catalogue, outbox};
+use super::{Site, audit, catalogue, cohorts, outbox};
 use crate::{Error, Result};
 use siteline_domain::Rule;
 use siteline_domain::ids::{AttemptId, CorrectionId, EnrolmentId, StaffId};
@@ -152,8 +152,11 @@ pub fn record(site: &mut Site, actor: &Actor, new: &NewAttempt) -> Result<Attemp
         });
     }
     let attempt_no: u32 = tx.query_row(
-        "SELECT coalesce(max(attempt_no), 0) + 1 FROM assessment_attempt
-         WHERE enrolment_id = ?1 AND component = ?2",
+        &format!(
+            "SELECT coalesce(max(attempt_no), 0) + 1 FROM assessment_attempt
+             WHERE enrolment_id IN ({}) AND component = ?2",
+            cohorts::SAME_ENROLMENT
+        ),
         params![new.enrolment_id, new.component.as_str()],
         |r| r.get(0),
     )?;
@@ -380,22 +383,62 @@ pub fn attempt(conn: &Connection, id: AttemptId) -> Result<Attempt> {
         .ok_or_else(|| Error::not_found("assessment attempt", id))
 }
 
+/// SQL ordering attempts (alias `a`) of one component, `dir` `ASC` or `DESC`: by number and,
+/// for two numbered alike (two devices recorded attempt n before they synced), by stamp, so
+/// the later is the current one on every device and at HQ (ADR 0005). Every operation's stamp
+/// is in `site_event`, this device's own as well as the others'.
+pub(crate) fn attempt_order(a: &str, dir: &str) -> String {
+    format!(
+        "{a}.attempt_no {dir},
+         (SELECT min(se.hlc) FROM site_event se WHERE se.record_id = {a}.id AND se.op = 'insert') {dir},
+         {a}.id {dir}"
+    )
+}
+
+/// SQL: the id of the attempt of `component` that counts for enrolment row `e` (the latest
+/// current one, under any row of the same enrolment; see [`counting_attempts`]).
+pub(crate) fn counting_attempt_sql(component: &str) -> String {
+    format!(
+        "(SELECT ca.id FROM assessment_attempt ca JOIN enrolment cx ON cx.id = ca.enrolment_id
+           WHERE cx.cohort_id = e.cohort_id AND cx.learner_id = e.learner_id
+             AND ca.component = '{component}'
+             AND NOT EXISTS (SELECT 1 FROM assessment_attempt cc WHERE cc.corrects_id = ca.id)
+           ORDER BY {} LIMIT 1)",
+        attempt_order("ca", "DESC")
+    )
+}
+
 /// An enrolment's attempts as views show them: each superseded row replaced by its latest
 /// correction, by component and attempt number.
 pub fn current_attempts(conn: &Connection, enrolment: EnrolmentId) -> Result<Vec<Attempt>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{ATTEMPT_SELECT} WHERE a.enrolment_id = ?1
+        "{ATTEMPT_SELECT} WHERE a.enrolment_id IN ({same})
            AND NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
-         ORDER BY a.component, a.attempt_no"
+         ORDER BY a.component, {order}",
+        same = cohorts::SAME_ENROLMENT,
+        order = attempt_order("a", "ASC")
     ))?;
     let rows = stmt.query_map([enrolment], attempt_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The attempt of each component that counts: its latest current attempt (by number, then
+/// stamp). What a claim cites and the pass rule reads.
+pub fn counting_attempts(conn: &Connection, enrolment: EnrolmentId) -> Result<Vec<Attempt>> {
+    let mut out: Vec<Attempt> = Vec::new();
+    for a in current_attempts(conn, enrolment)? {
+        match out.last_mut() {
+            Some(last) if last.component == a.component => *last = a,
+            _ => out.push(a),
+        }
+    }
+    Ok(out)
+}
+
 /// The latest current attempt of each component, for the pass rule.
 pub fn results_of(conn: &Connection, enrolment: EnrolmentId) -> Result<ComponentResults> {
     let mut r = ComponentResults::default();
-    for a in current_attempts(conn, enrolment)? {
+    for a in counting_attempts(conn, enrolment)? {
         match a.component {
             Component::Theory => r.theory = Some(a.score),
             Component::Practical => r.practical = Some((a.score, a.critical_failed)),

@@ -369,8 +369,9 @@ pub fn roll(conn: &Connection, session: SessionId) -> Result<Vec<RollLine>> {
         "SELECT l.id, l.name, sa.status, sa.minutes, {}
          FROM enrolment e JOIN learner l ON l.id = e.learner_id
          LEFT JOIN session_attendance sa ON sa.session_id = ?2 AND sa.learner_id = l.id
-         WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
-        taken_sql()
+         WHERE e.cohort_id = ?1 AND {} ORDER BY l.name, l.id",
+        taken_sql(),
+        cohorts::STANDING
     ))?;
     let rows = stmt.query_map(params![s.cohort_id, session], |r| {
         let status: Option<String> = r.get(2)?;

@@ -41,7 +41,7 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
         )
         .map_err(|_| Error::not_found("enrolment", enrolment))?;
     let table = progress::cohort_progress(&tx, cohort)?;
-    let Some(line) = table.learners.iter().find(|l| l.enrolment_id == enrolment) else {
+    let Some(line) = table.learners.iter().find(|l| l.learner_id == learner) else {
         return Err(Error::not_found("enrolment", enrolment));
     };
     let refuse = |rule: Rule| Error::rule("claim", rule);
@@ -69,7 +69,8 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
             name: line.name.clone(),
         }));
     }
-    let attempts = assessments::current_attempts(&tx, enrolment)?;
+    // The attempt that counts of each component (after a retake, the retake).
+    let attempts = assessments::counting_attempts(&tx, enrolment)?;
     if attempts.iter().any(|a| a.locked_at.is_none()) {
         return Err(refuse(Rule::ClaimUnlocked));
     }
@@ -110,19 +111,22 @@ pub fn submit(site: &mut Site, actor: &Actor, enrolment: EnrolmentId) -> Result<
 /// The enrolment's latest claim.
 fn latest(conn: &Connection, enrolment: EnrolmentId) -> Result<Option<ClaimId>> {
     Ok(conn
-        .prepare_cached(
-            "SELECT id FROM outcome_claim WHERE enrolment_id = ?1 ORDER BY submitted_at DESC, rowid DESC LIMIT 1",
-        )?
+        .prepare_cached(&format!(
+            "SELECT id FROM outcome_claim WHERE enrolment_id IN ({})
+                 ORDER BY submitted_at DESC, rowid DESC LIMIT 1",
+            super::cohorts::SAME_ENROLMENT
+        ))?
         .query_row([enrolment], |r| r.get(0))
         .optional()?)
 }
 
 /// Claims of an enrolment.
 pub fn claims_of(conn: &Connection, enrolment: EnrolmentId) -> Result<Vec<Claim>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, enrolment_id, programme_version_id, attended_minutes FROM outcome_claim
-         WHERE enrolment_id = ?1 ORDER BY submitted_at",
-    )?;
+         WHERE enrolment_id IN ({}) ORDER BY submitted_at",
+        super::cohorts::SAME_ENROLMENT
+    ))?;
     let rows = stmt.query_map([enrolment], |r| {
         Ok(Claim {
             id: r.get(0)?,

@@ -260,7 +260,8 @@ pub fn list(conn: &Connection) -> Result<Vec<Cohort>> {
 }
 
 const COHORT_SELECT: &str = "SELECT c.id, c.programme_version_id, c.name, c.start_date, c.end_date,
-        c.capacity, c.status, (SELECT count(*) FROM enrolment e WHERE e.cohort_id = c.id),
+        c.capacity, c.status,
+        (SELECT count(DISTINCT e.learner_id) FROM enrolment e WHERE e.cohort_id = c.id),
         c.version
      FROM cohort c";
 
@@ -342,15 +343,32 @@ pub(crate) fn enrol_in(
     Ok(id)
 }
 
+/// SQL: the enrolments that are one with enrolment `?1`. Two devices that had not yet synced
+/// may each have enrolled the learner in the cohort; both rows are kept and count as one
+/// enrolment (ADR 0005), so an enrolment's attempts and claims are those of every row here.
+pub(crate) const SAME_ENROLMENT: &str = "SELECT x.id FROM enrolment k
+     JOIN enrolment x ON x.cohort_id = k.cohort_id AND x.learner_id = k.learner_id
+     WHERE k.id = ?1";
+
+/// SQL condition on an enrolment row `e`: it is the one that stands for its learner in its
+/// cohort (the smallest id of the rows that are one enrolment), the one rosters list.
+pub(crate) const STANDING: &str = "NOT EXISTS (SELECT 1 FROM enrolment x
+     WHERE x.cohort_id = e.cohort_id AND x.learner_id = e.learner_id AND x.id < e.id)";
+
+/// SQL: the id of the enrolment that stands for enrolment row `e` (see [`STANDING`]).
+pub(crate) const STANDING_ID: &str = "(SELECT min(x.id) FROM enrolment x
+     WHERE x.cohort_id = e.cohort_id AND x.learner_id = e.learner_id)";
+
 /// The enrolment of a learner in a cohort.
 pub fn enrolment_of(
     conn: &Connection,
     cohort: CohortId,
     learner: LearnerId,
 ) -> Result<EnrolmentId> {
-    conn.prepare_cached("SELECT id FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2")?
-        .query_row(params![cohort, learner], |r| r.get(0))
-        .optional()?
+    conn.prepare_cached("SELECT min(id) FROM enrolment WHERE cohort_id = ?1 AND learner_id = ?2")?
+        .query_row(params![cohort, learner], |r| {
+            r.get::<_, Option<EnrolmentId>>(0)
+        })?
         .ok_or_else(|| Error::not_found("enrolment of that learner in cohort", cohort))
 }
 
@@ -458,10 +476,10 @@ pub fn roster(
     conn: &Connection,
     cohort: CohortId,
 ) -> Result<Vec<(EnrolmentId, LearnerId, String)>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT e.id, l.id, l.name FROM enrolment e JOIN learner l ON l.id = e.learner_id
-         WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
-    )?;
+         WHERE e.cohort_id = ?1 AND {STANDING} ORDER BY l.name, l.id"
+    ))?;
     let rows = stmt.query_map([cohort], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -488,7 +506,7 @@ pub fn sessions_between(
 ) -> Result<Vec<DaySession>> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.id, s.cohort_id, s.unit_id, s.starts_at, s.ends_at, s.instructor_id, s.closed_at, c.name,
-                (SELECT count(*) FROM enrolment e WHERE e.cohort_id = c.id),
+                (SELECT count(DISTINCT e.learner_id) FROM enrolment e WHERE e.cohort_id = c.id),
                 (SELECT count(*) FROM session_attendance sa WHERE sa.session_id = s.id)
          FROM session s JOIN cohort c ON c.id = s.cohort_id
          WHERE s.starts_at >= ?1 AND s.starts_at < ?2 ORDER BY s.starts_at",

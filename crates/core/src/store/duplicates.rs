@@ -39,8 +39,8 @@ pub struct DuplicatePair {
 pub fn pairs(conn: &Connection) -> Result<Vec<DuplicatePair>> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.name, b.id, b.name, a.id_masked,
-                (SELECT count(*) FROM enrolment WHERE learner_id = a.id),
-                (SELECT count(*) FROM enrolment WHERE learner_id = b.id)
+                (SELECT count(DISTINCT cohort_id) FROM enrolment WHERE learner_id = a.id),
+                (SELECT count(DISTINCT cohort_id) FROM enrolment WHERE learner_id = b.id)
          FROM learner a JOIN learner b ON b.id_index = a.id_index
               AND (b.created_at > a.created_at OR (b.created_at = a.created_at AND b.id > a.id))
          WHERE a.merged_into IS NULL AND b.merged_into IS NULL AND length(a.id_index) > 0

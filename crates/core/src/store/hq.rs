@@ -90,20 +90,26 @@ pub fn cohort_outcomes(
     cohort: CohortId,
     programme_version_id: &str,
 ) -> Result<HashMap<EnrolmentId, EnrolmentOutcome>> {
-    let mut stmt = conn.prepare_cached(
+    // The claims of every row of one enrolment (two devices may each have enrolled the
+    // learner), under the row that stands for them.
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT e.id, d.status, d.reason,
                 (SELECT coalesce(sum(hc.credits_tenths), 0) FROM outcome_claim oc
-                   JOIN hq_credit hc ON hc.claim_id = oc.id WHERE oc.enrolment_id = e.id),
+                   JOIN hq_credit hc ON hc.claim_id = oc.id
+                   JOIN enrolment x ON x.id = oc.enrolment_id
+                  WHERE x.cohort_id = e.cohort_id AND x.learner_id = e.learner_id),
                 (SELECT cert.number FROM hq_certificate cert
                   WHERE cert.learner_id = e.learner_id AND cert.programme_version_id = ?2
                     AND cert.status = 'valid' ORDER BY cert.hq_seq DESC LIMIT 1)
          FROM enrolment e
          -- HQ's decision on the enrolment's latest claim (none yet while a re-claim waits).
          LEFT JOIN hq_decision d ON d.claim_id = (
-             SELECT oc.id FROM outcome_claim oc WHERE oc.enrolment_id = e.id
+             SELECT oc.id FROM outcome_claim oc JOIN enrolment x ON x.id = oc.enrolment_id
+              WHERE x.cohort_id = e.cohort_id AND x.learner_id = e.learner_id
               ORDER BY oc.submitted_at DESC, oc.rowid DESC LIMIT 1)
-         WHERE e.cohort_id = ?1",
-    )?;
+         WHERE e.cohort_id = ?1 AND {}",
+        super::cohorts::STANDING
+    ))?;
     let rows = stmt.query_map(params![cohort, programme_version_id], |r| {
         let status: Option<String> = r.get(1)?;
         Ok((

@@ -129,7 +129,7 @@ pub fn list(site: &Site, filter: &LearnerFilter) -> Result<LearnerPage> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut cohorts = conn.prepare_cached(
-        "SELECT c.name FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
+        "SELECT DISTINCT c.name, c.start_date FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
           WHERE e.learner_id = ?1 ORDER BY c.start_date, c.name",
     )?;
     let mut lines = Vec::with_capacity(ids.len());

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
+use super::assessments::attempt_order;
 use super::catalogue::{self, ProgrammeSummary};
-use super::cohorts::{self, Cohort, CohortStatus};
+use super::cohorts::{self, Cohort, CohortStatus, STANDING, STANDING_ID};
 use super::hq;
 use crate::Result;
 use siteline_domain::attendance::is_eligible;
@@ -76,24 +77,30 @@ pub fn cohort_progress(conn: &Connection, cohort: CohortId) -> Result<CohortProg
     let c = cohorts::get(conn, cohort)?;
     let programme = catalogue::programme_version(conn, &c.programme_version_id)?;
     let required = i64::from(programme.total_hours) * 60;
+    // Two rows of one enrolment (two devices enrolled the learner before they synced) count
+    // as the one that stands for them, their attempts together.
     let mut results = current_results(
         conn,
-        "SELECT a.enrolment_id, a.component, a.score, a.critical_failed
-         FROM enrolment e JOIN assessment_attempt a ON a.enrolment_id = e.id
-         WHERE e.cohort_id = ?1
-           AND NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
-         ORDER BY a.enrolment_id, a.component, a.attempt_no",
+        &format!(
+            "SELECT {STANDING_ID}, a.component, a.score, a.critical_failed
+             FROM enrolment e JOIN assessment_attempt a ON a.enrolment_id = e.id
+             WHERE e.cohort_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
+             ORDER BY e.learner_id, a.component, {}",
+            attempt_order("a", "ASC")
+        ),
         params![cohort],
     )?;
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT e.id, l.id, l.name, l.id_masked,
                 (SELECT coalesce(sum(sa.minutes), 0) FROM session s
                    JOIN session_attendance sa ON sa.session_id = s.id AND sa.learner_id = e.learner_id
                   WHERE s.cohort_id = e.cohort_id),
-                EXISTS (SELECT 1 FROM outcome_claim oc WHERE oc.enrolment_id = e.id)
+                EXISTS (SELECT 1 FROM outcome_claim oc JOIN enrolment x ON x.id = oc.enrolment_id
+                         WHERE x.cohort_id = e.cohort_id AND x.learner_id = e.learner_id)
          FROM enrolment e JOIN learner l ON l.id = e.learner_id
-         WHERE e.cohort_id = ?1 ORDER BY l.name, l.id",
-    )?;
+         WHERE e.cohort_id = ?1 AND {STANDING} ORDER BY l.name, l.id"
+    ))?;
     let mut answered = hq::cohort_outcomes(conn, cohort, &c.programme_version_id)?;
     let rows = stmt.query_map(params![cohort], |r| {
         Ok((
@@ -226,19 +233,24 @@ pub fn site_summary(conn: &Connection) -> Result<Vec<ProgrammeCounts>> {
     }
     let mut results = current_results(
         conn,
-        "SELECT a.enrolment_id, a.component, a.score, a.critical_failed FROM assessment_attempt a
-         WHERE NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
-         ORDER BY a.enrolment_id, a.component, a.attempt_no",
+        &format!(
+            "SELECT {STANDING_ID}, a.component, a.score, a.critical_failed
+             FROM assessment_attempt a JOIN enrolment e ON e.id = a.enrolment_id
+             WHERE NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
+             ORDER BY e.cohort_id, e.learner_id, a.component, {}",
+            attempt_order("a", "ASC")
+        ),
         [],
     )?;
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT e.id, c.programme_version_id, coalesce(m.minutes, 0)
          FROM enrolment e JOIN cohort c ON c.id = e.cohort_id
          LEFT JOIN (SELECT s.cohort_id, sa.learner_id, sum(sa.minutes) AS minutes
                       FROM session_attendance sa JOIN session s ON s.id = sa.session_id
                      GROUP BY s.cohort_id, sa.learner_id) m
-                ON m.cohort_id = e.cohort_id AND m.learner_id = e.learner_id",
-    )?;
+                ON m.cohort_id = e.cohort_id AND m.learner_id = e.learner_id
+         WHERE {STANDING}"
+    ))?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let enrolment: EnrolmentId = r.get(0)?;
@@ -357,7 +369,7 @@ pub fn learner_progress(conn: &Connection, learner: LearnerId) -> Result<Vec<Enr
     let mut stmt = conn.prepare_cached(
         "SELECT cohort_id, learner_id FROM enrolment
          WHERE learner_id = ?1 OR learner_id IN (SELECT id FROM learner WHERE merged_into = ?1)
-         ORDER BY enrolled_at",
+         GROUP BY cohort_id, learner_id ORDER BY min(enrolled_at)",
     )?;
     let cohorts: Vec<(CohortId, LearnerId)> = stmt
         .query_map([learner], |r| Ok((r.get(0)?, r.get(1)?)))?

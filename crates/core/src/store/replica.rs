@@ -430,6 +430,18 @@ fn apply(tx: &Transaction<'_>, keys: &SiteKeys, row: &OutboxRow) -> Result<()> {
             passed,
             ..
         }) => {
+            // Two devices edited the draft: the later stamp's marks stand, whatever the order
+            // they arrive in.
+            if !latest_change(tx, id, row, Some("marks"))? {
+                let exists = tx
+                    .prepare_cached("SELECT 1 FROM assessment_attempt WHERE id = ?1")?
+                    .exists([id])?;
+                return if exists {
+                    Ok(())
+                } else {
+                    Err(Error::not_found("assessment attempt", id))
+                };
+            }
             let n = tx.execute(
                 "UPDATE assessment_attempt SET score = ?2, passed = ?3 WHERE id = ?1",
                 params![id, score, passed],

@@ -133,19 +133,19 @@ pub fn site_review(conn: &Connection, filter: &ReviewFilter) -> Result<SiteRevie
     let mut by_programme: Vec<PassRate> = Vec::new();
     let mut by_component: Vec<PassRate> = Vec::new();
     let mut by_unit: Vec<PassRate> = Vec::new();
-    let mut unit_stmt = conn.prepare_cached(
+    // Each learner's practical attempt that counts (one per learner, whichever devices
+    // enrolled and assessed her).
+    let mut unit_stmt = conn.prepare_cached(&format!(
         "SELECT ri.unit_id, cu.name_zh, cu.name_en, ri.max_points, rs.points
            FROM enrolment e
-           JOIN assessment_attempt a ON a.enrolment_id = e.id AND a.component = 'practical'
-           JOIN rubric_score rs ON rs.attempt_id = a.id
+           JOIN rubric_score rs ON rs.attempt_id = {counting}
            JOIN rubric_item ri ON ri.id = rs.rubric_item_id AND ri.unit_id IS NOT NULL
            JOIN competency_unit cu ON cu.id = ri.unit_id
-          WHERE e.cohort_id = ?1
-            AND NOT EXISTS (SELECT 1 FROM assessment_attempt c WHERE c.corrects_id = a.id)
-            AND a.attempt_no = (SELECT max(x.attempt_no) FROM assessment_attempt x
-                                 WHERE x.enrolment_id = e.id AND x.component = 'practical')
+          WHERE e.cohort_id = ?1 AND {standing}
           ORDER BY ri.position",
-    )?;
+        counting = super::assessments::counting_attempt_sql("practical"),
+        standing = super::cohorts::STANDING
+    ))?;
     fn bump(list: &mut Vec<PassRate>, key: String, zh: String, en: String, passed: bool) {
         let i = match list.iter().position(|p| p.key == key) {
             Some(i) => i,
@@ -264,7 +264,7 @@ fn attendance_weeks(
     let mut stmt = conn.prepare_cached(
         "SELECT substr(s.starts_at, 1, 10),
                 CAST(round((julianday(s.ends_at) - julianday(s.starts_at)) * 1440) AS INTEGER)
-                  * (SELECT count(*) FROM enrolment e WHERE e.cohort_id = s.cohort_id),
+                  * (SELECT count(DISTINCT e.learner_id) FROM enrolment e WHERE e.cohort_id = s.cohort_id),
                 (SELECT coalesce(sum(sa.minutes), 0) FROM session_attendance sa WHERE sa.session_id = s.id)
            FROM session s
           WHERE s.cohort_id = ?1 AND s.closed_at IS NOT NULL

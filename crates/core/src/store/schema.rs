@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_signed_answers.sql"),
     include_str!("../../migrations/0006_many_devices.sql"),
     include_str!("../../migrations/0007_field_edits.sql"),
+    include_str!("../../migrations/0008_one_fact_twice.sql"),
 ];
 
 /// The schema version this build brings a database to.

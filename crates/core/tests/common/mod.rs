@@ -5,7 +5,10 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use siteline_core::store::cohorts::{self, NewCohort, NewSession};
 use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose, IdType, NewLearner};
 
+use siteline_core::store::{replica, staff};
+use siteline_core::sync::outgoing;
 use siteline_core::{Actor, Site, demo};
+use siteline_domain::crypto::SiteKeys;
 use siteline_domain::ids::{CohortId, LearnerId, SessionId};
 
 pub struct Fixture {
@@ -105,4 +108,52 @@ impl Fixture {
             .unwrap()
             .next_seq
     }
+}
+
+/// Two laptops of one site, set up from the first one's operations.
+pub fn two_laptops() -> (
+    Site,
+    Site,
+    Actor,
+    Actor,
+    LearnerId,
+    siteline_domain::ids::CohortId,
+) {
+    let keys = SiteKeys::generate();
+    let mut a = Site::open_in_memory_with_keys(keys.clone()).unwrap();
+    let (manager, _) = demo::staff(&mut a).unwrap();
+    // Without credit-bank consent: the rows travel as to a peer, with nothing sealed to HQ.
+    let new = learners::NewLearner {
+        consents: vec![],
+        ..new_learner(1)
+    };
+    let learner = learners::register(&mut a, &manager, &new).unwrap();
+    let cohort = cohorts::create(
+        &mut a,
+        &manager,
+        &cohorts::NewCohort {
+            programme_version_id: "maternity-L5-v1".into(),
+            name: "秋季班".into(),
+            start_date: day(1),
+            end_date: day(30),
+            capacity: 40,
+            instructors: vec![],
+        },
+    )
+    .unwrap();
+    let mut b = Site::open_in_memory_with_keys(keys).unwrap();
+    sync(&mut b, &a);
+    let manager_b = staff::sign_in(b.conn(), "manager", "manager-pass").unwrap();
+    (a, b, manager, manager_b, learner, cohort)
+}
+
+/// `to` receives every operation `from` holds of its own.
+pub fn sync(to: &mut Site, from: &Site) {
+    let rows = outgoing::rows(from, 100_000).unwrap();
+    replica::receive_all(to, &rows, replica::Via::Lan).unwrap();
+    assert!(
+        replica::held(to.conn()).unwrap().is_empty(),
+        "{:?}",
+        replica::held(to.conn())
+    );
 }

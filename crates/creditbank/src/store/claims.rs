@@ -175,24 +175,28 @@ fn judge(
         has_account: account.is_some(),
     };
     for id in &c.attempt_ids {
-        let a: Option<(Uuid, String)> = tx
+        // Two devices that had not synced may each have enrolled the learner in the cohort:
+        // both enrolments are one, and an attempt recorded under either counts for it.
+        let a: Option<(Uuid, Uuid, String)> = tx
             .opt(
-                "SELECT enrolment_id, component FROM attempt WHERE record_id = ?1 AND site_id = ?2",
+                "SELECT e.cohort_id, e.learner_id, a.component
+                 FROM attempt a JOIN enrolment e ON e.record_id = a.enrolment_id
+                 WHERE a.record_id = ?1 AND a.site_id = ?2",
                 args![id, site],
             )?
-            .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?)))
+            .map(|r| Ok::<_, Error>((r.get(0)?, r.get(1)?, r.get(2)?)))
             .transpose()?;
-        let Some((enrolment, component)) = a else {
+        let Some((attempt_cohort, attempt_learner, component)) = a else {
             return needs(format!(
                 "申请引用的考核记录 {id} 总部没有收到;请先同步 / HQ has not received the attempt {id} the claim cites; sync it first"
             ));
         };
-        if enrolment != c.enrolment_id {
+        if (attempt_cohort, attempt_learner) != (cohort, learner) {
             return needs(format!(
                 "申请引用的考核记录 {id} 不属于该报名 / the attempt {id} the claim cites belongs to another enrolment"
             ));
         }
-        let Some(current) = current_attempt(tx, c.enrolment_id, &component)? else {
+        let Some(current) = current_attempt(tx, site, cohort, learner, &component)? else {
             continue;
         };
         if current.0 != *id {
@@ -252,19 +256,27 @@ fn already_accredited(
     Ok(first.map(|(decision, claim)| Verdict::Repeat { decision, claim }))
 }
 
-/// The current attempt of a component as HQ holds it: the latest attempt not superseded by a
-/// correction.
+/// The current attempt of a component as HQ holds it, as every device of the site folds it
+/// (ADR 0005): of the attempts not superseded by a correction, under any enrolment of the
+/// learner in the cohort, the highest number and, of two numbered alike (two devices recorded
+/// attempt n before they synced), the later stamp.
 fn current_attempt(
     tx: &dyn Tx,
-    enrolment: Uuid,
+    site: Uuid,
+    cohort: Uuid,
+    learner: Uuid,
     component: &str,
 ) -> Result<Option<(Uuid, Component)>> {
     tx.opt(
-        "SELECT a.record_id, a.score, a.critical_failed, a.locked FROM attempt a
-         WHERE a.enrolment_id = ?1 AND a.component = ?2
+        "SELECT a.record_id, a.score, a.critical_failed, a.locked
+         FROM attempt a JOIN enrolment e ON e.record_id = a.enrolment_id
+         WHERE e.site_id = ?1 AND e.cohort_id = ?2 AND e.learner_id = ?3 AND a.component = ?4
            AND NOT EXISTS (SELECT 1 FROM attempt c WHERE c.corrects = a.record_id)
-         ORDER BY a.attempt_no DESC, a.rowid DESC LIMIT 1",
-        args![enrolment, component],
+         ORDER BY a.attempt_no DESC,
+                  (SELECT min(r.hlc) FROM record r WHERE r.record_id = a.record_id AND r.op = 'insert') DESC NULLS LAST,
+                  a.record_id DESC
+         LIMIT 1",
+        args![site, cohort, learner, component],
     )?
     .map(|r| {
         Ok((

@@ -299,9 +299,9 @@ impl SiteApp {
         seq
     }
 
-    /// The enrolment's current attempts, as a claim cites them.
+    /// The attempt of each component that counts, as a claim cites them.
     pub fn attempts(&self, enrolment: EnrolmentId) -> Vec<Uuid> {
-        siteline_core::store::assessments::current_attempts(self.site.conn(), enrolment)
+        siteline_core::store::assessments::counting_attempts(self.site.conn(), enrolment)
             .unwrap()
             .iter()
             .map(|a| a.id.0)
