@@ -104,3 +104,52 @@ fn one_learner_enrolled_and_assessed_on_two_laptops_offline_is_one_enrolment_wit
         assert_eq!(table.learners[0].results.theory.map(|s| s.get()), Some(90));
     }
 }
+
+#[test]
+fn one_sign_in_name_given_on_two_laptops_keeps_both_accounts_and_their_work() {
+    use siteline_core::Role;
+    use siteline_core::store::attendance::{self, Mark};
+    use siteline_core::store::staff::{self, NewStaff};
+    let (mut a, mut b, manager_a, manager_b, learner, cohort) = two_laptops();
+    cohorts::enrol(&mut a, &manager_a, cohort, learner).unwrap();
+    let session = cohorts::schedule_session(
+        &mut a,
+        &manager_a,
+        cohort,
+        &cohorts::NewSession {
+            unit_id: None,
+            starts_at: at(3, 1, 0),
+            ends_at: at(3, 5, 0),
+            instructor_id: None,
+        },
+    )
+    .unwrap();
+    sync(&mut b, &a);
+    let account = |password: &str, display: &str| NewStaff {
+        username: "wang".into(),
+        display_name: display.into(),
+        role: Role::Instructor,
+        password: password.into(),
+    };
+    // Offline, each laptop gives the name to a new instructor, who takes the roll with it.
+    let on_a = staff::create_staff(&mut a, &manager_a, &account("first-pass-1", "王老师")).unwrap();
+    let on_b = staff::create_staff(&mut b, &manager_b, &account("second-pass-2", "王芳")).unwrap();
+    // The name is still refused on a laptop that knows it.
+    assert!(staff::create_staff(&mut a, &manager_a, &account("third-pass-3", "王三")).is_err());
+    attendance::mark(&mut b, &on_b, session, learner, Mark::Present).unwrap();
+
+    sync(&mut a, &b);
+    sync(&mut b, &a);
+    for site in [&a, &b] {
+        let first = staff::sign_in(site.conn(), "wang", "first-pass-1").unwrap();
+        let second = staff::sign_in(site.conn(), "WANG", "second-pass-2").unwrap();
+        assert_eq!((first.id, second.id), (on_a.id, on_b.id));
+        assert!(staff::sign_in(site.conn(), "wang", "wrong-pass-0").is_err());
+        let roll = attendance::roll(site.conn(), session).unwrap();
+        assert_eq!(roll.len(), 1);
+        assert_eq!(
+            roll[0].status,
+            siteline_domain::attendance::SessionStatus::Present
+        );
+    }
+}

@@ -273,31 +273,29 @@ pub fn sign_in(conn: &Connection, username: &str, password: &str) -> Result<Acto
         let seconds = (until - now).num_seconds().max(1) as u64;
         return Err(Error::rule("sign_in", Rule::SignInThrottled { seconds }));
     }
-    let row: Option<(StaffId, String, String, bool)> = conn
+    // Usually one account. Two laptops that had not synced may each have given the name to a
+    // new account: both are kept, and each signs in with its own password.
+    let accounts: Vec<(StaffId, String, String, bool)> = conn
         .prepare_cached(
-            "SELECT id, role, password_hash, active FROM staff_user WHERE username = ?1",
+            "SELECT id, role, password_hash, active FROM staff_user WHERE username = ?1
+             ORDER BY id",
         )?
-        .query_row([username], |r| {
+        .query_map([username], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    let refused = || -> Result<Error> {
-        note_failure(conn, username, now)?;
-        Ok(Error::rule("sign_in", Rule::SignInWrong))
-    };
-    let Some((id, role, hash, active)) = row else {
-        return Err(refused()?);
-    };
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     // An account from another device whose password did not arrive (`!`) matches nothing.
-    let Ok(parsed) = PasswordHash::new(&hash) else {
-        return Err(refused()?);
+    let matching = accounts.into_iter().find(|(_, _, hash, _)| {
+        PasswordHash::new(hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    });
+    let Some((id, role, _, active)) = matching else {
+        note_failure(conn, username, now)?;
+        return Err(Error::rule("sign_in", Rule::SignInWrong));
     };
-    if Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_err()
-    {
-        return Err(refused()?);
-    }
     conn.prepare_cached("DELETE FROM sign_in_throttle WHERE username = ?1")?
         .execute([username])?;
     if !active {
