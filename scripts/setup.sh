@@ -14,6 +14,8 @@ APT_PACKAGES=(
   python3-venv curl
   # The credit bank on PostgreSQL: a throwaway cluster per test run (scripts/with-postgres.sh).
   postgresql
+  # HQ's web pages (the certificate verify page) in a real browser: Chromium and ChromeDriver.
+  chromium chromium-driver
 )
 
 missing=()

@@ -90,6 +90,8 @@ macro_rules! handlers {
             $crate::commands::learners::import_learners,
             $crate::commands::learners::save_import_template,
             $crate::commands::learners::learner_profile,
+            $crate::commands::learners::certificate,
+            $crate::commands::learners::export_credential,
             $crate::commands::learners::unmask_learner,
             $crate::commands::learners::record_consent,
             $crate::commands::learners::erase_learner,

@@ -42,6 +42,8 @@ impl Hq {
         store.publish_catalogue(&siteline_domain::seed::catalogue())?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        // Certificates name the address the test reaches HQ at.
+        creditbank::store::Store::set_public_url(store.as_ref(), &format!("http://{addr}"));
         let mut state = creditbank::AppState::new(store.clone(), "e2e-admin");
         // Hundreds of simulated sites enrol from this one address in a run.
         state.limits = std::sync::Arc::new(creditbank::http::limits::Limits::new(100_000, 6_000));

@@ -44,13 +44,21 @@ pub async fn el(c: &Client, testid: &str) -> Result<fantoccini::elements::Elemen
 }
 
 /// Clicks the element with `data-testid` `testid` once it is there.
+/// A click that WebKitWebDriver refuses (the element still under a closing popper or dialog
+/// animation) is tried again for up to 5 s before the test fails with the last refusal.
 pub async fn click(c: &Client, testid: &str) -> Result<()> {
-    el(c, testid)
-        .await?
-        .click()
-        .await
-        .with_context(|| format!("clicking {testid}"))?;
-    Ok(())
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let outcome = el(c, testid).await?.click().await;
+        match outcome {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("click on {testid} refused ({e}); trying again");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e).with_context(|| format!("clicking {testid}")),
+        }
+    }
 }
 
 /// Replaces the text of an input (or the input inside the element) with `text`.

@@ -19,6 +19,7 @@ import type { ConsentInput } from "./bindings/ConsentInput";
 import type { ImportReport } from "./bindings/ImportReport";
 import type { LearnerFilter } from "./bindings/LearnerFilter";
 import type { LearnerPage } from "./bindings/LearnerPage";
+import type { LearnerCertificate } from "./bindings/LearnerCertificate";
 import type { LearnerProfile } from "./bindings/LearnerProfile";
 import type { LearnerSummary } from "./bindings/LearnerSummary";
 import type { Mark } from "./bindings/Mark";
@@ -80,6 +81,8 @@ export const api = {
   importLearners: (path: string, cohort: string | null) => invoke<ImportReport>("import_learners", { path, cohort }),
   saveImportTemplate: (dir: string) => invoke<string>("save_import_template", { dir }),
   learnerProfile: (id: string) => invoke<LearnerProfile>("learner_profile", { id }),
+  certificate: (number: string) => invoke<LearnerCertificate>("certificate", { number }),
+  exportCredential: (number: string, dir: string) => invoke<string>("export_credential", { number, dir }),
   unmaskLearner: (id: string) => invoke<[string, string | null]>("unmask_learner", { id }),
   programmeVersions: () => invoke<ProgrammeSummary[]>("programme_versions"),
   rubric: (programmeVersionId: string) => invoke<RubricForm>("rubric", { programmeVersionId }),

@@ -18,6 +18,7 @@ export const router = createRouter({
     { path: "/review/:id", component: () => import("./views/CohortReport.vue"), props: true },
     { path: "/print/cohort/:id", component: () => import("./views/PrintCohort.vue"), props: true },
     { path: "/print/learner/:id", component: () => import("./views/PrintLearner.vue"), props: true },
+    { path: "/print/certificate/:number", component: () => import("./views/PrintCertificate.vue"), props: true },
     { path: "/sync", component: () => import("./views/SyncCentre.vue") },
     { path: "/devices", component: () => import("./views/SiteDevices.vue") },
     { path: "/settings", component: () => import("./views/Settings.vue") },

@@ -8,6 +8,7 @@
 
 pub mod accreditation;
 pub mod bundle;
+pub mod credentials;
 mod error;
 pub mod http;
 pub mod releases;

@@ -56,10 +56,18 @@ enum Command {
         /// Admin token for /admin; default: read or create <data-dir>/admin.token.
         #[arg(long, env = "CREDITBANK_ADMIN_TOKEN")]
         admin_token: Option<String>,
-        /// The address sites reach HQ at, for update download links (default: from the
-        /// request's Host).
+        /// The address sites and the public reach HQ at: update download links, and the
+        /// credentials, status lists and verify pages certificates name (default: the listen
+        /// address).
         #[arg(long, env = "CREDITBANK_PUBLIC_URL")]
         public_url: Option<String>,
+    },
+    /// Check a certificate's credential file offline, with HQ's own key and records: HQ's
+    /// signature, that it is exactly what HQ issued, and its standing. Exits non-zero unless
+    /// it is valid.
+    Verify {
+        /// The credential file (JSON).
+        file: PathBuf,
     },
     /// Signed app updates served to sites.
     #[command(subcommand)]
@@ -272,11 +280,58 @@ async fn main() -> anyhow::Result<()> {
             let token = admin_token(&cli.data_dir, token)?;
             tracing::info!(path = %cli.data_dir.join("admin.token").display(), "admin token ready (or from CREDITBANK_ADMIN_TOKEN)");
             let releases = Arc::new(Releases::open(&cli.data_dir.join("updates"))?);
+            // Bound first, so the address certificates name is the real one (also when asked
+            // for port 0).
+            let listener = std::net::TcpListener::bind(listen)
+                .with_context(|| format!("listening on {listen}"))?;
+            listener.set_nonblocking(true)?;
+            let scheme = if tls_cert.is_some() { "https" } else { "http" };
+            let base = public_url.clone().unwrap_or_else(|| {
+                format!(
+                    "{scheme}://{}",
+                    listener
+                        .local_addr()
+                        .map(|a| a.to_string())
+                        .unwrap_or_else(|_| listen.to_string())
+                )
+            });
+            store.set_public_url(&base);
             let mut state = AppState::new(Arc::new(store), &token).with_releases(releases);
             state.public_url = public_url.map(Into::into);
             state.tls = tls_cert.is_some();
             let app = router(state);
-            serve(app, listen, tls_cert.zip(tls_key)).await?;
+            serve(app, listener, tls_cert.zip(tls_key)).await?;
+        }
+        Command::Verify { file } => {
+            let text =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let doc: serde_json::Value =
+                serde_json::from_slice(&text).unwrap_or(serde_json::Value::Null);
+            let verdict = store.verify_credential(&doc)?;
+            println!("{}", verdict.message_zh);
+            println!("{}", verdict.message_en);
+            if let Some(c) = &verdict.certificate {
+                println!();
+                println!("证书编号 Number:       {}", c.number);
+                println!("姓名 Name:             {}", c.learner_name);
+                println!(
+                    "职业及等级 Occupation:  {}（{}） / {} (level {})",
+                    c.programme_zh,
+                    creditbank::credentials::level_names(c.level).0,
+                    c.programme_en,
+                    c.level
+                );
+                println!(
+                    "培训起止 Training:      {} — {}",
+                    c.training_start, c.training_end
+                );
+                println!("培训机构 Institution:   {}", c.institution);
+                println!("发证日期 Issued on:     {}", c.issued_at.date_naive());
+                println!("状态 Status:           {}", c.status);
+            }
+            if verdict.outcome != creditbank::store::VerifyOutcome::Valid {
+                std::process::exit(1);
+            }
         }
         Command::Site(SiteCmd::Create {
             code,
@@ -430,15 +485,14 @@ async fn shutdown_signal() {
 /// all), so stopping loses nothing.
 async fn serve(
     app: axum::Router,
-    listen: SocketAddr,
+    listener: std::net::TcpListener,
     tls: Option<(PathBuf, PathBuf)>,
 ) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
     match tls {
         None => {
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("listening on {listen}"))?;
-            tracing::info!(addr = %listener.local_addr()?, "credit bank listening (HTTP)");
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            tracing::info!(addr = %addr, "credit bank listening (HTTP)");
             // The peer address keys the enrolment rate limit.
             axum::serve(
                 listener,
@@ -458,11 +512,6 @@ async fn serve(
                         key.display()
                     )
                 })?;
-            // Bind first, so the log names the real port (also when asked for port 0).
-            let listener = std::net::TcpListener::bind(listen)
-                .with_context(|| format!("listening on {listen}"))?;
-            listener.set_nonblocking(true)?;
-            let addr = listener.local_addr()?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {

@@ -15,11 +15,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The sync protocol version this build speaks; sent in the `Siteline-Protocol` header.
-/// Version 4: every operation carries its writer's hybrid-logical-clock stamp, and a pull
+/// Version 5: a certificate carries its 职业技能等级证书 fields, its standing's details, the
+/// Open Badges credential HQ signed for it and its verify page. Version 4: every operation carries its writer's hybrid-logical-clock stamp, and a pull
 /// carries the operations of the site's other devices. Version 3: claims may name the claim
 /// they replace, HQ signs its answers, and every request (pulls and bundles too) is signed by
 /// the device.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The kinds of site record that travel in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The sync protocol's messages beyond the outbox rows: the handshake, device enrolment, push
 //! acknowledgements, pull pages, and the signing strings both ends compute.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -175,6 +175,7 @@ impl DecisionStatus {
 /// A certificate's standing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateStatus {
     /// In force.
@@ -192,6 +193,15 @@ impl CertificateStatus {
             CertificateStatus::Valid => "valid",
             CertificateStatus::Revoked => "revoked",
             CertificateStatus::Superseded => "superseded",
+        }
+    }
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "valid" => Some(CertificateStatus::Valid),
+            "revoked" => Some(CertificateStatus::Revoked),
+            "superseded" => Some(CertificateStatus::Superseded),
+            _ => None,
         }
     }
 }
@@ -255,6 +265,41 @@ pub struct Certificate {
     pub programme_version_id: String,
     /// Its standing.
     pub status: CertificateStatus,
+    /// 姓名 as the certificate states it. The fields below are none on certificates issued
+    /// before protocol 5.
+    #[serde(default)]
+    pub learner_name: Option<String>,
+    /// 身份证件号码, masked as the site showed it (never in clear).
+    #[serde(default)]
+    pub id_masked: Option<String>,
+    /// 培训起止日期: first day of training.
+    #[serde(default)]
+    pub training_start: Option<NaiveDate>,
+    /// Last day of training.
+    #[serde(default)]
+    pub training_end: Option<NaiveDate>,
+    /// The site that trained and assessed (培训机构).
+    #[serde(default)]
+    pub institution: Option<String>,
+    /// 发证日期 (and time).
+    #[serde(default)]
+    pub issued_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    #[serde(default)]
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why (the credit reversal's reason).
+    #[serde(default)]
+    pub revoked_reason: Option<String>,
+    /// The number that replaced it.
+    #[serde(default)]
+    pub superseded_by: Option<String>,
+    /// The Open Badges 3.0 credential HQ signed for it, as issued (JSON text): the file the
+    /// learner keeps in a wallet.
+    #[serde(default)]
+    pub credential: Option<String>,
+    /// HQ's page that checks it (what the printed certificate's QR code opens).
+    #[serde(default)]
+    pub verify_url: Option<String>,
 }
 
 /// A row of the site's that HQ stored but quarantined.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use siteline_core::store::edits::{self, FieldChange, LearnerEdit};
-use siteline_core::store::hq::{self, LearnerCredits};
+use siteline_core::store::hq::{self, LearnerCertificate, LearnerCredits};
 use siteline_core::store::import::{self, ImportReport};
 use siteline_core::store::learner_list::{self, LearnerFilter, LearnerPage};
 use siteline_core::store::learners::{
@@ -64,6 +64,34 @@ pub async fn register_learner(shell: State<'_, Shell>, new: NewLearner) -> Res<L
         .await?;
     shell.changes.touched("learners");
     Ok(l)
+}
+
+/// One certificate HQ issued, for the printed certificate.
+#[tauri::command]
+pub async fn certificate(shell: State<'_, Shell>, number: String) -> Res<LearnerCertificate> {
+    shell.actor().await?;
+    Ok(shell
+        .db
+        .call(move |s| hq::certificate(s.conn(), &number))
+        .await?)
+}
+
+/// Writes a certificate's signed credential (Open Badges 3.0) to `dir`, for the learner's
+/// wallet, and returns the file's path.
+#[tauri::command]
+pub async fn export_credential(
+    shell: State<'_, Shell>,
+    number: String,
+    dir: String,
+) -> Res<String> {
+    shell.actor().await?;
+    let dir = folder(&dir, "export.dir")?;
+    Ok(shell
+        .db
+        .call(move |s| hq::export_credential(s.conn(), &number, &dir))
+        .await?
+        .display()
+        .to_string())
 }
 
 /// A learner's profile: summary, progress in each enrolment, credits from HQ.

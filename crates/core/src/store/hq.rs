@@ -4,10 +4,14 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, Transaction, params};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
+use siteline_domain::certificate::CertificateNumber;
 use siteline_domain::ids::{CohortId, EnrolmentId};
-use siteline_proto::sync::{Certificate, CreditPosting, Decision, DecisionStatus};
+use siteline_proto::sync::{
+    Certificate, CertificateStatus, CreditPosting, Decision, DecisionStatus,
+};
 use uuid::Uuid;
 
 use crate::Result;
@@ -52,12 +56,26 @@ pub(crate) fn record_credit(tx: &Transaction<'_>, c: &CreditPosting, hq_seq: u64
     Ok(())
 }
 
-/// Stores a certificate, or its new status.
+/// Stores a certificate, or its new standing. Its number is checked with the domain's parser
+/// first: a number that does not parse is refused (the page is not applied), never stored.
 pub(crate) fn record_certificate(tx: &Transaction<'_>, c: &Certificate, hq_seq: u64) -> Result<()> {
+    CertificateNumber::parse(&c.number)?;
     tx.prepare_cached(
-        "INSERT INTO hq_certificate (number, learner_id, account_no, programme_version_id, status, hq_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (number) DO UPDATE SET status = excluded.status, hq_seq = excluded.hq_seq",
+        "INSERT INTO hq_certificate (number, learner_id, account_no, programme_version_id, status,
+             hq_seq, learner_name, id_masked, training_start, training_end, institution, issued_at,
+             revoked_at, revoked_reason, superseded_by, credential, verify_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT (number) DO UPDATE SET status = excluded.status, hq_seq = excluded.hq_seq,
+             revoked_at = excluded.revoked_at, revoked_reason = excluded.revoked_reason,
+             superseded_by = excluded.superseded_by,
+             learner_name = coalesce(excluded.learner_name, learner_name),
+             id_masked = coalesce(excluded.id_masked, id_masked),
+             training_start = coalesce(excluded.training_start, training_start),
+             training_end = coalesce(excluded.training_end, training_end),
+             institution = coalesce(excluded.institution, institution),
+             issued_at = coalesce(excluded.issued_at, issued_at),
+             credential = coalesce(excluded.credential, credential),
+             verify_url = coalesce(excluded.verify_url, verify_url)",
     )?
     .execute(params![
         c.number,
@@ -65,9 +83,108 @@ pub(crate) fn record_certificate(tx: &Transaction<'_>, c: &Certificate, hq_seq: 
         c.account_no,
         c.programme_version_id,
         c.status.as_str(),
-        hq_seq
+        hq_seq,
+        c.learner_name,
+        c.id_masked,
+        c.training_start,
+        c.training_end,
+        c.institution,
+        c.issued_at,
+        c.revoked_at,
+        c.revoked_reason,
+        c.superseded_by,
+        c.credential,
+        c.verify_url
     ])?;
     Ok(())
+}
+
+/// A certificate as the learner's profile shows it and the printed certificate states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LearnerCertificate {
+    /// 证书编号.
+    pub number: String,
+    /// `valid`, `revoked` or `superseded`.
+    pub status: CertificateStatus,
+    /// The programme version certified.
+    pub programme_version_id: String,
+    /// 姓名 as the certificate states it (none on certificates from before protocol 5).
+    pub learner_name: Option<String>,
+    /// 身份证件号码, masked.
+    pub id_masked: Option<String>,
+    /// First day of training.
+    pub training_start: Option<NaiveDate>,
+    /// Last day of training.
+    pub training_end: Option<NaiveDate>,
+    /// 培训机构.
+    pub institution: Option<String>,
+    /// 发证日期.
+    pub issued_at: Option<DateTime<Utc>>,
+    /// When revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why.
+    pub revoked_reason: Option<String>,
+    /// The number that replaced it.
+    pub superseded_by: Option<String>,
+    /// HQ's verify page for it (the printed QR code).
+    pub verify_url: Option<String>,
+    /// HQ sent its signed credential (the file to export).
+    pub has_credential: bool,
+}
+
+const CERTIFICATE_SELECT: &str = "SELECT number, status, programme_version_id, learner_name,
+        id_masked, training_start, training_end, institution, issued_at, revoked_at,
+        revoked_reason, superseded_by, verify_url, credential IS NOT NULL
+     FROM hq_certificate";
+
+fn certificate_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LearnerCertificate> {
+    let status: String = r.get(1)?;
+    Ok(LearnerCertificate {
+        number: r.get(0)?,
+        status: CertificateStatus::parse(&status).unwrap_or(CertificateStatus::Valid),
+        programme_version_id: r.get(2)?,
+        learner_name: r.get(3)?,
+        id_masked: r.get(4)?,
+        training_start: r.get(5)?,
+        training_end: r.get(6)?,
+        institution: r.get(7)?,
+        issued_at: r.get(8)?,
+        revoked_at: r.get(9)?,
+        revoked_reason: r.get(10)?,
+        superseded_by: r.get(11)?,
+        verify_url: r.get(12)?,
+        has_credential: r.get(13)?,
+    })
+}
+
+/// One certificate by number.
+pub fn certificate(conn: &Connection, number: &str) -> Result<LearnerCertificate> {
+    conn.prepare_cached(&format!("{CERTIFICATE_SELECT} WHERE number = ?1"))?
+        .query_row([number], certificate_from_row)
+        .optional()?
+        .ok_or_else(|| crate::Error::not_found("certificate", number))
+}
+
+/// Writes a certificate's signed credential to `dir` as `certificate-<number>.json` (the
+/// file a learner's wallet imports) and returns its path.
+pub fn export_credential(
+    conn: &Connection,
+    number: &str,
+    dir: &std::path::Path,
+) -> Result<std::path::PathBuf> {
+    let text = credential(conn, number)?;
+    super::reports::write_whole(dir, &format!("certificate-{number}.json"), text.as_bytes())
+}
+
+/// The signed credential HQ issued for a certificate (Open Badges 3.0, JSON text), as
+/// received: the file the learner keeps in a wallet.
+pub fn credential(conn: &Connection, number: &str) -> Result<String> {
+    conn.prepare_cached("SELECT credential FROM hq_certificate WHERE number = ?1")?
+        .query_row([number], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten()
+        .ok_or_else(|| crate::Error::not_found("signed credential of certificate", number))
 }
 
 /// HQ's word on one enrolment, as the cohort table shows it.
@@ -151,8 +268,8 @@ pub struct LearnerCredits {
     /// Sum of credit postings received, in tenths.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub credits_tenths: i64,
-    /// Certificate numbers.
-    pub certificates: Vec<String>,
+    /// Certificates, oldest first.
+    pub certificates: Vec<LearnerCertificate>,
 }
 
 /// What HQ sent back about one learner.
@@ -181,11 +298,11 @@ pub fn learner_credits(conn: &Connection, learner: Uuid) -> Result<LearnerCredit
         [learner],
         |r| r.get(0),
     )?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT number FROM hq_certificate WHERE learner_id = ?1 ORDER BY hq_seq",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{CERTIFICATE_SELECT} WHERE learner_id = ?1 ORDER BY hq_seq"
+    ))?;
     let certificates = stmt
-        .query_map([learner], |r| r.get(0))?
+        .query_map([learner], certificate_from_row)?
         .collect::<rusqlite::Result<_>>()?;
     Ok(LearnerCredits {
         account_no,
@@ -237,5 +354,70 @@ mod tests {
         // An empty reason is no reason.
         assert_eq!(first.reason, None);
         assert_eq!(outcomes[&enrolments[1]], EnrolmentOutcome::default());
+    }
+
+    #[test]
+    fn a_certificate_is_kept_with_its_fields_and_one_whose_number_does_not_parse_is_refused() {
+        let mut site = Site::open_in_memory().unwrap();
+        let learner = Uuid::now_v7();
+        let cert = |number: &str, status| Certificate {
+            number: number.into(),
+            learner_id: learner,
+            account_no: Some("CB0000000001".into()),
+            programme_version_id: "maternity-L5-v1".into(),
+            status,
+            learner_name: Some("王小芳".into()),
+            id_masked: Some("440***********1234".into()),
+            training_start: NaiveDate::from_ymd_opt(2026, 9, 1),
+            training_end: NaiveDate::from_ymd_opt(2026, 11, 30),
+            institution: Some("深圳示范区培训站".into()),
+            issued_at: Some(Utc::now()),
+            revoked_at: None,
+            revoked_reason: None,
+            superseded_by: None,
+            credential: Some("{}".into()),
+            verify_url: Some("https://hq.example/verify?n=x&c=y".into()),
+        };
+        let (tx, _) = site.write().unwrap();
+        for bad in [
+            "",
+            "Y00014400012326500004",
+            "12345",
+            "Y000144000123265000042 OR 1=1",
+        ] {
+            assert!(
+                record_certificate(&tx, &cert(bad, CertificateStatus::Valid), 1).is_err(),
+                "{bad}"
+            );
+        }
+        record_certificate(
+            &tx,
+            &cert("Y000144000123265000042", CertificateStatus::Valid),
+            2,
+        )
+        .unwrap();
+        // The revocation arrives with its reason; the fields stay.
+        let mut revoked = cert("Y000144000123265000042", CertificateStatus::Revoked);
+        revoked.revoked_reason = Some("考核记录经复核不实".into());
+        revoked.revoked_at = Some(Utc::now());
+        revoked.credential = None;
+        record_certificate(&tx, &revoked, 3).unwrap();
+        tx.commit().unwrap();
+        let count: i64 = site
+            .conn()
+            .query_row("SELECT count(*) FROM hq_certificate", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 1);
+        let kept = certificate(site.conn(), "Y000144000123265000042").unwrap();
+        assert_eq!(kept.status, CertificateStatus::Revoked);
+        assert_eq!(kept.revoked_reason.as_deref(), Some("考核记录经复核不实"));
+        assert_eq!(kept.learner_name.as_deref(), Some("王小芳"));
+        assert!(kept.has_credential);
+        assert_eq!(
+            credential(site.conn(), "Y000144000123265000042").unwrap(),
+            "{}"
+        );
+        let credits = learner_credits(site.conn(), learner).unwrap();
+        assert_eq!(credits.certificates, vec![kept]);
     }
 }

@@ -307,10 +307,16 @@ pub fn export(
         ReportFormat::Xlsx => xlsx(&table, &site)?,
         ReportFormat::Html => html(&table, &site, today).into_bytes(),
     };
+    write_whole(dir, &file_name(&table, format, today), &bytes)
+}
+
+/// Writes `bytes` to `dir/name` whole or not at all (a partial file renamed into place), the
+/// folder made if missing.
+pub(crate) fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
-    let path = dir.join(file_name(&table, format, today));
+    let path = dir.join(name);
     let partial = path.with_extension("partial");
-    std::fs::write(&partial, &bytes).map_err(Error::io(&partial))?;
+    std::fs::write(&partial, bytes).map_err(Error::io(&partial))?;
     std::fs::rename(&partial, &path).map_err(Error::io(&path))?;
     Ok(path)
 }

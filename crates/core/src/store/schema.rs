@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_many_devices.sql"),
     include_str!("../../migrations/0007_field_edits.sql"),
     include_str!("../../migrations/0008_one_fact_twice.sql"),
+    include_str!("../../migrations/0009_certificates.sql"),
 ];
 
 /// The schema version this build brings a database to.

@@ -18,6 +18,7 @@ use crate::{AppState, Error};
 pub struct Limits {
     enrol: DefaultKeyedRateLimiter<IpAddr>,
     sync: DefaultKeyedRateLimiter<String>,
+    verify: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl Limits {
@@ -32,9 +33,15 @@ impl Limits {
         Limits {
             enrol: RateLimiter::keyed(per_minute(enrol_per_minute, enrol_per_minute)),
             sync: RateLimiter::keyed(per_minute(sync_per_minute, sync_per_minute / 5)),
+            // Certificate checks per address: plenty for an employer, far too few to guess a
+            // number's 12-character code.
+            verify: RateLimiter::keyed(per_minute(VERIFY_PER_MINUTE, VERIFY_PER_MINUTE)),
         }
     }
 }
+
+/// Certificate checks a minute per address.
+pub const VERIFY_PER_MINUTE: u32 = 120;
 
 impl Default for Limits {
     /// Ten enrolment attempts a minute per address (a 12-character code from a 31-letter
@@ -66,6 +73,8 @@ pub(crate) async fn rate_limit(
             .map(|d| format!("device {}", d.trim()))
             .unwrap_or_else(|| format!("address {addr}"));
         state.limits.sync.check_key(&key)
+    } else if path.starts_with("/v1/verify") || path.starts_with("/v1/credentials/") {
+        state.limits.verify.check_key(&addr)
     } else {
         Ok(())
     };

@@ -6,6 +6,7 @@ mod auth;
 pub mod limits;
 mod sync;
 mod updates;
+pub mod verify;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -26,6 +27,7 @@ use crate::AppState;
     paths(
         sync::hello, sync::enrol, sync::push, sync::pull, sync::bundle,
         updates::check, updates::file,
+        verify::verify_credential, verify::verify_number, verify::credential, verify::status_list,
         admin::create_site, admin::list_sites, admin::issue_code, admin::list_devices,
         admin::revoke_device, admin::publish_catalogue, admin::list_quarantine,
         admin::resolve_quarantine, admin::account, admin::reverse_posting,
@@ -63,6 +65,9 @@ use crate::AppState;
         crate::store::QuarantineItem,
         crate::store::EnrolmentCode,
         crate::store::AccountStatement,
+        crate::store::Verification,
+        crate::store::VerifyOutcome,
+        crate::store::CertificateView,
         admin::NewSite,
         admin::CodeRequest,
         admin::Resolution,
@@ -111,6 +116,13 @@ pub fn router(state: AppState) -> Router {
             get(updates::check),
         )
         .route("/v1/updates/files/{file}", get(updates::file))
+        .route(
+            "/v1/verify",
+            post(verify::verify_credential).get(verify::verify_number),
+        )
+        .route("/v1/credentials/{number}", get(verify::credential))
+        .route("/status/{list}", get(verify::status_list))
+        .route("/verify", get(verify::page))
         .route("/openapi.json", get(openapi))
         .nest(
             "/admin",

@@ -51,6 +51,23 @@ fn longest_text(value: &serde_json::Value, path: &str) -> Option<(String, usize)
 pub(crate) struct HqKeys {
     pub index: SiteKeys,
     pub seal: siteline_domain::crypto::SealKey,
+    /// HQ's Ed25519 key: its answers, device certificates and credentials.
+    pub signing: ed25519_dalek::SigningKey,
+    /// The address HQ's credentials and status lists live at (`https://hq.example.cn`).
+    pub public_url: std::sync::RwLock<String>,
+}
+
+/// Where credentials point until `serve` says where HQ listens.
+pub(crate) const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8443";
+
+impl HqKeys {
+    /// The public address, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.public_url
+            .read()
+            .map(|u| u.clone())
+            .unwrap_or_else(|_| DEFAULT_PUBLIC_URL.into())
+    }
 }
 
 /// A reason a row is quarantined, in words the site manager reads.
@@ -371,7 +388,7 @@ fn apply_row(
         }
         Record::AssessmentAttempt(a) => attempt(tx, device, row.record_id, a),
         Record::AttemptUpdate(u) => attempt_update(tx, device, row.record_id, u),
-        Record::OutcomeClaim(c) => claims::claim(tx, device, row.record_id, c),
+        Record::OutcomeClaim(c) => claims::claim(tx, keys, device, row.record_id, c),
         Record::Session(s) => session(tx, device, row.record_id, s),
         Record::SessionUpdate(SessionUpdate::Closed { closed_at, .. }) => {
             let known = tx.exists(

@@ -11,15 +11,16 @@ use siteline_domain::crypto::{SealKey, SiteKeys};
 use siteline_proto::catalogue::Catalogue;
 use siteline_proto::hlc::Hlc;
 use siteline_proto::sync::{
-    Certificate, CertificateStatus, Change, CreditPosting, DeviceRevoked, EnrolRequest,
-    EnrolResponse, HqChange, PullPage, PushAck, QuarantineResolved,
+    Change, CreditPosting, DeviceRevoked, EnrolRequest, EnrolResponse, HqChange, PullPage, PushAck,
+    QuarantineResolved,
 };
 use siteline_proto::{Entity, Op, OutboxRow, PushBatch};
 use uuid::Uuid;
 
 use super::sql::{self, Database, Dialect, Lock, Row, Tx, args};
 use super::{
-    AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo, Store, apply, claims,
+    AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo, Store, Verification,
+    apply, certificates, claims,
 };
 use crate::{Error, Result};
 
@@ -27,7 +28,6 @@ use crate::{Error, Result};
 pub struct Bank {
     db: Box<dyn Database>,
     keys: apply::HqKeys,
-    signing: ed25519_dalek::SigningKey,
     /// A test's throwaway PostgreSQL database, dropped after the pool (fields drop in order).
     scratch: Option<super::postgres::Scratch>,
 }
@@ -69,8 +69,9 @@ impl Bank {
             keys: apply::HqKeys {
                 index,
                 seal: SealKey::from_bytes(seal),
+                signing: ed25519_dalek::SigningKey::from_bytes(&signing),
+                public_url: apply::DEFAULT_PUBLIC_URL.to_string().into(),
             },
-            signing: ed25519_dalek::SigningKey::from_bytes(&signing),
             scratch: None,
         })
     }
@@ -117,8 +118,9 @@ impl Bank {
             keys: apply::HqKeys {
                 index: SiteKeys::generate(),
                 seal: SealKey::generate(),
+                signing: ed25519_dalek::SigningKey::generate(&mut OsRng),
+                public_url: apply::DEFAULT_PUBLIC_URL.to_string().into(),
             },
-            signing: ed25519_dalek::SigningKey::generate(&mut OsRng),
             scratch: None,
         }
     }
@@ -258,7 +260,29 @@ const DEVICE_SELECT: &str =
 
 impl Store for Bank {
     fn signing_key(&self) -> &ed25519_dalek::SigningKey {
-        &self.signing
+        &self.keys.signing
+    }
+
+    fn set_public_url(&self, url: &str) {
+        if let Ok(mut u) = self.keys.public_url.write() {
+            *u = url.trim_end_matches('/').to_string();
+        }
+    }
+
+    fn verify_credential(&self, credential: &serde_json::Value) -> Result<Verification> {
+        self.tx(|tx| certificates::verify(tx, &self.keys, credential))
+    }
+
+    fn verify_number(&self, number: &str, code: &str) -> Result<Verification> {
+        self.tx(|tx| certificates::by_code(tx, &self.keys, number, code))
+    }
+
+    fn credential(&self, number: &str, code: &str) -> Result<serde_json::Value> {
+        self.tx(|tx| certificates::credential(tx, &self.keys, number, code))
+    }
+
+    fn status_list(&self, list: u32) -> Result<serde_json::Value> {
+        self.tx(|tx| certificates::status_list(tx, &self.keys, list))
     }
 
     fn create_site(&self, code: &str, name: &str, province: &str) -> Result<SiteInfo> {
@@ -412,7 +436,7 @@ impl Store for Bank {
         };
         let body = serde_json::to_string(&certificate)?;
         let signature = ed25519_dalek::Signer::sign(
-            &self.signing,
+            &self.keys.signing,
             siteline_proto::sync::device_certificate_signing_string(&body).as_bytes(),
         );
         let b64 = |bytes: &[u8]| {
@@ -426,7 +450,7 @@ impl Store for Bank {
             site_id,
             site_code,
             site_name,
-            hq_public_key: b64(&self.signing.verifying_key().to_bytes()),
+            hq_public_key: b64(&self.keys.signing.verifying_key().to_bytes()),
             hq_seal_key: b64(&self.keys.seal.public_bytes()),
         })
     }
@@ -779,28 +803,7 @@ impl Store for Bank {
                     reason: Some(reason.trim().to_string()),
                 }),
             )?;
-            let certificates = tx.query(
-                "SELECT number, programme_version_id FROM certificate WHERE decision_id = ?1 AND status = 'valid'",
-                args![decision],
-            )?;
-            for c in certificates {
-                let (number, pv): (String, String) = (c.get(0)?, c.get(1)?);
-                tx.execute(
-                    "UPDATE certificate SET status = 'revoked' WHERE number = ?1",
-                    args![number],
-                )?;
-                log_change(
-                    tx,
-                    Some(site),
-                    &HqChange::Certificate(Certificate {
-                        number,
-                        learner_id: learner,
-                        account_no: Some(account_no.clone()),
-                        programme_version_id: pv,
-                        status: CertificateStatus::Revoked,
-                    }),
-                )?;
-            }
+            certificates::revoke(tx, &self.keys, decision, site, reason.trim())?;
             Ok(reversal)
         })
     }

@@ -10,7 +10,7 @@ use siteline_domain::certificate::CertificateNumber;
 use siteline_domain::scores::Score;
 use siteline_proto::catalogue::ProgrammeVersion;
 use siteline_proto::records;
-use siteline_proto::sync::{Certificate, CertificateStatus, CreditPosting, Decision, HqChange};
+use siteline_proto::sync::{CreditPosting, Decision, HqChange};
 use uuid::Uuid;
 
 use super::DeviceInfo;
@@ -23,6 +23,7 @@ use crate::{Error, Result};
 /// Stores the claim, judges it from HQ's own records and records the outcome.
 pub(crate) fn claim(
     tx: &dyn Tx,
+    keys: &super::apply::HqKeys,
     device: &DeviceInfo,
     record_id: Uuid,
     c: &records::OutcomeClaim,
@@ -70,15 +71,12 @@ pub(crate) fn claim(
             repeats: Some((decision, claim)),
         },
     };
-    record_decision(
-        tx,
-        device,
-        record_id,
-        c.learner_id,
+    let key = ClaimKey {
+        id: record_id,
+        learner: c.learner_id,
         account,
-        &programme,
-        &verdict,
-    )?;
+    };
+    record_decision(tx, keys, device, &key, &programme, &verdict)?;
     Ok(())
 }
 
@@ -335,15 +333,26 @@ pub(crate) fn attended_minutes(
     Ok(total)
 }
 
-fn record_decision(
-    tx: &dyn Tx,
-    device: &DeviceInfo,
-    claim: Uuid,
+/// The claim decided: its id, its learner and her credit account (once HQ matched one).
+struct ClaimKey {
+    id: Uuid,
     learner: Uuid,
     account: Option<i64>,
+}
+
+fn record_decision(
+    tx: &dyn Tx,
+    keys: &super::apply::HqKeys,
+    device: &DeviceInfo,
+    key: &ClaimKey,
     programme: &ProgrammeVersion,
     judged: &Judged,
 ) -> Result<()> {
+    let ClaimKey {
+        id: claim,
+        learner,
+        account,
+    } = *key;
     let outcome = &judged.outcome;
     let (reason, credits) = match (outcome, judged.repeats) {
         (_, Some((_, first))) => (
@@ -420,22 +429,16 @@ fn record_decision(
         }),
     )?;
     let number = certificate_number(tx, device.site_id, programme.level)?;
-    tx.execute(
-        "INSERT INTO certificate (number, account_id, decision_id, learner_id, programme_version_id, status, issued_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'valid', ?6)",
-        args![number, account, decision, learner, programme.id, now()],
-    )?;
-    log_change(
-        tx,
-        Some(device.site_id),
-        &HqChange::Certificate(Certificate {
-            number,
-            learner_id: learner,
-            account_no,
-            programme_version_id: programme.id.clone(),
-            status: CertificateStatus::Valid,
-        }),
-    )?;
+    let accredited = super::certificates::Accredited {
+        site: device.site_id,
+        claim,
+        learner,
+        account,
+        account_no: account_no.as_deref().unwrap_or_default(),
+        decision,
+        credits_tenths: *credits_tenths,
+    };
+    super::certificates::issue(tx, keys, &accredited, programme, number)?;
     Ok(())
 }
 

@@ -6,12 +6,14 @@
 pub mod apply;
 mod audit;
 mod bank;
+pub mod certificates;
 mod claims;
 pub mod postgres;
 pub mod sql;
 mod sqlite;
 
 pub use bank::{Bank, TEST_DATABASE_ENV};
+pub use certificates::{CertificateView, Outcome as VerifyOutcome, Verification};
 pub use sqlite::SYNCHRONOUS;
 
 use chrono::{DateTime, Utc};
@@ -114,6 +116,18 @@ pub trait Store: Send + Sync + 'static {
     /// HQ's Ed25519 key, kept with the data: it signs every answer to a device (push acks,
     /// pull pages, bundle answers); devices pin its public half at enrolment.
     fn signing_key(&self) -> &ed25519_dalek::SigningKey;
+    /// Sets the address HQ is reached at (`https://hq.example.cn`): the credentials issued
+    /// from now on name it, with their status lists and verify pages.
+    fn set_public_url(&self, url: &str);
+    /// Checks a presented credential: HQ's signature, that it is exactly what HQ issued, and
+    /// the certificate's standing.
+    fn verify_credential(&self, credential: &serde_json::Value) -> Result<Verification>;
+    /// Checks a certificate by its number and the code printed beside its QR code.
+    fn verify_number(&self, number: &str, code: &str) -> Result<Verification>;
+    /// A certificate's signed credential, for whoever has its number and code.
+    fn credential(&self, number: &str, code: &str) -> Result<serde_json::Value>;
+    /// Revocation status list `list` (1-based), signed now.
+    fn status_list(&self, list: u32) -> Result<serde_json::Value>;
     /// Creates a site.
     fn create_site(&self, code: &str, name: &str, province: &str) -> Result<SiteInfo>;
     /// Lists sites with last sync and lag.

@@ -17,9 +17,10 @@ use super::sql::{Database, Dialect, Lock, Row, Tx, Value};
 use crate::{Error, Result};
 
 /// The schema, in order; `schema_version` holds how many are applied.
-pub(crate) const MIGRATIONS: &[&str] = &[include_str!(
-    "../../migrations/postgres/0001_credit_bank.sql"
-)];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_credit_bank.sql"),
+    include_str!("../../migrations/postgres/0002_credentials.sql"),
+];
 
 /// Connections HQ keeps open to PostgreSQL (put PgBouncer in front for more processes).
 const POOL_SIZE: u32 = 16;

@@ -12,5 +12,6 @@ import settings from "./settings";
 import errors from "./errors";
 import edits from "./edits";
 import print from "./print";
+import certificates from "./certificates";
 
-export default { ...common, ...firstRun, ...learners, ...cohorts, ...roll, ...assessment, ...review, ...sync, ...devices, ...settings, ...errors, ...edits, ...print };
+export default { ...common, ...firstRun, ...learners, ...cohorts, ...roll, ...assessment, ...review, ...sync, ...devices, ...settings, ...errors, ...edits, ...print, ...certificates };
