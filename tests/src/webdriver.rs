@@ -229,3 +229,69 @@ pub async fn launch(app: &Path, home: &Path, env: &[(&str, String)]) -> Result<(
     }
     bail!("could not open a WebDriver session with tauri-driver")
 }
+
+/// Headless Chromium (Debian's `chromium`) through ChromeDriver (`chromium-driver`), with a
+/// profile of its own and none of the background connections a closed network refuses: for
+/// HQ's web pages. Stopped when dropped.
+pub struct Chromium {
+    /// The WebDriver session.
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Starts Chromium for a test.
+pub async fn chromium() -> Result<Chromium> {
+    let port = free_port();
+    let mut driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context(
+            "starting chromedriver (Debian package chromium-driver; scripts/setup.sh installs it)",
+        )?;
+    let profile = tempfile::tempdir()?;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--lang=zh-CN", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::rustls()?
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                return Ok(Chromium {
+                    client,
+                    driver,
+                    _profile: profile,
+                });
+            }
+            Err(e) if Instant::now() > deadline => {
+                let _ = driver.kill();
+                bail!("ChromeDriver did not start a session: {e}");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}

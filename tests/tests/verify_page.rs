@@ -6,69 +6,13 @@
 //! the reason, and the site hears of it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
+use fantoccini::{Client, Locator};
+use serde_json::Value;
 use siteline_core::store::hq;
-use siteline_e2e::webdriver::free_port;
+use siteline_e2e::webdriver::chromium;
 use siteline_e2e::{Hq, SiteNode};
-
-/// A ChromeDriver, stopped when dropped.
-struct ChromeDriver(Child);
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Headless Chromium through ChromeDriver, with a profile of its own and none of the
-/// background connections this machine's closed network refuses.
-async fn browser() -> (ChromeDriver, Client, tempfile::TempDir) {
-    let port = free_port();
-    let driver = ChromeDriver(
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (Debian package chromium-driver; scripts/setup.sh installs it)"),
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--lang=zh-CN",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
-    let url = format!("http://127.0.0.1:{port}");
-    let mut last = None;
-    for _ in 0..50 {
-        match ClientBuilder::rustls()
-            .expect("TLS roots")
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
-            Ok(c) => return (driver, c, profile),
-            Err(e) => {
-                last = Some(e);
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    }
-    panic!("ChromeDriver did not start: {last:?}");
-}
 
 /// The verdict the page shows (waits for it).
 async fn verdict(c: &Client) -> (String, String) {
@@ -136,10 +80,11 @@ async fn a_certificate_shows_valid_on_hqs_page_in_a_browser_then_revoked_after_a
         .await
         .unwrap();
 
-    let (_driver, c, _profile) = browser().await;
+    let browser = chromium().await.unwrap();
+    let c = &browser.client;
     // The printed QR code's link, as a phone's camera opens it.
     c.goto(&link).await.unwrap();
-    let (outcome, text) = verdict(&c).await;
+    let (outcome, text) = verdict(c).await;
     assert_eq!(outcome, "valid", "{text}");
     assert!(text.contains("有效"), "{text}");
     assert!(text.contains(&siteline_core::demo::name(0)), "{text}");
@@ -150,21 +95,21 @@ async fn a_certificate_shows_valid_on_hqs_page_in_a_browser_then_revoked_after_a
     assert!(title.starts_with("证书查验"), "{title}");
 
     // The credential file pasted in: valid; with a credit changed: altered, no fields shown.
-    let (outcome, _) = paste(&c, &hq.url, &credential).await;
+    let (outcome, _) = paste(c, &hq.url, &credential).await;
     assert_eq!(outcome, "valid");
     let mut altered: Value = serde_json::from_str(&credential).unwrap();
     altered["credentialSubject"]["creditsEarned"] = 80.0.into();
-    let (outcome, text) = paste(&c, &hq.url, &altered.to_string()).await;
+    let (outcome, text) = paste(c, &hq.url, &altered.to_string()).await;
     assert_eq!(outcome, "altered", "{text}");
     assert!(text.contains("已被改动"), "{text}");
     assert!(!text.contains(&siteline_core::demo::name(0)), "{text}");
-    let (outcome, _) = paste(&c, &hq.url, "这不是证书").await;
+    let (outcome, _) = paste(c, &hq.url, "这不是证书").await;
     assert_eq!(outcome, "malformed");
     // A guessed code: nothing about the certificate.
     c.goto(&format!("{}/verify?n={number}&c=AAAAAAAAAAAA", hq.url))
         .await
         .unwrap();
-    let (outcome, text) = verdict(&c).await;
+    let (outcome, text) = verdict(c).await;
     assert_eq!(outcome, "not_ours");
     assert!(!text.contains(&siteline_core::demo::name(0)), "{text}");
 
@@ -173,11 +118,11 @@ async fn a_certificate_shows_valid_on_hqs_page_in_a_browser_then_revoked_after_a
     creditbank::store::Store::reverse_posting(hq.store.as_ref(), posting, "考核记录经复核不实")
         .unwrap();
     c.goto(&link).await.unwrap();
-    let (outcome, text) = verdict(&c).await;
+    let (outcome, text) = verdict(c).await;
     assert_eq!(outcome, "revoked", "{text}");
     assert!(text.contains("已撤销"), "{text}");
     assert!(text.contains("考核记录经复核不实"), "{text}");
-    c.close().await.unwrap();
+    c.clone().close().await.unwrap();
 
     // The site hears of it on its next sync.
     node.engine.sync_once().await.unwrap();

@@ -23,6 +23,80 @@ mod window;
 use week::{bulk_import, cohort_lifecycle, consent_and_erasure, corrections, level_two_review};
 use window::{fits, memory};
 
+/// The learner's certificate: on her profile with its standing, printed on A4 with the QR code
+/// of HQ's verify page; the QR's link opened in a real browser (as a phone's camera opens it)
+/// shows it valid. HQ reverses the credits: after a sync the profile says revoked, and the
+/// same link shows it revoked.
+async fn certificate(
+    c: &Client,
+    shots: &Option<PathBuf>,
+    hq: &siteline_e2e::Hq,
+    cohort: &str,
+    passed: &str,
+) -> Result<()> {
+    text_becomes(c, "certificate-status", "有效").await?;
+    click(c, "certificate-print").await?;
+    text_becomes(c, "print-title", "职业技能等级证书").await?;
+    text_becomes(c, "certificate-name", passed).await?;
+    text_becomes(c, "certificate-code", "查验码").await?;
+    let number = inner_text(c, "certificate-print-number").await?;
+    let link = el(c, "certificate-qr")
+        .await?
+        .attr("data-payload")
+        .await?
+        .context("the QR code's link")?;
+    if !link.starts_with(&format!("{}/verify?n={number}&c=", hq.url)) {
+        bail!("the printed QR code holds {link}, not HQ's verify page for {number}");
+    }
+    shot(c, shots, "25-print-certificate").await?;
+    let browser = siteline_e2e::webdriver::chromium().await?;
+    let page = &browser.client;
+    let link = &link;
+    let outcome = |want: &'static str| async move {
+        page.goto(link).await?;
+        let result = page
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#result[data-outcome]"))
+            .await?;
+        let got = result.attr("data-outcome").await?.unwrap_or_default();
+        if got != want {
+            bail!(
+                "HQ's verify page says {got}, expected {want}: {}",
+                result.text().await?
+            );
+        }
+        anyhow::Ok(result.text().await?)
+    };
+    let text = outcome("valid").await?;
+    if !text.contains(passed) || !text.contains("有效") {
+        bail!("the verify page does not show {passed}'s valid certificate: {text}");
+    }
+    if let Some(dir) = shots {
+        std::fs::write(dir.join("26-verify-page.png"), page.screenshot().await?)?;
+    }
+    // HQ reverses the credits of that certificate.
+    let posting = hq.store.query_i64_with(
+        "SELECT p.id FROM credit_posting p JOIN certificate c ON c.decision_id = p.decision_id
+          WHERE c.number = ?1 AND p.reverses IS NULL",
+        &[creditbank::store::sql::Value::Text(number.clone())],
+    )?;
+    creditbank::store::Store::reverse_posting(hq.store.as_ref(), posting, "考核记录经复核不实")?;
+    click(c, "nav-sync").await?;
+    click(c, "sync-now").await?;
+    text_becomes(c, "sync-badge", "空闲").await?;
+    click(c, "nav-review").await?;
+    click(c, &format!("review-cohort-{cohort}")).await?;
+    click(c, &format!("learner-link-{passed}")).await?;
+    text_becomes(c, "certificate-status", "已撤销").await?;
+    text_becomes(c, &format!("certificate-{number}"), "考核记录经复核不实").await?;
+    let text = outcome("revoked").await?;
+    if !text.contains("考核记录经复核不实") {
+        bail!("the verify page does not say why the certificate was revoked: {text}");
+    }
+    Ok(())
+}
+
 /// The site manager's side: sign in, review the finished demo cohort with its passed
 /// learner, export it to Excel (and check the file), submit the claims, enrol with a real
 /// credit bank and sync, and see the learner's credits come back.
@@ -135,6 +209,9 @@ async fn manager_review(
     text_becomes(c, "print-title", &format!("学员培训记录 · {passed}")).await?;
     text_becomes(c, "print-table", "合格").await?;
     shot(c, shots, "23-print-learner").await?;
+    c.back().await?;
+    steps += 1;
+    certificate(c, shots, hq, cohort, passed).await?;
     steps += 1;
     // Backups: back up now into a chosen folder; it is listed when it is the backup folder.
     click(c, "nav-settings").await?;
