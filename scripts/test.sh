@@ -26,6 +26,9 @@ xvfb-run -a -s '-screen 0 1280x800x24' target/debug/ui_lan target/debug/siteline
 echo "== API fuzz: every endpoint from the OpenAPI document, no 5xx, nothing written"
 scripts/fuzz-api.sh
 
+echo "== the Learning Record Store the xAPI test sends to (ralph, from PyPI)"
+scripts/lrs.sh
+
 echo "== cargo test (the credit bank on SQLite)"
 log=$(mktemp)
 pglog=$(mktemp)

@@ -13,6 +13,7 @@ mod error;
 pub mod http;
 pub mod releases;
 pub mod store;
+pub mod xapi;
 
 use std::sync::Arc;
 

@@ -61,7 +61,20 @@ enum Command {
         /// address).
         #[arg(long, env = "CREDITBANK_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Send learning records (xAPI 2.0) every minute to the Learning Record Store at this
+        /// address (its statements resource is `<url>/statements`).
+        #[arg(long, env = "CREDITBANK_LRS_URL", requires_all = ["lrs_user", "lrs_password"])]
+        lrs_url: Option<String>,
+        /// The LRS's Basic auth user.
+        #[arg(long, env = "CREDITBANK_LRS_USER")]
+        lrs_user: Option<String>,
+        /// The LRS's Basic auth password.
+        #[arg(long, env = "CREDITBANK_LRS_PASSWORD", hide_env_values = true)]
+        lrs_password: Option<String>,
     },
+    /// Learning records for a Learning Record Store (xAPI 2.0).
+    #[command(subcommand)]
+    Xapi(XapiCmd),
     /// Check a certificate's credential file offline, with HQ's own key and records: HQ's
     /// signature, that it is exactly what HQ issued, and its standing. Exits non-zero unless
     /// it is valid.
@@ -185,6 +198,28 @@ enum DeviceCmd {
 }
 
 #[derive(Subcommand)]
+enum XapiCmd {
+    /// Queue what is new and send every statement the LRS has not accepted, in batches,
+    /// resuming where the last run stopped; prints the progress, exits non-zero on a failure.
+    Send {
+        /// The LRS (its statements resource is `<url>/statements`).
+        #[arg(long, env = "CREDITBANK_LRS_URL")]
+        lrs_url: String,
+        /// Basic auth user.
+        #[arg(long, env = "CREDITBANK_LRS_USER")]
+        lrs_user: String,
+        /// Basic auth password.
+        #[arg(long, env = "CREDITBANK_LRS_PASSWORD", hide_env_values = true)]
+        lrs_password: String,
+        /// HQ's public address, the learners' accounts' home page in the statements.
+        #[arg(long, env = "CREDITBANK_PUBLIC_URL")]
+        public_url: String,
+    },
+    /// Statements queued and sent, the last attempt, success and error.
+    Status,
+}
+
+#[derive(Subcommand)]
 enum QuarantineCmd {
     /// List quarantined rows.
     List,
@@ -275,6 +310,9 @@ async fn main() -> anyhow::Result<()> {
             tls_key,
             admin_token: token,
             public_url,
+            lrs_url,
+            lrs_user,
+            lrs_password,
         } => {
             ensure_catalogue(&store)?;
             let token = admin_token(&cli.data_dir, token)?;
@@ -296,11 +334,53 @@ async fn main() -> anyhow::Result<()> {
                 )
             });
             store.set_public_url(&base);
-            let mut state = AppState::new(Arc::new(store), &token).with_releases(releases);
+            let store: Arc<dyn creditbank::store::Store> = Arc::new(store);
+            if let (Some(url), Some(user), Some(password)) = (lrs_url, lrs_user, lrs_password) {
+                let lrs = creditbank::xapi::Lrs {
+                    url,
+                    user,
+                    password,
+                };
+                let s = store.clone();
+                tokio::spawn(async move {
+                    loop {
+                        match creditbank::xapi::export(s.clone(), &lrs).await {
+                            Ok(st) => tracing::debug!(
+                                sent = st.sent,
+                                queued = st.queued,
+                                "learning records sent"
+                            ),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "learning records not sent; trying again in a minute")
+                            }
+                        }
+                        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    }
+                });
+            }
+            let mut state = AppState::new(store, &token).with_releases(releases);
             state.public_url = public_url.map(Into::into);
             state.tls = tls_cert.is_some();
             let app = router(state);
             serve(app, listener, tls_cert.zip(tls_key)).await?;
+        }
+        Command::Xapi(XapiCmd::Status) => print(&store.xapi_status()?)?,
+        Command::Xapi(XapiCmd::Send {
+            lrs_url,
+            lrs_user,
+            lrs_password,
+            public_url,
+        }) => {
+            store.set_public_url(&public_url);
+            let lrs = creditbank::xapi::Lrs {
+                url: lrs_url,
+                user: lrs_user,
+                password: lrs_password,
+            };
+            let store: Arc<dyn creditbank::store::Store> = Arc::new(store);
+            let outcome = creditbank::xapi::export(store.clone(), &lrs).await;
+            print(&store.xapi_status()?)?;
+            outcome?;
         }
         Command::Verify { file } => {
             let text =

@@ -27,6 +27,17 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/accounts/{account_no}", get(account))
         .route("/postings/{id}/reverse", post(reverse_posting))
+        .route("/xapi", get(xapi_status))
+}
+
+/// How far the export of learning records (xAPI) to the Learning Record Store got: statements
+/// queued and sent, the last attempt and success, and the last error.
+#[utoipa::path(get, path = "/admin/xapi", tag = "admin", security(("admin" = [])),
+    responses((status = 200, body = crate::xapi::ExportStatus), (status = 401, body = ApiError)))]
+pub(crate) async fn xapi_status(
+    State(s): State<AppState>,
+) -> Result<Json<crate::xapi::ExportStatus>> {
+    Ok(Json(s.store(|st| st.xapi_status()).await?))
 }
 
 /// A site to create.

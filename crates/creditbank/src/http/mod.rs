@@ -30,7 +30,7 @@ use crate::AppState;
         verify::verify_credential, verify::verify_number, verify::credential, verify::status_list,
         admin::create_site, admin::list_sites, admin::issue_code, admin::list_devices,
         admin::revoke_device, admin::publish_catalogue, admin::list_quarantine,
-        admin::resolve_quarantine, admin::account, admin::reverse_posting,
+        admin::resolve_quarantine, admin::account, admin::reverse_posting, admin::xapi_status,
     ),
     modifiers(&AdminToken),
     components(schemas(
@@ -68,6 +68,7 @@ use crate::AppState;
         crate::store::Verification,
         crate::store::VerifyOutcome,
         crate::store::CertificateView,
+        crate::xapi::ExportStatus,
         admin::NewSite,
         admin::CodeRequest,
         admin::Resolution,

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::sql::{self, Database, Dialect, Lock, Row, Tx, args};
 use super::{
     AccountStatement, DeviceInfo, EnrolmentCode, QuarantineItem, SiteInfo, Store, Verification,
-    apply, certificates, claims,
+    apply, certificates, claims, xapi,
 };
 use crate::{Error, Result};
 
@@ -156,6 +156,16 @@ impl Bank {
     pub fn query_i64_with(&self, sql: &str, args: &[sql::Value]) -> Result<i64> {
         self.tx(|tx| tx.value(sql, args))
     }
+
+    /// Runs a query returning one text column, for tests and reports.
+    pub fn query_strings(&self, sql: &str) -> Result<Vec<String>> {
+        self.tx(|tx| tx.column(sql, &[]))
+    }
+
+    /// Runs a statement (tests that put HQ in a state a crash would leave).
+    pub fn execute_for_tests(&self, sql: &str) -> Result<u64> {
+        self.tx(|tx| tx.execute(sql, &[]))
+    }
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -283,6 +293,22 @@ impl Store for Bank {
 
     fn status_list(&self, list: u32) -> Result<serde_json::Value> {
         self.tx(|tx| certificates::status_list(tx, &self.keys, list))
+    }
+
+    fn xapi_collect(&self) -> Result<u64> {
+        self.tx(|tx| xapi::collect(tx, &self.keys))
+    }
+
+    fn xapi_pending(&self, limit: usize) -> Result<Vec<(i64, String)>> {
+        self.tx(|tx| xapi::pending(tx, limit))
+    }
+
+    fn xapi_note(&self, ids: &[i64], error: Option<&str>) -> Result<()> {
+        self.tx(|tx| xapi::note(tx, ids, error))
+    }
+
+    fn xapi_status(&self) -> Result<crate::xapi::ExportStatus> {
+        self.tx(xapi::status)
     }
 
     fn create_site(&self, code: &str, name: &str, province: &str) -> Result<SiteInfo> {

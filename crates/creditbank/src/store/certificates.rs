@@ -87,7 +87,7 @@ pub struct CertificateView {
 }
 
 /// The programme's names, level and hours from the catalogue the version was published in.
-fn programme_names(tx: &dyn Tx, pv: &ProgrammeVersion) -> Result<(String, String)> {
+pub(crate) fn programme_names(tx: &dyn Tx, pv: &ProgrammeVersion) -> Result<(String, String)> {
     let doc: String = tx.value(
         "SELECT c.document FROM catalogue_version c
          JOIN programme_version p ON p.catalogue_version = c.version WHERE p.id = ?1",

@@ -11,6 +11,7 @@ mod claims;
 pub mod postgres;
 pub mod sql;
 mod sqlite;
+mod xapi;
 
 pub use bank::{Bank, TEST_DATABASE_ENV};
 pub use certificates::{CertificateView, Outcome as VerifyOutcome, Verification};
@@ -128,6 +129,15 @@ pub trait Store: Send + Sync + 'static {
     fn credential(&self, number: &str, code: &str) -> Result<serde_json::Value>;
     /// Revocation status list `list` (1-based), signed now.
     fn status_list(&self, list: u32) -> Result<serde_json::Value>;
+    /// Queues the xAPI statements HQ's records call for that are not queued yet; how many.
+    fn xapi_collect(&self) -> Result<u64>;
+    /// The oldest statements the LRS has not accepted: (queue id, JSON).
+    fn xapi_pending(&self, limit: usize) -> Result<Vec<(i64, String)>>;
+    /// Records a send of `ids`: accepted when `error` is none, else the error, kept for the
+    /// operator.
+    fn xapi_note(&self, ids: &[i64], error: Option<&str>) -> Result<()>;
+    /// How far the export to the LRS got.
+    fn xapi_status(&self) -> Result<crate::xapi::ExportStatus>;
     /// Creates a site.
     fn create_site(&self, code: &str, name: &str, province: &str) -> Result<SiteInfo>;
     /// Lists sites with last sync and lag.

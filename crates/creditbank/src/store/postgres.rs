@@ -20,6 +20,7 @@ use crate::{Error, Result};
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_credit_bank.sql"),
     include_str!("../../migrations/postgres/0002_credentials.sql"),
+    include_str!("../../migrations/postgres/0003_xapi.sql"),
 ];
 
 /// Connections HQ keeps open to PostgreSQL (put PgBouncer in front for more processes).

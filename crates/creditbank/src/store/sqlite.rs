@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_many_devices.sql"),
     include_str!("../../migrations/0004_server_database.sql"),
     include_str!("../../migrations/0005_credentials.sql"),
+    include_str!("../../migrations/0006_xapi.sql"),
 ];
 
 /// SQLite's durability setting for HQ: `FULL` syncs the WAL on every commit, so a commit that
