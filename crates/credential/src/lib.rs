@@ -33,6 +33,9 @@ pub const CRYPTOSUITE: &str = "eddsa-rdfc-2022";
 pub const VC_V2: &str = "https://www.w3.org/ns/credentials/v2";
 /// The Open Badges 3.0 context (1EdTech), version 3.0.3.
 pub const OB_V3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+/// The W3C Data Integrity context (its terms are also in VC 2.0's; for credentials and proofs
+/// that name it).
+pub const DATA_INTEGRITY_V2: &str = "https://w3id.org/security/data-integrity/v2";
 /// The W3C examples context (used by the specification's test vectors).
 pub const VC_EXAMPLES_V2: &str = "https://www.w3.org/ns/credentials/examples/v2";
 
@@ -49,6 +52,7 @@ pub fn context(url: &str) -> Option<&'static str> {
     match url {
         VC_V2 => Some(include_str!("../contexts/credentials-v2.jsonld")),
         OB_V3 => Some(include_str!("../contexts/ob-context-3.0.3.json")),
+        DATA_INTEGRITY_V2 => Some(include_str!("../contexts/data-integrity-v2.jsonld")),
         VC_EXAMPLES_V2 => Some(include_str!("../contexts/credentials-examples-v2.jsonld")),
         _ => None,
     }

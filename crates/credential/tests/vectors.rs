@@ -158,3 +158,32 @@ fn a_document_too_large_for_any_credential_is_refused_before_canonicalization() 
         matches!(canonical_nquads_with(&doc, load), Err(Error::Malformed(m)) if m.contains("larger"))
     );
 }
+
+#[test]
+fn a_document_secured_under_the_data_integrity_context_alone_signs_and_verifies_offline() {
+    let key = siteline_credential::ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+    let (did, method) = did_key(&key.verifying_key());
+    // Data Integrity secures any JSON-LD document, not only credentials (whose VC 2.0
+    // context already defines the proof's terms and may not be combined with this one).
+    let doc = serde_json::json!({
+        "@context": [
+            "https://w3id.org/security/data-integrity/v2",
+            "https://www.w3.org/ns/credentials/examples/v2"
+        ],
+        "id": did,
+        "alumniOf": "国家开放大学"
+    });
+    let options = ProofOptions {
+        created: "2026-12-02T00:00:00Z".into(),
+        verification_method: method,
+    };
+    let signed = siteline_credential::sign(&doc, &key, &options).unwrap();
+    let verified = siteline_credential::verify(&signed, key_of_did).unwrap();
+    assert_eq!(verified.credential, doc);
+    let mut altered = signed;
+    altered["alumniOf"] = "另一所学校".into();
+    assert_eq!(
+        siteline_credential::verify(&altered, key_of_did).unwrap_err(),
+        Error::Altered
+    );
+}

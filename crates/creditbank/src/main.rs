@@ -72,6 +72,15 @@ enum Command {
         #[arg(long, env = "CREDITBANK_LRS_PASSWORD", hide_env_values = true)]
         lrs_password: Option<String>,
     },
+    /// Issue a valid certificate again under a new number (after the learner's name was
+    /// corrected); the old one is superseded by it.
+    Reissue {
+        /// The certificate number.
+        number: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
     /// Learning records for a Learning Record Store (xAPI 2.0).
     #[command(subcommand)]
     Xapi(XapiCmd),
@@ -363,6 +372,10 @@ async fn main() -> anyhow::Result<()> {
             state.tls = tls_cert.is_some();
             let app = router(state);
             serve(app, listener, tls_cert.zip(tls_key)).await?;
+        }
+        Command::Reissue { number, reason } => {
+            let new = store.reissue_certificate(&number, &reason)?;
+            println!("{number} superseded by {new}; the site is told");
         }
         Command::Xapi(XapiCmd::Status) => print(&store.xapi_status()?)?,
         Command::Xapi(XapiCmd::Send {

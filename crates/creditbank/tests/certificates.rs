@@ -307,3 +307,56 @@ async fn the_verify_page_is_served_in_chinese_with_no_login() {
     assert!(html.contains("<html lang=\"zh-CN\">"));
     assert!(html.contains("职业技能等级证书查验"));
 }
+
+#[tokio::test]
+async fn a_certificate_issued_again_is_superseded_by_the_new_number_which_verifies_valid() {
+    let (hq, device, cert) = accredited().await;
+    let old: Value = serde_json::from_str(cert["credential"].as_str().unwrap()).unwrap();
+    let number = cert["number"].as_str().unwrap().to_string();
+    let reissue = |n: &str, note: &str| {
+        admin(Request::post(format!("/admin/certificates/{n}/reissue")))
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::json!({ "note": note }).to_string()))
+            .unwrap()
+    };
+    let (s, body) = hq.send(reissue(&number, "")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    let (s, body) = hq.send(reissue("Y000144000000000000000", "名字写错")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    let (s, body) = hq.send(reissue(&number, "姓名录入有误，已更正")).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let new = body["number"].as_str().unwrap().to_string();
+    assert_ne!(new, number);
+    siteline_domain::certificate::CertificateNumber::parse(&new).unwrap();
+
+    let v = verify(&hq, &old.to_string()).await;
+    assert_eq!(v["outcome"], "superseded", "{v}");
+    assert_eq!(v["certificate"]["superseded_by"], new.as_str());
+    // Superseded is not valid: a second reissue of it is refused.
+    let (s, body) = hq.send(reissue(&number, "again")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("superseded"),
+        "{body}"
+    );
+
+    // The site hears of both: the old one superseded, the new one with its credential.
+    let (_, page) = hq.send(device.pull(0)).await;
+    let certs: Vec<Value> = page["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "certificate")
+        .map(|c| c["payload"].clone())
+        .collect();
+    let latest_old = certs
+        .iter()
+        .rev()
+        .find(|c| c["number"] == number.as_str())
+        .unwrap();
+    assert_eq!(latest_old["status"], "superseded");
+    let fresh = certs.iter().find(|c| c["number"] == new.as_str()).unwrap();
+    assert_eq!(fresh["status"], "valid");
+    let credential = fresh["credential"].as_str().unwrap();
+    assert_eq!(verify(&hq, credential).await["outcome"], "valid");
+}

@@ -28,6 +28,36 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/accounts/{account_no}", get(account))
         .route("/postings/{id}/reverse", post(reverse_posting))
         .route("/xapi", get(xapi_status))
+        .route("/certificates/{number}/reissue", post(reissue_certificate))
+}
+
+/// A certificate issued again.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Reissued {
+    /// The certificate superseded.
+    superseded: String,
+    /// Its new number.
+    number: String,
+}
+
+/// Issues a valid certificate again under a new number, with the learner's name as HQ holds
+/// it now (after a correction); the old one is superseded by it and both reach the site.
+#[utoipa::path(post, path = "/admin/certificates/{number}/reissue", tag = "admin", request_body = Resolution, security(("admin" = [])),
+    params(("number" = String, Path, description = "the certificate number")),
+    responses((status = 200, body = Reissued), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
+pub(crate) async fn reissue_certificate(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    Json(r): Json<Resolution>,
+) -> Result<Json<Reissued>> {
+    let old = number.clone();
+    let new = s
+        .store(move |st| st.reissue_certificate(&number, &r.note))
+        .await?;
+    Ok(Json(Reissued {
+        superseded: old,
+        number: new,
+    }))
 }
 
 /// How far the export of learning records (xAPI) to the Learning Record Store got: statements

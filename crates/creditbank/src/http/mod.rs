@@ -31,6 +31,7 @@ use crate::AppState;
         admin::create_site, admin::list_sites, admin::issue_code, admin::list_devices,
         admin::revoke_device, admin::publish_catalogue, admin::list_quarantine,
         admin::resolve_quarantine, admin::account, admin::reverse_posting, admin::xapi_status,
+        admin::reissue_certificate,
     ),
     modifiers(&AdminToken),
     components(schemas(
@@ -76,6 +77,7 @@ use crate::AppState;
         admin::Published,
         admin::Resolved,
         admin::Reversed,
+        admin::Reissued,
     ))
 )]
 pub struct ApiDoc;

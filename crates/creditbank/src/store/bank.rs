@@ -291,6 +291,10 @@ impl Store for Bank {
         self.tx(|tx| certificates::credential(tx, &self.keys, number, code))
     }
 
+    fn reissue_certificate(&self, number: &str, reason: &str) -> Result<String> {
+        self.tx(|tx| certificates::reissue(tx, &self.keys, number, reason))
+    }
+
     fn status_list(&self, list: u32) -> Result<serde_json::Value> {
         self.tx(|tx| certificates::status_list(tx, &self.keys, list))
     }

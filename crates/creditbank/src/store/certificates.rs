@@ -11,7 +11,7 @@ use siteline_proto::records::{self, CohortUpdate};
 use siteline_proto::sync::{Certificate, CertificateStatus, HqChange};
 use uuid::Uuid;
 
-use super::apply::HqKeys;
+use super::apply::{HqKeys, programme};
 use super::bank::{log_change, now};
 use super::sql::{Row, Tx, args};
 use crate::credentials::{self, CertificateFacts, Issuer};
@@ -171,6 +171,50 @@ pub(crate) fn issue(
     let (learner_name, id_masked, cohort, institution): (String, Option<String>, Uuid, String) =
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
     let (training_start, training_end) = training_dates(tx, site, cohort)?;
+    store_and_sign(
+        tx,
+        keys,
+        site,
+        &Issued {
+            number,
+            account,
+            account_no: account_no.to_string(),
+            decision,
+            learner,
+            credits_tenths,
+            learner_name,
+            id_masked,
+            training_start,
+            training_end,
+            institution,
+        },
+        programme,
+    )
+}
+
+/// A certificate about to be issued: who, for what, where and when she trained.
+struct Issued {
+    number: String,
+    account: i64,
+    account_no: String,
+    decision: i64,
+    learner: Uuid,
+    credits_tenths: i64,
+    learner_name: String,
+    id_masked: Option<String>,
+    training_start: NaiveDate,
+    training_end: NaiveDate,
+    institution: String,
+}
+
+/// Stores a certificate, signs its credential, and logs it for its site.
+fn store_and_sign(
+    tx: &dyn Tx,
+    keys: &HqKeys,
+    site: Uuid,
+    i: &Issued,
+    programme: &ProgrammeVersion,
+) -> Result<()> {
     let (programme_zh, programme_en) = programme_names(tx, programme)?;
     // Whole seconds: the credential states the issue time to the second, and the record
     // must rebuild exactly what was signed.
@@ -180,32 +224,32 @@ pub(crate) fn issue(
              status, issued_at, learner_name, id_masked, training_start, training_end, institution)
          VALUES (?1, ?2, ?3, ?4, ?5, 'valid', ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
         args![
-            number,
-            account,
-            decision,
-            learner,
+            i.number,
+            i.account,
+            i.decision,
+            i.learner,
             programme.id,
             issued_at,
-            learner_name,
-            id_masked,
-            training_start.to_string(),
-            training_end.to_string(),
-            institution
+            i.learner_name,
+            i.id_masked,
+            i.training_start.to_string(),
+            i.training_end.to_string(),
+            i.institution
         ],
     )?;
     let facts = CertificateFacts {
-        number: number.clone(),
-        learner_name,
-        account_no: account_no.to_string(),
+        number: i.number.clone(),
+        learner_name: i.learner_name.clone(),
+        account_no: i.account_no.clone(),
         programme_version_id: programme.id.clone(),
         programme_zh,
         programme_en,
         level: programme.level,
         hours: programme.total_hours,
-        credits_tenths,
-        training_start,
-        training_end,
-        institution,
+        credits_tenths: i.credits_tenths,
+        training_start: i.training_start,
+        training_end: i.training_end,
+        institution: i.institution.clone(),
         issued_at,
         status_index: u32::try_from(id - 1)
             .map_err(|_| Error::Internal(format!("certificate id {id} out of range")))?,
@@ -225,8 +269,82 @@ pub(crate) fn issue(
     log_change(
         tx,
         Some(site),
-        &HqChange::Certificate(change(tx, keys, &number)?),
+        &HqChange::Certificate(change(tx, keys, &i.number)?),
     )
+}
+
+/// Replaces a valid certificate with a new one (a new number, the learner's name as HQ holds
+/// it now, everything else as before), for a certificate issued with a mistake since
+/// corrected: the old one is superseded by the new number. Both reach the site. The new
+/// number.
+pub(crate) fn reissue(tx: &dyn Tx, keys: &HqKeys, number: &str, reason: &str) -> Result<String> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(Error::Invalid(
+            "say in 1 to 1,000 characters why the certificate is issued again".into(),
+        ));
+    }
+    let Some(r) = tx.opt(
+        "SELECT c.status, c.account_id, a.account_no, c.decision_id, c.learner_id,
+                c.programme_version_id, d.credits_tenths, l.name, c.id_masked, c.training_start,
+                c.training_end, c.institution, l.site_id
+           FROM certificate c
+           JOIN credit_account a ON a.id = c.account_id
+           JOIN decision d ON d.id = c.decision_id
+           JOIN learner l ON l.record_id = c.learner_id
+          WHERE c.number = ?1",
+        args![number],
+    )?
+    else {
+        return Err(Error::NotFound(format!("certificate {number}")));
+    };
+    let status: String = r.get(0)?;
+    if status != "valid" {
+        return Err(Error::Invalid(format!(
+            "certificate {number} is {status}; only a valid certificate is issued again"
+        )));
+    }
+    let (start, end): (Option<String>, Option<String>) = (r.get(9)?, r.get(10)?);
+    let (Some(training_start), Some(training_end)) = (date(start), date(end)) else {
+        return Err(Error::Invalid(format!(
+            "certificate {number} was issued before certificates kept their training dates; it cannot be issued again here"
+        )));
+    };
+    let pv: String = r.get(5)?;
+    let programme = programme(tx, &pv)?
+        .ok_or_else(|| Error::Internal(format!("programme version {pv} is not published")))?;
+    let site: Uuid = r.get(12)?;
+    let new_number = super::claims::certificate_number(tx, site, programme.level)?;
+    let issued = Issued {
+        number: new_number.clone(),
+        account: r.get(1)?,
+        account_no: r.get(2)?,
+        decision: r.get(3)?,
+        learner: r.get(4)?,
+        credits_tenths: r.get(6)?,
+        learner_name: r.get(7)?,
+        id_masked: r.get(8)?,
+        training_start,
+        training_end,
+        institution: r.get::<Option<String>>(11)?.unwrap_or_default(),
+    };
+    if issued.learner_name.is_empty() {
+        return Err(Error::Invalid(format!(
+            "the learner of certificate {number} withdrew her consent; HQ no longer holds her name"
+        )));
+    }
+    tx.execute(
+        "UPDATE certificate SET status = 'superseded', superseded_by = ?2, revoked_reason = ?3
+         WHERE number = ?1",
+        args![number, new_number, reason],
+    )?;
+    log_change(
+        tx,
+        Some(site),
+        &HqChange::Certificate(change(tx, keys, number)?),
+    )?;
+    store_and_sign(tx, keys, site, &issued, &programme)?;
+    Ok(new_number)
 }
 
 /// Revokes the certificates of a decision whose credits were reversed, each logged for its site.
@@ -367,7 +485,7 @@ fn view(
 
 /// The verdict on a certificate HQ holds, whose credential was presented (or looked up).
 fn standing(tx: &dyn Tx, c: &Certificate) -> Result<Verification> {
-    let Some(programme) = super::apply::programme(tx, &c.programme_version_id)? else {
+    let Some(programme) = programme(tx, &c.programme_version_id)? else {
         return Ok(verdict(Outcome::NotOurs, None));
     };
     let names = programme_names(tx, &programme)?;

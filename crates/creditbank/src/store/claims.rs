@@ -445,7 +445,7 @@ fn record_decision(
 /// The next certificate number of the site's series: Y, organisation 0001 (the credit bank),
 /// province, 6-digit site sequence, 2-digit year, level and a 6-digit serial per series (the
 /// 职业技能等级证书 layout), issued by the domain's `CertificateNumber`, which sites parse with.
-fn certificate_number(tx: &dyn Tx, site: Uuid, level: u8) -> Result<String> {
+pub(crate) fn certificate_number(tx: &dyn Tx, site: Uuid, level: u8) -> Result<String> {
     let r = tx.one("SELECT province, seq FROM site WHERE id = ?1", args![site])?;
     let (province, seq): (String, u32) = (r.get(0)?, r.get(1)?);
     let year = (now().year() % 100) as u8;

@@ -127,6 +127,9 @@ pub trait Store: Send + Sync + 'static {
     fn verify_number(&self, number: &str, code: &str) -> Result<Verification>;
     /// A certificate's signed credential, for whoever has its number and code.
     fn credential(&self, number: &str, code: &str) -> Result<serde_json::Value>;
+    /// Issues a valid certificate again under a new number (the learner's name as HQ holds it
+    /// now, after a correction); the old one is superseded by it. The new number.
+    fn reissue_certificate(&self, number: &str, reason: &str) -> Result<String>;
     /// Revocation status list `list` (1-based), signed now.
     fn status_list(&self, list: u32) -> Result<serde_json::Value>;
     /// Queues the xAPI statements HQ's records call for that are not queued yet; how many.
