@@ -176,7 +176,7 @@ fn serve_speaks_tls_with_a_certificate_and_key_file() {
 }
 
 #[test]
-fn serve_takes_a_real_sites_sync_and_accredits_its_learners() {
+fn serve_takes_a_real_sites_sync_and_accredits_its_learners_whose_credential_verifies() {
     use siteline_core::store::db::Db;
     use siteline_core::sync::client::{ClientConfig, HqClient};
     use siteline_core::sync::engine::{Engine, enrol};
@@ -235,7 +235,19 @@ fn serve_takes_a_real_sites_sync_and_accredits_its_learners() {
         let engine = Engine::new(db.clone(), client);
         let first = engine.sync_once().await.unwrap();
         let second = engine.sync_once().await.unwrap();
-        (first, second)
+        // The first certificate's signed credential, as the site received it.
+        let credential = db
+            .call(|site| {
+                let number: String = site.conn().query_row(
+                    "SELECT number FROM hq_certificate ORDER BY hq_seq LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )?;
+                siteline_core::store::hq::credential(site.conn(), &number)
+            })
+            .await
+            .unwrap();
+        (first, second, credential)
     });
     assert!(
         report.0.pushed > 0 && report.0.quarantined == 0,
@@ -252,6 +264,28 @@ fn serve_takes_a_real_sites_sync_and_accredits_its_learners() {
         serde_json::json!([]),
         "{audit}"
     );
+    // `creditbank verify FILE`: the site's credential file is valid; changed, it is altered
+    // and the command fails.
+    let credential: serde_json::Value = serde_json::from_str(&report.2).unwrap();
+    assert!(
+        credential["id"].as_str().unwrap().starts_with(&url),
+        "the credential names the address HQ serves at: {credential}"
+    );
+    let file = dir.path().join("certificate.json");
+    std::fs::write(&file, &report.2).unwrap();
+    let out = creditbank(&hq, &["verify", file.to_str().unwrap()]);
+    assert!(out.contains("有效") && out.contains("Valid"), "{out}");
+    assert!(out.contains("家务服务员"), "{out}");
+    let mut altered = credential;
+    altered["credentialSubject"]["creditsEarned"] = 60.0.into();
+    std::fs::write(&file, altered.to_string()).unwrap();
+    let out = hq
+        .command()
+        .args(["verify", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已被改动"));
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
