@@ -417,6 +417,16 @@ mod tests {
             credential(site.conn(), "Y000144000123265000042").unwrap(),
             "{}"
         );
+        // The wallet file, written whole; an unknown number writes nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let path = export_credential(site.conn(), "Y000144000123265000042", dir.path()).unwrap();
+        assert_eq!(
+            path.file_name().unwrap(),
+            "certificate-Y000144000123265000042.json"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}");
+        assert!(export_credential(site.conn(), "../../etc/passwd", dir.path()).is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         let credits = learner_credits(site.conn(), learner).unwrap();
         assert_eq!(credits.certificates, vec![kept]);
     }
