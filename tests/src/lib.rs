@@ -18,6 +18,21 @@ use siteline_core::sync::engine::{self, Engine};
 use siteline_core::sync::identity::Identity;
 use siteline_core::{Actor, Site, demo};
 
+/// Serves `store`'s API on `addr` until the runtime ends; the address bound.
+async fn serve(store: Arc<Bank>, addr: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    // Certificates name the address the test reaches HQ at.
+    creditbank::store::Store::set_public_url(store.as_ref(), &format!("http://{addr}"));
+    let mut state = creditbank::AppState::new(store, "e2e-admin");
+    // Hundreds of simulated sites enrol from this one address in a run.
+    state.limits = std::sync::Arc::new(creditbank::http::limits::Limits::new(100_000, 6_000));
+    let app =
+        creditbank::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(addr)
+}
+
 /// A running credit bank.
 pub struct Hq {
     /// `http://127.0.0.1:port`.
@@ -40,22 +55,20 @@ impl Hq {
         let dir = tempfile::tempdir()?;
         let store = Arc::new(Bank::open_for_tests(dir.path())?);
         store.publish_catalogue(&siteline_domain::seed::catalogue())?;
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        // Certificates name the address the test reaches HQ at.
-        creditbank::store::Store::set_public_url(store.as_ref(), &format!("http://{addr}"));
-        let mut state = creditbank::AppState::new(store.clone(), "e2e-admin");
-        // Hundreds of simulated sites enrol from this one address in a run.
-        state.limits = std::sync::Arc::new(creditbank::http::limits::Limits::new(100_000, 6_000));
-        let app =
-            creditbank::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let addr = serve(store.clone(), addr).await?;
         Ok(Hq {
             url: format!("http://{addr}"),
             addr,
             store,
             _dir: dir,
         })
+    }
+
+    /// Serves this same credit bank (its sites, devices and keys) on another address too: a
+    /// link that comes back to the HQ a device already enrolled with.
+    pub async fn also_on(&self, addr: &str) -> anyhow::Result<()> {
+        serve(self.store.clone(), addr).await?;
+        Ok(())
     }
 
     /// Creates a site and returns a one-time enrolment code for it.
