@@ -135,6 +135,26 @@ fn view(site: &Site, sessions: &[SessionId]) -> View {
     (rolls, late)
 }
 
+/// Every device's operations delivered to every device, and to a fourth device that knew
+/// nothing, each in its own random interleaving (seeded).
+fn deliver_everywhere(w: &mut World, seed: u64) {
+    let lists: Vec<Vec<OutboxRow>> = w.devices.iter().map(rows).collect();
+    w.devices
+        .push(Site::open_in_memory_with_keys(w.keys.clone()).unwrap());
+    for (i, device) in w.devices.iter_mut().enumerate() {
+        let delivery = interleave(&lists, seed.wrapping_add(i as u64 * 7919));
+        replica::receive_all(device, &delivery, replica::Via::Lan).unwrap();
+    }
+}
+
+/// The site manager signed in on each device.
+fn managers(w: &World) -> Vec<Actor> {
+    w.devices
+        .iter()
+        .map(|d| staff::sign_in(d.conn(), "manager", "manager-pass").unwrap())
+        .collect()
+}
+
 /// Interleaves the writers' lists at random, keeping each list's own order.
 fn interleave(lists: &[Vec<OutboxRow>], mut seed: u64) -> Vec<OutboxRow> {
     let mut next = vec![0usize; lists.len()];
@@ -197,13 +217,7 @@ proptest! {
             // A mark in a session this device knows is closed is refused, nothing written.
             let _ = attendance::mark(&mut w.devices[*device], &t, session.id, w.learners[*learner], m);
         }
-        let lists: Vec<Vec<OutboxRow>> = w.devices.iter().map(rows).collect();
-        // A fourth device that knew nothing receives everything too.
-        w.devices.push(Site::open_in_memory_with_keys(w.keys.clone()).unwrap());
-        for (i, device) in w.devices.iter_mut().enumerate() {
-            let delivery = interleave(&lists, seed.wrapping_add(i as u64 * 7919));
-            replica::receive_all(device, &delivery, replica::Via::Lan).unwrap();
-        }
+        deliver_everywhere(&mut w, seed);
         let first = view(&w.devices[0], &w.sessions);
         for (i, device) in w.devices.iter().enumerate() {
             prop_assert!(replica::held(device.conn()).unwrap().is_empty(), "device {} holds rows", i);
@@ -260,11 +274,7 @@ proptest! {
         seed in 1u64..u64::MAX,
     ) {
         let mut w = world();
-        let managers: Vec<siteline_core::Actor> = w
-            .devices
-            .iter()
-            .map(|d| staff::sign_in(d.conn(), "manager", "manager-pass").unwrap())
-            .collect();
+        let managers = managers(&w);
         let cohort = cohorts::list(w.devices[0].conn()).unwrap()[0].id;
         for (device, what, learner, value) in &ops {
             let (d, v) = (*device, *value);
@@ -301,12 +311,7 @@ proptest! {
                 }
             }
         }
-        let lists: Vec<Vec<OutboxRow>> = w.devices.iter().map(rows).collect();
-        w.devices.push(Site::open_in_memory_with_keys(w.keys.clone()).unwrap());
-        for (i, device) in w.devices.iter_mut().enumerate() {
-            let delivery = interleave(&lists, seed.wrapping_add(i as u64 * 7919));
-            replica::receive_all(device, &delivery, replica::Via::Lan).unwrap();
-        }
+        deliver_everywhere(&mut w, seed);
         let first = edit_view(&w.devices[0], &w.learners);
         for (i, device) in w.devices.iter().enumerate() {
             prop_assert!(replica::held(device.conn()).unwrap().is_empty(), "device {} holds rows", i);
@@ -362,11 +367,7 @@ proptest! {
         seed in 1u64..u64::MAX,
     ) {
         let mut w = world();
-        let managers: Vec<siteline_core::Actor> = w
-            .devices
-            .iter()
-            .map(|d| staff::sign_in(d.conn(), "manager", "manager-pass").unwrap())
-            .collect();
+        let managers = managers(&w);
         // A second cohort nobody is enrolled in yet, known to every device.
         let start = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
         let cohort = cohorts::create(&mut w.devices[0], &managers[0], &NewCohort {
@@ -421,12 +422,7 @@ proptest! {
                 _ => {}
             }
         }
-        let lists: Vec<Vec<OutboxRow>> = w.devices.iter().map(rows).collect();
-        w.devices.push(Site::open_in_memory_with_keys(w.keys.clone()).unwrap());
-        for (i, device) in w.devices.iter_mut().enumerate() {
-            let delivery = interleave(&lists, seed.wrapping_add(i as u64 * 7919));
-            replica::receive_all(device, &delivery, replica::Via::Lan).unwrap();
-        }
+        deliver_everywhere(&mut w, seed);
         let first = fact_view(&w.devices[0], cohort);
         prop_assert!(first.0 as usize <= LEARNERS);
         prop_assert_eq!(first.0 as usize, first.1.len());
