@@ -54,17 +54,22 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
         known: HashMap::new(),
     };
     let cohort_iri = |cohort: Uuid| format!("{base}/cohorts/{cohort}");
-    let statement =
-        |kind: &str, source: Uuid, account: &str, happened: Happened, object: Object| Statement {
-            id: statement_id(kind, source),
-            version: VERSION.into(),
-            actor: Agent::credit_account(&base, account),
-            verb: happened.verb(),
-            object,
-            result: None,
-            context: None,
-            timestamp: DateTime::<Utc>::UNIX_EPOCH,
-        };
+    // What `source` (a record of `kind`) says happened to the holder of `account` at `at`.
+    let statement = |kind: &str,
+                     source: Uuid,
+                     account: &str,
+                     happened: Happened,
+                     object: Object,
+                     at: DateTime<Utc>| Statement {
+        id: statement_id(kind, source),
+        version: VERSION.into(),
+        actor: Agent::credit_account(&base, account),
+        verb: happened.verb(),
+        object,
+        result: None,
+        context: None,
+        timestamp: at,
+    };
     let mut added = 0;
     // Enrolled in a cohort.
     for r in tx.query(
@@ -86,8 +91,8 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
             &account,
             Happened::Registered,
             Object::activity(cohort_iri(cohort), &zh, &en, "course"),
+            at,
         );
-        s.timestamp = at;
         s.context = Some(Context::siteline(None));
         added += queue(tx, &s)?;
     }
@@ -130,8 +135,8 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
                 &format!("{en} session"),
                 "meeting",
             ),
+            at,
         );
-        s.timestamp = at;
         s.context = Some(Context::siteline(Some(cohort_iri(cohort))));
         added += queue(tx, &s)?;
     }
@@ -195,8 +200,8 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
                 &format!("{en} {component_en}"),
                 "assessment",
             ),
+            at,
         );
-        s.timestamp = at;
         s.result = Some(Outcome {
             success: Some(passed),
             score: Some(Score::percent(score)),
@@ -205,7 +210,7 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
         s.context = Some(Context::siteline(Some(cohort_iri(cohort))));
         added += queue(tx, &s)?;
         if let Some(old) = corrects {
-            let mut v = statement(
+            let v = statement(
                 "voided",
                 id,
                 &account,
@@ -213,8 +218,8 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
                 Object::StatementRef {
                     id: statement_id("assessed", old),
                 },
+                at,
             );
-            v.timestamp = at;
             added += queue(tx, &v)?;
         }
     }
@@ -250,8 +255,8 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
             &account,
             Happened::Completed,
             Object::activity(format!("{base}/catalogue/{pv}"), &zh, &en, "course"),
+            at,
         );
-        s.timestamp = at;
         s.result = Some(Outcome {
             success: Some(true),
             completion: Some(true),
@@ -267,7 +272,7 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
         s.context = Some(Context::siteline(None));
         added += queue(tx, &s)?;
         if let Some(at) = reversed {
-            let mut v = statement(
+            let v = statement(
                 "reversed",
                 claim,
                 &account,
@@ -275,8 +280,8 @@ pub(crate) fn collect(tx: &dyn Tx, keys: &HqKeys) -> Result<u64> {
                 Object::StatementRef {
                     id: statement_id("completed", claim),
                 },
+                at,
             );
-            v.timestamp = at;
             added += queue(tx, &v)?;
         }
     }
