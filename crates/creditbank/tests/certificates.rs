@@ -9,7 +9,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Device, Hq, SiteApp, admin};
+use common::{Device, Hq, SiteApp, admin_note};
 use creditbank::credentials::{status_bit, verify_code};
 use serde_json::Value;
 
@@ -249,12 +249,10 @@ async fn a_reversal_revokes_the_certificate_in_the_verifier_and_the_status_list(
 
     let posting = hq.store.query_i64("SELECT id FROM credit_posting").unwrap();
     let (s, body) = hq
-        .send(
-            admin(Request::post(format!("/admin/postings/{posting}/reverse")))
-                .header("content-type", "application/json")
-                .body(Body::from(r#"{"note":"考核记录经复核不实"}"#))
-                .unwrap(),
-        )
+        .send(admin_note(
+            &format!("/admin/postings/{posting}/reverse"),
+            "考核记录经复核不实",
+        ))
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let v = verify(&hq, &credential.to_string()).await;
@@ -313,12 +311,8 @@ async fn a_certificate_issued_again_is_superseded_by_the_new_number_which_verifi
     let (hq, device, cert) = accredited().await;
     let old: Value = serde_json::from_str(cert["credential"].as_str().unwrap()).unwrap();
     let number = cert["number"].as_str().unwrap().to_string();
-    let reissue = |n: &str, note: &str| {
-        admin(Request::post(format!("/admin/certificates/{n}/reissue")))
-            .header("content-type", "application/json")
-            .body(Body::from(serde_json::json!({ "note": note }).to_string()))
-            .unwrap()
-    };
+    let reissue =
+        |n: &str, note: &str| admin_note(&format!("/admin/certificates/{n}/reissue"), note);
     let (s, body) = hq.send(reissue(&number, "")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
     let (s, body) = hq.send(reissue("Y000144000000000000000", "名字写错")).await;

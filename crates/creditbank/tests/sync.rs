@@ -6,7 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Device, Hq, SiteApp, admin};
+use common::{Device, Hq, SiteApp, admin, admin_note};
 use siteline_domain::certificate::CertificateNumber;
 use siteline_proto::sync::PushAck;
 
@@ -198,12 +198,7 @@ async fn invalid_rows_are_quarantined_with_a_reason_acknowledged_and_do_not_bloc
         list[0]["seq"]
     );
     let (status, _) = hq
-        .send(
-            admin(Request::post(&path))
-                .header("content-type", "application/json")
-                .body(Body::from(r#"{"note":"site re-sent the corrected ID"}"#))
-                .unwrap(),
-        )
+        .send(admin_note(&path, "site re-sent the corrected ID"))
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, list) = hq
@@ -360,12 +355,10 @@ async fn a_reversal_is_a_negative_posting_that_revokes_the_certificate_and_reach
     let cursor = page["next_cursor"].as_u64().unwrap();
     let posting = hq.store.query_i64("SELECT id FROM credit_posting").unwrap();
     let (status, body) = hq
-        .send(
-            admin(Request::post(format!("/admin/postings/{posting}/reverse")))
-                .header("content-type", "application/json")
-                .body(Body::from(r#"{"note":"考核记录经复核不实"}"#))
-                .unwrap(),
-        )
+        .send(admin_note(
+            &format!("/admin/postings/{posting}/reverse"),
+            "考核记录经复核不实",
+        ))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
@@ -387,12 +380,10 @@ async fn a_reversal_is_a_negative_posting_that_revokes_the_certificate_and_reach
         1
     );
     let (status, again) = hq
-        .send(
-            admin(Request::post(format!("/admin/postings/{posting}/reverse")))
-                .header("content-type", "application/json")
-                .body(Body::from(r#"{"note":"twice"}"#))
-                .unwrap(),
-        )
+        .send(admin_note(
+            &format!("/admin/postings/{posting}/reverse"),
+            "twice",
+        ))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(

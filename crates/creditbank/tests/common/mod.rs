@@ -396,3 +396,11 @@ pub fn of_kind(changes: &[serde_json::Value], kind: &str) -> Vec<serde_json::Val
 pub fn admin(req: axum::http::request::Builder) -> axum::http::request::Builder {
     req.header("authorization", format!("Bearer {TOKEN}"))
 }
+
+/// An admin POST of `{"note": note}` to `path`: a reversal, a reissue, a quarantine resolved.
+pub fn admin_note(path: &str, note: &str) -> Request<Body> {
+    admin(Request::post(path))
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::json!({ "note": note }).to_string()))
+        .unwrap()
+}
