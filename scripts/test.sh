@@ -17,11 +17,12 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== desktop app with its UI embedded, driven through WebDriver under Xvfb"
-(cd ui && TAURI_APP_PATH="$PWD/../src-tauri" npm run tauri -- build --debug --no-bundle)
+# The release build, as a site's laptop runs it: the test measures the window's memory.
+(cd ui && TAURI_APP_PATH="$PWD/../src-tauri" npm run tauri -- build --no-bundle)
 cargo build -p siteline-e2e --bin ui_e2e --bin ui_lan --locked
-xvfb-run -a -s '-screen 0 1280x800x24' target/debug/ui_e2e target/debug/siteline-desktop target/ui-screenshots
+xvfb-run -a -s '-screen 0 1280x800x24' target/debug/ui_e2e target/release/siteline-desktop target/ui-screenshots
 echo "== two app instances of one site: LAN sync with no credit bank running"
-xvfb-run -a -s '-screen 0 1280x800x24' target/debug/ui_lan target/debug/siteline-desktop target/ui-screenshots
+xvfb-run -a -s '-screen 0 1280x800x24' target/debug/ui_lan target/release/siteline-desktop target/ui-screenshots
 
 echo "== API fuzz: every endpoint from the OpenAPI document, no 5xx, nothing written"
 scripts/fuzz-api.sh

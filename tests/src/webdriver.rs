@@ -178,11 +178,27 @@ pub async fn no_overlay(c: &Client) -> Result<()> {
     }
 }
 
+/// A screenshot waits for the window's next presentation, and a window without accelerated
+/// compositing (the app's setting, `src-tauri/src/webview.rs`) presents only when something
+/// on it changes: a page at rest would keep WebKitWebDriver waiting for ever. While the
+/// screenshot is taken, one nearly transparent pixel in a corner flickers between two whites.
+const NUDGE_START: &str = "const d = document.createElement('div');
+    d.id = '__shot_nudge';
+    d.style.cssText = 'position:fixed;left:0;bottom:0;width:1px;height:1px;pointer-events:none;opacity:0.01;background:#fff';
+    document.body.appendChild(d);
+    let on = false;
+    window.__shotNudge = setInterval(() => { on = !on; d.style.background = on ? '#fefefe' : '#fff'; }, 30);";
+const NUDGE_STOP: &str =
+    "clearInterval(window.__shotNudge); document.getElementById('__shot_nudge')?.remove();";
+
 /// Saves a screenshot as `dir/name.png` when a folder is given.
 pub async fn shot(c: &Client, dir: &Option<PathBuf>, name: &str) -> Result<()> {
     if let Some(dir) = dir {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await?)?;
+        c.execute(NUDGE_START, vec![]).await?;
+        let png = c.screenshot().await;
+        c.execute(NUDGE_STOP, vec![]).await?;
+        std::fs::write(dir.join(format!("{name}.png")), png?)?;
     }
     Ok(())
 }
