@@ -97,9 +97,28 @@ pub fn register(site: &mut Site, by: &Actor, n: u64) -> Result<LearnerId> {
     )
 }
 
-/// Runs a whole cohort of `pv` for `learners`: every hour attended (8-hour sessions, closed),
-/// theory `theory` and full-marks practical, both locked, and a claim for everyone who passed.
+/// Runs a whole cohort of `pv` for `learners` (see [`run_cohort`]) and claims everyone who
+/// passed.
 pub fn complete_cohort(
+    site: &mut Site,
+    manager: &Actor,
+    instructor: &Actor,
+    pv: &str,
+    learners: &[LearnerId],
+    theory: i64,
+) -> Result<(CohortId, Vec<EnrolmentId>)> {
+    let (cohort, enrolments) = run_cohort(site, manager, instructor, pv, learners, theory)?;
+    if theory >= 60 {
+        for e in &enrolments {
+            claims::submit(site, manager, *e)?;
+        }
+    }
+    Ok((cohort, enrolments))
+}
+
+/// Runs a whole cohort of `pv` for `learners`: every hour attended (8-hour sessions, closed),
+/// theory `theory` and full-marks practical, both locked; nobody claimed yet.
+pub fn run_cohort(
     site: &mut Site,
     manager: &Actor,
     instructor: &Actor,
@@ -158,9 +177,6 @@ pub fn complete_cohort(
             })
             .collect();
         assess_and_lock(site, instructor, *e, held_at, theory, items)?;
-        if theory >= 60 {
-            claims::submit(site, manager, *e)?;
-        }
     }
     Ok((cohort, enrolments))
 }

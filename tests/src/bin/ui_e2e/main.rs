@@ -20,7 +20,10 @@ use siteline_e2e::webdriver::{
 mod week;
 mod window;
 
-use week::{bulk_import, cohort_lifecycle, consent_and_erasure, corrections, level_two_review};
+use week::{
+    bulk_import, cohort_lifecycle, consent_and_erasure, corrections, level_two_review,
+    reclaim_after_needs_info,
+};
 use window::{fits, memory};
 
 /// The learner's certificate: on her profile with its standing, printed on A4 with the QR code
@@ -558,6 +561,7 @@ async fn scenario(
     steps += 1;
     steps += 1;
     steps += manager_review(c, shots, hq, home).await?;
+    steps += reclaim_after_needs_info(c, shots, hq, db).await?;
     steps += memory(c, db).await?;
     steps += fits(c, 960, 640).await?;
     steps += fits(c, 1366, 768).await?;
@@ -577,9 +581,12 @@ async fn scenario(
     let claims: i64 = site
         .conn()
         .query_row("SELECT count(*) FROM outcome_claim", [], |r| r.get(0))?;
-    // 10 of the 12 passed; one of them missed too many sessions to be eligible.
-    if claims != 9 {
-        bail!("expected 9 outcome claims (passed and eligible), found {claims}");
+    // 10 of the 12 passed; one of them missed too many sessions to be eligible. Then the
+    // learner claimed twice: the claim HQ sent back for her consent, and the one it accredited.
+    if claims != 11 {
+        bail!(
+            "expected 11 outcome claims (9 passed and eligible, one claimed twice), found {claims}"
+        );
     }
     steps += 1;
     Ok(steps)

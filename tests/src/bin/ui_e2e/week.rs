@@ -356,3 +356,106 @@ pub async fn bulk_import(
     }
     Ok(1)
 }
+
+/// Syncs from the sync centre and waits until nothing is left to send.
+async fn sync_now(c: &Client) -> Result<()> {
+    click(c, "nav-sync").await?;
+    click(c, "sync-now").await?;
+    text_becomes(c, "sync-pending", "0").await?;
+    text_becomes(c, "sync-badge", "空闲").await?;
+    Ok(())
+}
+
+/// A claim HQ sends back for more information, put right and claimed again from the screen.
+/// A second laptop joins the site with the recovery code and runs a class to the end; this
+/// laptop syncs and sees the learner passed. She withdraws her consent to the credit bank at
+/// the other laptop, which syncs, while the manager here, not yet told, claims her: HQ answers
+/// that it needs her consent. She consents again, the manager claims her again, and HQ
+/// accredits the new claim, which names the one it replaces.
+pub async fn reclaim_after_needs_info(
+    c: &Client,
+    shots: &Option<PathBuf>,
+    hq: &siteline_e2e::Hq,
+    db: &Path,
+) -> Result<u32> {
+    use siteline_core::store::learners::{self, ConsentInput, ConsentPurpose};
+    let recovery = {
+        let mut site = siteline_core::Site::open(db)?;
+        let manager = siteline_core::store::staff::sign_in(site.conn(), "manager", "manager-pass")?;
+        siteline_core::store::site_key::recovery_code(&mut site, &manager)?
+    };
+    let other = siteline_e2e::SiteNode::join(hq, "GD-SZ-E2E", &recovery).await?;
+    let (m, t) = (other.manager, other.instructor);
+    let (learner, cohort) = other
+        .db
+        .call(move |site| {
+            let learner = siteline_core::demo::register(site, &m, 840_213)?;
+            let (cohort, _) = siteline_core::demo::run_cohort(
+                site,
+                &m,
+                &t,
+                "housekeeping-L5-v1",
+                &[learner],
+                85,
+            )?;
+            let name: String =
+                site.conn()
+                    .query_row("SELECT name FROM cohort WHERE id = ?1", [cohort], |r| {
+                        r.get(0)
+                    })?;
+            Ok((learner, name))
+        })
+        .await?;
+    other.engine.sync_once().await?;
+    let name = siteline_core::demo::name(840_213);
+    sync_now(c).await?;
+    click(c, "nav-review").await?;
+    click(c, &format!("review-cohort-{cohort}")).await?;
+    text_becomes(c, &format!("report-status-{name}"), "合格").await?;
+    // Withdrawn at the other laptop, which syncs; this one has not heard of it.
+    other
+        .db
+        .call(move |site| {
+            learners::record_consent(
+                site,
+                &m,
+                learner,
+                ConsentInput {
+                    purpose: ConsentPurpose::CreditBank,
+                    granted: false,
+                },
+            )
+        })
+        .await?;
+    other.engine.sync_once().await?;
+    click(c, "submit-claims").await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    sync_now(c).await?;
+    click(c, "nav-review").await?;
+    click(c, &format!("review-cohort-{cohort}")).await?;
+    text_becomes(c, &format!("report-hq-{name}"), "需补充材料").await?;
+    // Her profile says what HQ needs, and that her consent is withdrawn.
+    click(c, &format!("learner-link-{name}")).await?;
+    text_becomes(c, "profile-credits", "需补充材料").await?;
+    text_becomes(c, "profile-credits", "撤回同意").await?;
+    text_becomes(c, "consent-credit_bank", "未同意").await?;
+    shot(c, shots, "27-claim-needs-info").await?;
+    // She consents again; the manager claims her again; HQ accredits it.
+    click(c, "consent-give-credit_bank").await?;
+    text_becomes(c, "consent-credit_bank", "已同意").await?;
+    no_overlay(c).await?;
+    c.back().await?;
+    text_becomes(c, &format!("report-hq-{name}"), "需补充材料").await?;
+    click(c, "submit-claims").await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    sync_now(c).await?;
+    click(c, "nav-review").await?;
+    click(c, &format!("review-cohort-{cohort}")).await?;
+    text_becomes(c, &format!("report-hq-{name}"), "已认定").await?;
+    shot(c, shots, "28-reclaimed").await?;
+    click(c, &format!("learner-link-{name}")).await?;
+    text_becomes(c, "profile-credits", "已认定").await?;
+    Ok(1)
+}
