@@ -80,7 +80,7 @@ pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
     };
     if !f.has_account {
         return Outcome::NeedsInfo(
-            "学员身份证号尚未报送总部,无法匹配学分账户;请同步该学员的记录 / the learner's ID number has not reached HQ, so no credit account can be matched; sync the learner's record"
+            "学员身份证号尚未报送总部，无法匹配学分账户；请同步该学员的记录 / the learner's ID number has not reached HQ, so no credit account can be matched; sync the learner's record"
                 .into(),
         );
     }
@@ -98,7 +98,7 @@ pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
             }
             Some(c) if !c.locked => {
                 return Outcome::NeedsInfo(format!(
-                    "{}成绩在站点尚未锁定,请锁定后重新申请 / the {name} result is not locked at the site; lock it and claim again",
+                    "{}成绩在站点尚未锁定，请锁定后重新申请 / the {name} result is not locked at the site; lock it and claim again",
                     zh(name)
                 ));
             }
@@ -107,7 +107,7 @@ pub fn decide(f: &ClaimFacts<'_>) -> Outcome {
     }
     if !is_eligible(f.attended_minutes, p.total_hours, p.min_attendance_permille) {
         return Outcome::Rejected(format!(
-            "出勤 {a} 小时,要求 {t} 小时,未达到 {p}.{q}% / attended {a} h of {t} h required; the programme needs {p}.{q}%",
+            "出勤 {a} 小时，要求 {t} 小时，未达到 {p}.{q}% / attended {a} h of {t} h required; the programme needs {p}.{q}%",
             a = hours_text(f.attended_minutes),
             t = p.total_hours,
             p = p.min_attendance_permille / 10,

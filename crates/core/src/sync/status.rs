@@ -88,15 +88,15 @@ pub fn failure_kind(e: &Error) -> String {
 pub fn explain(kind: &str, detail: &str, at: Option<DateTime<Utc>>) -> Problem {
     let (zh, en) = match kind {
         "offline" => (
-            "暂时连不上学分银行。数据已安全保存在本机,联网后会自动同步;也可导出同步文件用U盘带到总部。",
+            "暂时连不上学分银行。数据已安全保存在本机，联网后会自动同步；也可导出同步文件用U盘带到总部。",
             "The credit bank cannot be reached right now. Everything is saved on this computer and will sync when the link returns; or export a sync file and carry it on a USB stick.",
         ),
         "not_credit_bank" => (
-            "连到的不是学分银行(可能需要先登录网络,或总部地址有误)。请检查网络登录页或设置中的总部地址。",
+            "连到的不是学分银行（可能需要先登录网络，或总部地址有误）。请检查网络登录页或设置中的总部地址。",
             "The address answered but it is not the credit bank (perhaps a network sign-in page, or a wrong HQ address). Sign in to the network or check the HQ address in settings.",
         ),
         "not_enrolled" => (
-            "本机尚未在学分银行登记。请向总部索取登记码,在同步中心完成登记。",
+            "本机尚未在学分银行登记。请向总部索取登记码，在同步中心完成登记。",
             "This device is not enrolled with the credit bank. Ask HQ for an enrolment code and enrol it in the sync centre.",
         ),
         "refused:device_revoked" | "refused:unknown_device" => (
@@ -108,7 +108,7 @@ pub fn explain(kind: &str, detail: &str, at: Option<DateTime<Utc>>) -> Problem {
             "This computer's clock is too far from HQ's. Correct the clock and sync again.",
         ),
         "refused:unsupported_protocol" => (
-            "学分银行已升级,本机的 Siteline 版本过旧。请在设置中检查更新,或向总部索取新版本。",
+            "学分银行已升级，本机的 Siteline 版本过旧。请在设置中检查更新，或向总部索取新版本。",
             "The credit bank has moved on and this Siteline is too old. Check for updates in settings, or ask HQ for the new version.",
         ),
         k if k == "refused" || k.starts_with("refused:") => (
@@ -116,7 +116,7 @@ pub fn explain(kind: &str, detail: &str, at: Option<DateTime<Utc>>) -> Problem {
             "The credit bank refused this sync. Pass the detail below to HQ.",
         ),
         _ => (
-            "同步出错,稍后会自动重试。如果一直出现,请把下面的说明告诉总部。",
+            "同步出错，稍后会自动重试。如果一直出现，请把下面的说明告诉总部。",
             "Sync failed and will be retried. If it keeps happening, pass the detail below to HQ.",
         ),
     };
@@ -270,7 +270,7 @@ pub(crate) fn note_resolution(
         .execute(rusqlite::params![
             r.record_id,
             format!(
-                "\n总部已搁置:{note} / set aside by HQ: {note}",
+                "\n总部已搁置：{note} / set aside by HQ: {note}",
                 note = r.note
             )
         ])?;

@@ -254,7 +254,7 @@ pub(crate) fn apply_isolated(
         Err(Applied::Fail(e)) if !is_fatal(&e) => {
             tracing::warn!(device = %device.id, seq = row.seq, error = %e, "row quarantined by a database error");
             Some(format!(
-                "总部无法保存此记录({e}),请联系总部 / HQ could not store this row ({e}); contact HQ"
+                "总部无法保存此记录（{e}），请联系总部 / HQ could not store this row ({e}); contact HQ"
             ))
         }
         // The caller's transaction rolls back whole.
@@ -341,14 +341,14 @@ fn apply_row(
         && chars > MAX_TEXT_CHARS
     {
         return q(format!(
-            "字段 {field} 有 {chars} 个字符,超过上限 {MAX_TEXT_CHARS} / field {field} is {chars} characters long, over the limit of {MAX_TEXT_CHARS}"
+            "字段 {field} 有 {chars} 个字符，超过上限 {MAX_TEXT_CHARS} / field {field} is {chars} characters long, over the limit of {MAX_TEXT_CHARS}"
         ));
     }
     let record = match Record::parse(row.entity, row.op, &row.payload) {
         Ok(record) => record,
         Err(e) => {
             return q(format!(
-                "记录内容不符合 {entity} 记录的格式:{e};请升级站点软件后重新同步 / the payload is not a valid {entity} record: {e}; update the site app and sync again",
+                "记录内容不符合 {entity} 记录的格式：{e}；请升级站点软件后重新同步 / the payload is not a valid {entity} record: {e}; update the site app and sync again",
                 entity = row.entity.as_str()
             ));
         }
@@ -446,7 +446,7 @@ fn session(
 ) -> Result<(), Applied> {
     if !session_window_ok(s.starts_at, s.ends_at) {
         return q(format!(
-            "课次时间不合理(须在开始之后结束,且不超过 {MAX_SESSION_HOURS} 小时)/ the session's times are impossible (it must end after it starts and last at most {MAX_SESSION_HOURS} h)"
+            "课次时间不合理（须在开始之后结束，且不超过 {MAX_SESSION_HOURS} 小时）/ the session's times are impossible (it must end after it starts and last at most {MAX_SESSION_HOURS} h)"
         ));
     }
     let known = tx.exists(
@@ -507,7 +507,7 @@ fn attendance(
         };
         if !corrected {
             return q(
-                "课次关闭后记录的点名不计入,须由站点负责人登记更正 / a mark recorded after the session was closed does not count unless a site manager records it as a correction",
+                "课次关闭后记录的点名不计入，须由站点负责人登记更正 / a mark recorded after the session was closed does not count unless a site manager records it as a correction",
             );
         }
     }
@@ -560,12 +560,12 @@ fn learner(
             .and_then(|bytes| keys.seal.open(&bytes).ok());
         let Some(number) = opened else {
             return q(
-                "学员身份证号未用本总部的密钥封装,请在站点重新登记设备后同步 / the learner's ID number is not sealed to this HQ's key; enrol the device with this HQ again and sync",
+                "学员身份证号未用本总部的密钥封装，请在站点重新登记设备后同步 / the learner's ID number is not sealed to this HQ's key; enrol the device with this HQ again and sync",
             );
         };
         let Ok(id) = ResidentId::parse(&number) else {
             return q(
-                "学员身份证号校验位错误,请在站点更正 / the learner's ID number fails the GB 11643 checksum; correct it at the site",
+                "学员身份证号校验位错误，请在站点更正 / the learner's ID number fails the GB 11643 checksum; correct it at the site",
             );
         };
         account = Some(account_for(tx, &keys.index, id.as_str())?);
@@ -579,7 +579,7 @@ fn learner(
         }
         Some(Some(old)) if account.is_some_and(|new| new != old) => {
             return q(
-                "学员的学分账户不能由站点更改;如身份证号有误,请联系总部审核 / a site cannot move a learner to another credit account; if the ID number was wrong, ask HQ to review it",
+                "学员的学分账户不能由站点更改；如身份证号有误，请联系总部审核 / a site cannot move a learner to another credit account; if the ID number was wrong, ask HQ to review it",
             );
         }
         Some(old) => {
@@ -788,7 +788,7 @@ fn attempt_update(
         AttemptUpdate::Marks { marks, score, .. } => {
             if locked {
                 return q(
-                    "考核成绩锁定后又被修改,请改为登记更正 / the attempt was edited after it was locked; record a correction instead",
+                    "考核成绩锁定后又被修改，请改为登记更正 / the attempt was edited after it was locked; record a correction instead",
                 );
             }
             let critical = critical_failed(tx, record_id, marks)?;
@@ -867,7 +867,7 @@ fn critical_failed(tx: &dyn Tx, anchor: Uuid, marks: &Marks) -> Result<bool, App
     match score_rubric(&pv.rubric, items) {
         Ok(result) => Ok(result.critical_failed),
         Err(e) => q(format!(
-            "评分表与总部目录不符:{e} / the rubric marks do not fit the catalogue's rubric: {e}"
+            "评分表与总部目录不符：{e} / the rubric marks do not fit the catalogue's rubric: {e}"
         )),
     }
 }

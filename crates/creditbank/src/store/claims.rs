@@ -121,7 +121,7 @@ fn judge(
         .transpose()?;
     let Some((learner, cohort, cohort_pv)) = enrolment else {
         return needs(
-            "申请引用的报名记录总部没有收到,或不属于本站点;请先同步报名记录 / HQ holds no such enrolment for this site; sync the enrolment first".into(),
+            "申请引用的报名记录总部没有收到，或不属于本站点；请先同步报名记录 / HQ holds no such enrolment for this site; sync the enrolment first".into(),
         );
     };
     if learner != c.learner_id {
@@ -138,7 +138,7 @@ fn judge(
         .unwrap_or(false);
     if !consented {
         return needs(
-            "学员尚未同意（或已撤回同意）向学分银行报送记录;记录同意后重新申请 / the learner has not consented (or withdrew consent) to their records reaching the credit bank; record their consent and claim again".into(),
+            "学员尚未同意（或已撤回同意）向学分银行报送记录；记录同意后重新申请 / the learner has not consented (or withdrew consent) to their records reaching the credit bank; record their consent and claim again".into(),
         );
     }
     if cohort_pv != programme.id {
@@ -161,7 +161,7 @@ fn judge(
         && c.replaces != Some(earlier)
     {
         return needs(format!(
-            "该报名已有申请 {earlier},新申请须注明替换该申请 / this enrolment already has claim {earlier}; a new claim must name the claim it replaces"
+            "该报名已有申请 {earlier}，新申请须注明替换该申请 / this enrolment already has claim {earlier}; a new claim must name the claim it replaces"
         ));
     }
     let mut facts = ClaimFacts {
@@ -186,7 +186,7 @@ fn judge(
             .transpose()?;
         let Some((attempt_cohort, attempt_learner, component)) = a else {
             return needs(format!(
-                "申请引用的考核记录 {id} 总部没有收到;请先同步 / HQ has not received the attempt {id} the claim cites; sync it first"
+                "申请引用的考核记录 {id} 总部没有收到；请先同步 / HQ has not received the attempt {id} the claim cites; sync it first"
             ));
         };
         if (attempt_cohort, attempt_learner) != (cohort, learner) {
@@ -221,7 +221,7 @@ fn judge(
     let minutes = attended_minutes(tx, site, cohort, learner)?;
     if minutes != c.attended_minutes {
         return needs(format!(
-            "站点申报出勤 {} 小时,总部按收到的点名记录计为 {} 小时;请同步全部点名记录后重新申请 / the site claims {} h attended but the roll calls HQ holds give {} h; sync every roll call and claim again",
+            "站点申报出勤 {} 小时，总部按收到的点名记录计为 {} 小时；请同步全部点名记录后重新申请 / the site claims {} h attended but the roll calls HQ holds give {} h; sync every roll call and claim again",
             hours_text(c.attended_minutes),
             hours_text(minutes),
             hours_text(c.attended_minutes),
@@ -357,7 +357,7 @@ fn record_decision(
     let (reason, credits) = match (outcome, judged.repeats) {
         (_, Some((_, first))) => (
             format!(
-                "该学员已凭申请 {first} 获认定本项目,学分不重复计入 / this person was already accredited for this programme by claim {first}; credits are not posted twice"
+                "该学员已凭申请 {first} 获认定本项目，学分不重复计入 / this person was already accredited for this programme by claim {first}; credits are not posted twice"
             ),
             0,
         ),
