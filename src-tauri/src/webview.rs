@@ -1,12 +1,12 @@
 //! The window's WebKit, set for a forms app that runs all day on a 4–8 GB laptop, often one
 //! without a usable graphics driver. Measured in `docs/BENCHMARKS.md` (memory after the
-//! end-to-end scenario: about 430 MiB before these settings, under 300 with them).
+//! end-to-end scenario: about 640 MiB before these settings, under 300 with them).
 //!
 //! - The "document viewer" cache model (no large memory caches; everything the UI shows is
 //!   embedded in the binary anyway) and no back/forward page cache.
 //! - No accelerated compositing: the pages are forms and tables, painted on the processor. With
-//!   a software OpenGL (no GPU driver, a virtual machine, Xvfb) compositing cost about 100 MiB
-//!   of textures and a 7 s cold start; without it the first screen is up in about 1 s.
+//!   a software OpenGL (no GPU driver, a virtual machine, Xvfb) compositing cost about 200 MiB
+//!   of layer textures and a 7 s cold start; without it the first screen is up in about 1 s.
 //! - The script engine sizes its heap for a small machine and runs its interpreter only (the
 //!   screens' scripts are small; a roll-call mark stays near 20 ms, click to saved).
 //! - The web process measures itself every 10 s and, above a quarter of 256 MB, collects and
