@@ -43,6 +43,12 @@ pub fn tune<R: Runtime>(app: &tauri::App<R>) {
     }
 }
 
+/// The C allocator's arenas, in this process and the web processes.
+const MALLOC_ARENAS: i32 = 2;
+/// Freed memory above this many bytes goes back to the system at once (trim and mmap
+/// thresholds), in this process and the web processes.
+const MALLOC_RETURN_ABOVE: i32 = 128 * 1024;
+
 /// The process environment the window's web process inherits, and the app's own allocator
 /// and WebKit settings, set first thing in `main`, before any other thread starts (see the
 /// module's notes). A WebKit or allocator variable already set (to measure, or to debug) is
@@ -51,12 +57,12 @@ pub fn tune<R: Runtime>(app: &tauri::App<R>) {
 #[allow(unsafe_code)]
 pub fn prepare_environment(time_zone: &str) {
     for (name, value) in [
-        ("JSC_forceRAMSize", "134217728"),
-        ("JSC_useJIT", "false"),
-        ("WEBKIT_DISABLE_COMPOSITING_MODE", "1"),
-        ("MALLOC_ARENA_MAX", "2"),
-        ("MALLOC_TRIM_THRESHOLD_", "131072"),
-        ("MALLOC_MMAP_THRESHOLD_", "131072"),
+        ("JSC_forceRAMSize", "134217728".to_string()),
+        ("JSC_useJIT", "false".to_string()),
+        ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".to_string()),
+        ("MALLOC_ARENA_MAX", MALLOC_ARENAS.to_string()),
+        ("MALLOC_TRIM_THRESHOLD_", MALLOC_RETURN_ABOVE.to_string()),
+        ("MALLOC_MMAP_THRESHOLD_", MALLOC_RETURN_ABOVE.to_string()),
     ] {
         if std::env::var_os(name).is_none() {
             // SAFETY: called at the top of `main`, before any other thread exists, so no
@@ -71,9 +77,9 @@ pub fn prepare_environment(time_zone: &str) {
         // The same allocator settings for this process, whose allocator started before `main`.
         // SAFETY: mallopt only changes the allocator's tunables, and no other thread exists.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, MALLOC_RETURN_ABOVE);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, MALLOC_RETURN_ABOVE);
         }
         wry::set_memory_pressure(wry::MemoryPressure {
             limit_mb: 256,

@@ -21,7 +21,7 @@ mod week;
 mod window;
 
 use week::{
-    bulk_import, cohort_lifecycle, consent_and_erasure, corrections, level_two_review,
+    bulk_import, cohort_lifecycle, consent_and_erasure, corrections, level_two_review, open_report,
     reclaim_after_needs_info,
 };
 use window::{fits, memory};
@@ -88,8 +88,7 @@ async fn certificate(
     click(c, "nav-sync").await?;
     click(c, "sync-now").await?;
     text_becomes(c, "sync-badge", "空闲").await?;
-    click(c, "nav-review").await?;
-    click(c, &format!("review-cohort-{cohort}")).await?;
+    open_report(c, cohort).await?;
     click(c, &format!("learner-link-{passed}")).await?;
     text_becomes(c, "certificate-status", "已撤销").await?;
     text_becomes(c, &format!("certificate-{number}"), "考核记录经复核不实").await?;
@@ -191,8 +190,7 @@ async fn manager_review(
     shot(c, shots, "11-sync-centre").await?;
     steps += 1;
     // HQ's decision and credits are back on the cohort table and the learner's profile.
-    click(c, "nav-review").await?;
-    click(c, &format!("review-cohort-{cohort}")).await?;
+    open_report(c, cohort).await?;
     text_is(c, &format!("report-hq-{passed}"), "已认定").await?;
     // Printed from the app: the report laid out for A4, with HQ's decisions on it.
     click(c, "print-report").await?;

@@ -357,6 +357,21 @@ pub async fn bulk_import(
     Ok(1)
 }
 
+/// Opens a cohort's report from the review, as the site manager does.
+pub async fn open_report(c: &Client, cohort: &str) -> Result<()> {
+    click(c, "nav-review").await?;
+    click(c, &format!("review-cohort-{cohort}")).await
+}
+
+/// Submits the claims of the report on screen, confirmed, syncs, and opens the report again.
+async fn claim_and_sync(c: &Client, cohort: &str) -> Result<()> {
+    click(c, "submit-claims").await?;
+    confirm(c).await?;
+    no_overlay(c).await?;
+    sync_now(c).await?;
+    open_report(c, cohort).await
+}
+
 /// Syncs from the sync centre and waits until nothing is left to send.
 async fn sync_now(c: &Client) -> Result<()> {
     click(c, "nav-sync").await?;
@@ -409,8 +424,7 @@ pub async fn reclaim_after_needs_info(
     other.engine.sync_once().await?;
     let name = siteline_core::demo::name(840_213);
     sync_now(c).await?;
-    click(c, "nav-review").await?;
-    click(c, &format!("review-cohort-{cohort}")).await?;
+    open_report(c, &cohort).await?;
     text_becomes(c, &format!("report-status-{name}"), "合格").await?;
     // Withdrawn at the other laptop, which syncs; this one has not heard of it.
     other
@@ -428,12 +442,7 @@ pub async fn reclaim_after_needs_info(
         })
         .await?;
     other.engine.sync_once().await?;
-    click(c, "submit-claims").await?;
-    confirm(c).await?;
-    no_overlay(c).await?;
-    sync_now(c).await?;
-    click(c, "nav-review").await?;
-    click(c, &format!("review-cohort-{cohort}")).await?;
+    claim_and_sync(c, &cohort).await?;
     text_becomes(c, &format!("report-hq-{name}"), "需补充材料").await?;
     // Her profile says what HQ needs, and that her consent is withdrawn.
     click(c, &format!("learner-link-{name}")).await?;
@@ -447,12 +456,7 @@ pub async fn reclaim_after_needs_info(
     no_overlay(c).await?;
     c.back().await?;
     text_becomes(c, &format!("report-hq-{name}"), "需补充材料").await?;
-    click(c, "submit-claims").await?;
-    confirm(c).await?;
-    no_overlay(c).await?;
-    sync_now(c).await?;
-    click(c, "nav-review").await?;
-    click(c, &format!("review-cohort-{cohort}")).await?;
+    claim_and_sync(c, &cohort).await?;
     text_becomes(c, &format!("report-hq-{name}"), "已认定").await?;
     shot(c, shots, "28-reclaimed").await?;
     click(c, &format!("learner-link-{name}")).await?;
